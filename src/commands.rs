@@ -1,0 +1,275 @@
+//! What each mode does once the command line is parsed: open the stores, run, and turn every
+//! failure into one line on stderr and an exit code (DESIGN.md: 0, 1, 2, 3).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::Parser;
+use tokio::sync::mpsc;
+
+use crate::cli::{Cli, Command, ExportArgs, ReplicaArgs, SummaryArgs};
+use crate::elhub::replica::{self, Faults, ReplicaState};
+use crate::elhub::ElhubClient;
+use crate::export::{self, ExportFilter};
+use crate::ingest::{self, exit, IngestPlan};
+use crate::report;
+use crate::settings::Settings;
+use crate::store::{SqliteStore, Store, StoreError, StoreKind};
+
+/// A failure that ends the program: one line and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: exit::USAGE,
+            message: message.into(),
+        }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Failure {
+        Failure {
+            code: exit::FAILED,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Config(m) => Failure::usage(m),
+            StoreError::Runtime(m) => Failure::failed(m),
+        }
+    }
+}
+
+/// Parses the command line, runs, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
+    let _ = color_eyre::install();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("elhub-explorer: cannot start the async runtime: {e}");
+            return exit::FAILED;
+        }
+    };
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("elhub-explorer: {}", f.message);
+            f.code
+        }
+    };
+    // Do not wait for stray background tasks (a replica, a slow request) on the way out.
+    runtime.shutdown_background();
+    code
+}
+
+/// Help and version go to stdout with 0; usage errors become one line with exit code 2.
+fn clap_exit(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            exit::DONE
+        }
+        _ => {
+            let text = e.render().to_string();
+            let line: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("Usage:")
+                        && !l.starts_with("For more information")
+                })
+                .collect();
+            let line = line.join(" ");
+            eprintln!("elhub-explorer: {}", line.trim_start_matches("error: "));
+            exit::USAGE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32, Failure> {
+    if let Some(Command::Replica(args)) = &cli.command {
+        return run_replica(args).await;
+    }
+    let settings = Settings::load(&cli.options).map_err(|e| Failure::usage(e.0))?;
+    init_log(&settings);
+    tracing::info!(config = ?settings.config_file, range = %settings.range, dataset = %settings.dataset, "starting");
+    match &cli.command {
+        Some(Command::Export(args)) => run_export(&settings, args).await,
+        Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
+        Some(Command::Replica(_)) => unreachable!("handled above"),
+        None if cli.ingest_only => run_ingest(&settings).await,
+        None => Err(Failure::usage(
+            "the terminal explorer is not part of this build yet; use --ingest-only, export or summary (see --help)",
+        )),
+    }
+}
+
+/// Logs go to a file in the state directory, never to the screen (the reporter owns stderr).
+fn init_log(settings: &Settings) {
+    let Some(dir) = settings.log_path.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&settings.log_path)
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ELHUB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("elhub_explorer=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+/// Opens one store by kind.
+pub fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, Failure> {
+    match kind {
+        StoreKind::Sqlite => {
+            if settings.db_is_default {
+                if let Some(dir) = settings.db_path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Failure::usage(format!(
+                            "cannot create the data directory {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+            }
+            Ok(Store::Sqlite(SqliteStore::open(&settings.db_path)?))
+        }
+        StoreKind::Cassandra | StoreKind::Mongodb => Err(Failure::usage(format!(
+            "the {kind} store is not available in this version yet; use sqlite"
+        ))),
+    }
+}
+
+async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
+    let client =
+        ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
+    let sinks = settings
+        .sinks
+        .iter()
+        .map(|k| open_store(settings, *k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = IngestPlan::for_range(settings.dataset, settings.range, settings.concurrency);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let reporter = tokio::spawn(report::report(rx));
+    let summary = ingest::run(Arc::new(client), Arc::new(sinks), plan, tx).await;
+    let _ = reporter.await;
+    eprint!("{}", summary.render());
+    Ok(summary.exit_code())
+}
+
+async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failure> {
+    let store = open_store(settings, settings.read_store)?;
+    let filter = ExportFilter {
+        area: args.area,
+        group: args.group.clone(),
+    };
+    let result = match &args.output {
+        Some(path) => {
+            let file = File::create(path)
+                .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
+            export::export(
+                &store,
+                settings.dataset,
+                &filter,
+                args.format,
+                BufWriter::new(file),
+            )
+            .await
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            export::export(
+                &store,
+                settings.dataset,
+                &filter,
+                args.format,
+                BufWriter::new(stdout),
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(n) => {
+            if let Some(path) = &args.output {
+                eprintln!(
+                    "wrote {n} {} records to {}",
+                    settings.dataset,
+                    path.display()
+                );
+            }
+            Ok(exit::DONE)
+        }
+        Err(export::ExportError::Store(e)) => Err(e.into()),
+        // `export | head` closes the pipe early: that is the reader's choice, not a failure.
+        Err(export::ExportError::BrokenPipe) => Ok(exit::DONE),
+        Err(e) => Err(Failure::failed(e.to_string())),
+    }
+}
+
+async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Result<i32, Failure> {
+    let store = open_store(settings, settings.read_store)?;
+    let years: Vec<i32> = match cli.options.year {
+        Some(y) => vec![y],
+        None => settings.range.years().collect(),
+    };
+    let text = export::summary(&store, settings.dataset, &years, args.area)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    Ok(exit::DONE)
+}
+
+async fn run_replica(args: &ReplicaArgs) -> Result<i32, Failure> {
+    let sequence = Faults::parse_sequence(&args.faults).map_err(Failure::usage)?;
+    let state = ReplicaState::new(chrono::Utc::now());
+    state.set_faults(Faults {
+        sequence,
+        every: args.fault_every,
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        max_days: args.max_days,
+    });
+    let ready = |addr: SocketAddr| {
+        eprintln!("replica of the Elhub API listening on http://{addr}");
+        eprintln!("try: elhub-explorer --api-url http://{addr} --ingest-only --year 2021");
+    };
+    tokio::select! {
+        r = replica::serve(args.listen, state, ready) => {
+            r.map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        }
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(exit::DONE)
+}

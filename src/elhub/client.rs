@@ -1,0 +1,349 @@
+//! The HTTP client of the Energy Data API: one GET per window, retried with exponential backoff
+//! and jitter on 429 (honouring Retry-After), 5xx, connection errors, timeouts and truncated or
+//! unparsable bodies; a window refused with 400 is split in halves down to single days.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+
+use super::payload::{error_message, parse_window, ParsedWindow};
+use super::windows::Window;
+use crate::model::Dataset;
+
+/// How the client talks to the API.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL, e.g. `https://api.elhub.no/energy-data/v0`.
+    pub base_url: String,
+    /// Whole-request timeout (connect, send, read the body).
+    pub timeout: Duration,
+    /// Retries after the first attempt of a request.
+    pub max_retries: usize,
+    /// First backoff delay; doubles per retry, with jitter.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    /// A Retry-After longer than this is capped (a broken header must not stall a cron job).
+    pub max_retry_after: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: crate::settings::DEFAULT_API_URL.to_string(),
+            timeout: Duration::from_secs(60),
+            max_retries: 6,
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    #[error("invalid API URL '{url}': {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("HTTP {status} from the API: {message}")]
+    Status {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("cannot connect to the API at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("the API did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Body(String),
+    #[error("HTTP client error: {0}")]
+    Client(String),
+}
+
+pub type Result<T> = std::result::Result<T, FetchError>;
+
+impl FetchError {
+    /// Worth another attempt of the same request.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            FetchError::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
+            FetchError::Connect { .. } | FetchError::Timeout(_) | FetchError::Body(_) => true,
+            FetchError::BadUrl { .. } | FetchError::Client(_) => false,
+        }
+    }
+
+    /// A short reason for the progress pane, e.g. `503` or `timeout`.
+    pub fn short_reason(&self) -> String {
+        match self {
+            FetchError::Status { status, .. } => format!("HTTP {status}"),
+            FetchError::Connect { .. } => "connection failed".into(),
+            FetchError::Timeout(_) => "timeout".into(),
+            FetchError::Body(_) => "bad body".into(),
+            FetchError::BadUrl { .. } | FetchError::Client(_) => "client error".into(),
+        }
+    }
+}
+
+/// What happens inside one window's fetch, for progress reporting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchEvent {
+    /// Attempt `attempt` (1 = first retry) will follow after `delay`.
+    Retry {
+        attempt: usize,
+        reason: String,
+        delay: Duration,
+    },
+    /// The API refused `window` as too wide; it is fetched as two halves.
+    Split { window: Window },
+}
+
+pub struct ElhubClient {
+    http: reqwest::Client,
+    price_areas: Url,
+    config: ClientConfig,
+}
+
+impl ElhubClient {
+    pub fn new(config: ClientConfig) -> Result<ElhubClient> {
+        let bad = |reason: String| FetchError::BadUrl {
+            url: config.base_url.clone(),
+            reason,
+        };
+        let mut base =
+            Url::parse(config.base_url.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be http or https".into()));
+        }
+        base.path_segments_mut()
+            .map_err(|_| bad("it cannot be a base URL".into()))?
+            .push("price-areas");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/vnd.api+json"),
+        );
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("elhub-explorer/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| FetchError::Client(e.to_string()))?;
+        Ok(ElhubClient {
+            http,
+            price_areas: base,
+            config,
+        })
+    }
+
+    /// The URL of one window's request, with the offsets' `+` percent-encoded.
+    pub fn window_url(&self, dataset: Dataset, window: &Window) -> Url {
+        let mut url = self.price_areas.clone();
+        url.query_pairs_mut()
+            .append_pair("dataset", dataset.api_name())
+            .append_pair("startDate", &window.start_param())
+            .append_pair("endDate", &window.end_param());
+        url
+    }
+
+    /// Fetches and parses one window, retrying and splitting as needed.
+    pub async fn fetch_window(
+        &self,
+        dataset: Dataset,
+        window: Window,
+        events: &(dyn Fn(FetchEvent) + Sync),
+    ) -> Result<ParsedWindow> {
+        match self.fetch_with_retries(dataset, window, events).await {
+            Err(FetchError::Status { status: 400, .. }) if window.split().is_some() => {
+                let Some((first, second)) = window.split() else {
+                    unreachable!("checked by the guard")
+                };
+                events(FetchEvent::Split { window });
+                let mut parsed = Box::pin(self.fetch_window(dataset, first, events)).await?;
+                parsed.absorb(Box::pin(self.fetch_window(dataset, second, events)).await?);
+                Ok(parsed)
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        dataset: Dataset,
+        window: Window,
+        events: &(dyn Fn(FetchEvent) + Sync),
+    ) -> Result<ParsedWindow> {
+        let url = self.window_url(dataset, &window);
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.config.min_backoff)
+            .with_max_delay(self.config.max_backoff)
+            .with_max_times(self.config.max_retries)
+            .with_jitter();
+        let attempt = std::sync::atomic::AtomicUsize::new(0);
+        (|| self.fetch_once(dataset, url.clone()))
+            .retry(backoff)
+            .when(FetchError::is_retryable)
+            .adjust(|err, delay| {
+                // Honour Retry-After, but only while retries remain (`delay` is None when spent).
+                match (err, delay) {
+                    (
+                        FetchError::Status {
+                            retry_after: Some(after),
+                            ..
+                        },
+                        Some(_),
+                    ) => Some((*after).min(self.config.max_retry_after)),
+                    (_, delay) => delay,
+                }
+            })
+            .notify(|err, delay| {
+                let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                tracing::info!(%window, attempt = n, ?delay, "retrying: {err}");
+                events(FetchEvent::Retry {
+                    attempt: n,
+                    reason: err.short_reason(),
+                    delay,
+                });
+            })
+            .await
+    }
+
+    async fn fetch_once(&self, dataset: Dataset, url: Url) -> Result<ParsedWindow> {
+        let response = self
+            .http
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&url, e))?;
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        let body = response.bytes().await.map_err(|e| {
+            if e.is_timeout() {
+                FetchError::Timeout(self.config.timeout)
+            } else {
+                FetchError::Body(format!("response body cut short: {e}"))
+            }
+        })?;
+        if status == StatusCode::NOT_FOUND
+            && error_message(&body)
+                .to_ascii_lowercase()
+                .contains("no data")
+        {
+            return Ok(ParsedWindow::default());
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                message: error_message(&body),
+                retry_after,
+            });
+        }
+        // Parsing a month is a few milliseconds of CPU; keep it off the async workers.
+        tokio::task::spawn_blocking(move || parse_window(&body, dataset))
+            .await
+            .map_err(|e| FetchError::Client(e.to_string()))?
+            .map_err(|e| FetchError::Body(e.to_string()))
+    }
+
+    fn transport_error(&self, url: &Url, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            FetchError::Timeout(self.config.timeout)
+        } else if e.is_connect() {
+            let host = format!(
+                "{}://{}",
+                url.scheme(),
+                url.host_str()
+                    .map(|h| match url.port() {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h.to_string(),
+                    })
+                    .unwrap_or_default()
+            );
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                reason = s.to_string();
+                source = s.source();
+            }
+            FetchError::Connect { url: host, reason }
+        } else {
+            FetchError::Body(format!("request failed: {e}"))
+        }
+    }
+}
+
+/// Retry-After in seconds (the HTTP-date form is rare for APIs and falls back to backoff).
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    value.parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_url_encodes_the_offset_plus() {
+        let client = ElhubClient::new(ClientConfig {
+            base_url: "https://api.elhub.no/energy-data/v0/".into(),
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        let w = Window::of_month("2021-01".parse().unwrap());
+        let url = client.window_url(Dataset::Production, &w).to_string();
+        assert!(
+            url.starts_with("https://api.elhub.no/energy-data/v0/price-areas?"),
+            "{url}"
+        );
+        assert!(
+            url.contains("dataset=PRODUCTION_PER_GROUP_MBA_HOUR"),
+            "{url}"
+        );
+        assert!(
+            url.contains("startDate=2021-01-01T00%3A00%3A00%2B01%3A00"),
+            "{url}"
+        );
+        assert!(!url.contains('+'), "{url}");
+    }
+
+    #[test]
+    fn rejects_a_url_that_is_not_http() {
+        let err = ElhubClient::new(ClientConfig {
+            base_url: "ftp://x".into(),
+            ..ClientConfig::default()
+        });
+        assert!(matches!(err, Err(FetchError::BadUrl { .. })));
+        let err = ElhubClient::new(ClientConfig {
+            base_url: "not a url".into(),
+            ..ClientConfig::default()
+        });
+        assert!(matches!(err, Err(FetchError::BadUrl { .. })));
+    }
+
+    #[test]
+    fn classifies_retryable_errors() {
+        let status = |s| FetchError::Status {
+            status: s,
+            message: String::new(),
+            retry_after: None,
+        };
+        assert!(status(429).is_retryable());
+        assert!(status(503).is_retryable());
+        assert!(!status(400).is_retryable());
+        assert!(!status(403).is_retryable());
+        assert!(FetchError::Body("x".into()).is_retryable());
+    }
+
+    #[test]
+    fn reads_retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&h), None);
+    }
+}

@@ -1,0 +1,347 @@
+//! Settings merged in one place: flag > environment (`ELHUB_*`, read by clap) > config file >
+//! built-in default. Errors name the file and line.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use etcetera::BaseStrategy;
+use serde::Deserialize;
+
+use crate::cli::Options;
+use crate::elhub::ClientConfig;
+use crate::model::{Dataset, Month, MonthRange};
+use crate::store::StoreKind;
+
+pub const DEFAULT_API_URL: &str = "https://api.elhub.no/energy-data/v0";
+const APP_DIR: &str = "elhub-explorer";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+pub type Result<T> = std::result::Result<T, SettingsError>;
+
+/// The config file as written; every key optional (the shipped config.toml documents them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub api: ApiSection,
+    #[serde(default)]
+    pub range: RangeSection,
+    #[serde(default)]
+    pub store: StoreSection,
+    #[serde(default)]
+    pub cassandra: CassandraSection,
+    #[serde(default)]
+    pub mongodb: MongodbSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    pub url: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub concurrency: Option<u16>,
+    pub max_retries: Option<usize>,
+    pub min_backoff_ms: Option<u64>,
+    pub max_backoff_secs: Option<u64>,
+    pub max_retry_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeSection {
+    pub dataset: Option<Dataset>,
+    pub from: Option<Month>,
+    pub to: Option<Month>,
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    pub read: Option<StoreKind>,
+    pub sinks: Option<Vec<StoreKind>>,
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CassandraSection {
+    pub contact_points: Option<Vec<String>>,
+    pub keyspace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongodbSection {
+    pub database: Option<String>,
+    pub collection: Option<String>,
+}
+
+/// Everything a run needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    pub client: ClientConfig,
+    pub concurrency: usize,
+    pub dataset: Dataset,
+    pub range: MonthRange,
+    /// Whether the range came from the user (flag, environment or file) or is the default.
+    pub db_path: PathBuf,
+    /// Whether `db_path` is the default location (its directory is then created).
+    pub db_is_default: bool,
+    pub read_store: StoreKind,
+    pub sinks: Vec<StoreKind>,
+    pub log_path: PathBuf,
+}
+
+impl Settings {
+    /// Resolves settings from the parsed command line (which already applied the environment).
+    pub fn load(options: &Options) -> Result<Settings> {
+        let dirs = etcetera::choose_base_strategy().ok();
+        let (file, path) = read_config(options.config.as_deref(), dirs.as_ref())?;
+        let api = &file.api;
+        let client = ClientConfig {
+            base_url: options
+                .api_url
+                .clone()
+                .or_else(|| api.url.clone())
+                .unwrap_or_else(|| DEFAULT_API_URL.into()),
+            timeout: Duration::from_secs(api.timeout_secs.unwrap_or(60).max(1)),
+            max_retries: api.max_retries.unwrap_or(6),
+            min_backoff: Duration::from_millis(api.min_backoff_ms.unwrap_or(500)),
+            max_backoff: Duration::from_secs(api.max_backoff_secs.unwrap_or(30)),
+            max_retry_after: Duration::from_secs(api.max_retry_after_secs.unwrap_or(120)),
+        };
+        let concurrency = options.concurrency.or(api.concurrency).unwrap_or(4);
+        if !(1..=16).contains(&concurrency) {
+            return Err(file_error(
+                &path,
+                "api.concurrency must be between 1 and 16",
+            ));
+        }
+        let dataset = options
+            .dataset
+            .or(file.range.dataset)
+            .unwrap_or(Dataset::Production);
+        let range = resolve_range(options, &file.range, &path)?;
+        let (db_path, db_is_default) = match options.db.clone().or_else(|| file.store.db.clone()) {
+            Some(p) => (expand_tilde(&p), false),
+            None => (data_dir(dirs.as_ref())?.join("elhub.sqlite"), true),
+        };
+        let read_store = options
+            .store
+            .or(file.store.read)
+            .unwrap_or(StoreKind::Sqlite);
+        let mut sinks = options
+            .sinks
+            .clone()
+            .or_else(|| file.store.sinks.clone())
+            .unwrap_or(vec![StoreKind::Sqlite]);
+        sinks.dedup();
+        if sinks.is_empty() {
+            return Err(SettingsError("--sinks needs at least one store".into()));
+        }
+        let log_path = state_dir(dirs.as_ref())?.join("elhub-explorer.log");
+        Ok(Settings {
+            config_file: path,
+            client,
+            concurrency: concurrency as usize,
+            dataset,
+            range,
+            db_path,
+            db_is_default,
+            read_store,
+            sinks,
+            log_path,
+        })
+    }
+}
+
+fn resolve_range(
+    options: &Options,
+    file: &RangeSection,
+    path: &Option<PathBuf>,
+) -> Result<MonthRange> {
+    let year_range = |y: i32| {
+        Month::of_year(y).ok_or_else(|| SettingsError(format!("year {y} is out of range")))
+    };
+    if let Some(y) = options.year {
+        return year_range(y);
+    }
+    let (file_from, file_to) = match (file.year, file.from, file.to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(file_error(
+                path,
+                "range.year cannot be combined with range.from or range.to",
+            ))
+        }
+        (Some(y), None, None) => {
+            let r = year_range(y)?;
+            (Some(r.from()), Some(r.to()))
+        }
+        (None, from, to) => (from, to),
+    };
+    let default =
+        Month::of_year(2021).ok_or_else(|| SettingsError("default year out of range".into()))?;
+    let from = options.from.or(file_from).unwrap_or(default.from());
+    let to = match (options.to, options.from) {
+        (Some(t), _) => t,
+        // --from alone: up to the configured end, or that month itself if the end lies before it.
+        (None, Some(f)) => file_to.unwrap_or(default.to()).max(f),
+        (None, None) => file_to.unwrap_or(default.to()),
+    };
+    MonthRange::new(from, to).map_err(SettingsError)
+}
+
+/// Reads the config file: the one named, else ./config.toml, else the XDG one, else none.
+fn read_config(
+    named: Option<&Path>,
+    dirs: Option<&impl BaseStrategy>,
+) -> Result<(ConfigFile, Option<PathBuf>)> {
+    let path = match named {
+        Some(p) => {
+            if !p.is_file() {
+                return Err(SettingsError(format!(
+                    "config file {} not found",
+                    p.display()
+                )));
+            }
+            Some(p.to_path_buf())
+        }
+        None => {
+            let local = PathBuf::from("config.toml");
+            let user = dirs.map(|d| d.config_dir().join(APP_DIR).join("config.toml"));
+            [Some(local), user]
+                .into_iter()
+                .flatten()
+                .find(|p| p.is_file())
+        }
+    };
+    let Some(path) = path else {
+        return Ok((ConfigFile::default(), None));
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| SettingsError(format!("cannot read config file {}: {e}", path.display())))?;
+    let file = parse_config(&text).map_err(|(line, msg)| match line {
+        Some(line) => SettingsError(format!(
+            "config file {}, line {line}: {msg}",
+            path.display()
+        )),
+        None => SettingsError(format!("config file {}: {msg}", path.display())),
+    })?;
+    Ok((file, Some(path)))
+}
+
+/// Parses config text; an error carries its line (1-based) and a one-line message.
+pub fn parse_config(text: &str) -> std::result::Result<ConfigFile, (Option<usize>, String)> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        (line, message)
+    })
+}
+
+fn file_error(path: &Option<PathBuf>, msg: &str) -> SettingsError {
+    match path {
+        Some(p) => SettingsError(format!("config file {}: {msg}", p.display())),
+        None => SettingsError(msg.to_string()),
+    }
+}
+
+fn expand_tilde(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), etcetera::home_dir()) {
+        (Ok(rest), Ok(home)) => home.join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+fn data_dir(dirs: Option<&impl BaseStrategy>) -> Result<PathBuf> {
+    dirs.map(|d| d.data_dir().join(APP_DIR)).ok_or_else(|| {
+        SettingsError(
+            "cannot find the home directory for the default database; pass --db PATH".into(),
+        )
+    })
+}
+
+fn state_dir(dirs: Option<&impl BaseStrategy>) -> Result<PathBuf> {
+    // XDG_STATE_HOME where set; the strategy falls back to ~/.local/state on Linux and macOS.
+    dirs.map(|d| d.state_dir().unwrap_or_else(|| d.data_dir()).join(APP_DIR))
+        .ok_or_else(|| SettingsError("cannot find the home directory for the log file".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_name_the_line() {
+        let (line, msg) =
+            parse_config("[api]\nurl = \"x\"\n\n[range]\nfrom = \"2021-13\"\n").unwrap_err();
+        assert_eq!(line, Some(5));
+        assert!(msg.contains("01 to 12"), "{msg}");
+        let (line, msg) = parse_config("[api]\nurll = 1\n").unwrap_err();
+        assert_eq!(line, Some(2));
+        assert!(msg.contains("unknown field"), "{msg}");
+        let (line, _) = parse_config("[api\n").unwrap_err();
+        assert_eq!(line, Some(1));
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file = RangeSection {
+            from: "2020-01".parse().ok(),
+            to: "2020-06".parse().ok(),
+            ..Default::default()
+        };
+        let path = None;
+        let opts = Options::default();
+        let r = resolve_range(&opts, &file, &path).unwrap();
+        assert_eq!(r.to_string(), "2020-01..2020-06");
+        let opts = Options {
+            from: "2020-03".parse().ok(),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_range(&opts, &file, &path).unwrap().to_string(),
+            "2020-03..2020-06"
+        );
+        let opts = Options {
+            from: "2020-09".parse().ok(),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_range(&opts, &file, &path).unwrap().to_string(),
+            "2020-09"
+        );
+        let opts = Options {
+            year: Some(2019),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_range(&opts, &file, &path).unwrap().to_string(),
+            "2019-01..2019-12"
+        );
+        let opts = Options {
+            from: "2020-05".parse().ok(),
+            to: "2020-02".parse().ok(),
+            ..Default::default()
+        };
+        assert!(resolve_range(&opts, &file, &path).is_err());
+    }
+
+    #[test]
+    fn the_shipped_config_parses_and_documents_the_defaults() {
+        let text = include_str!("../config.toml");
+        let file = parse_config(text).unwrap();
+        assert_eq!(file.api.url.as_deref(), Some(DEFAULT_API_URL));
+        assert_eq!(file.range.from, "2021-01".parse().ok());
+        assert_eq!(file.range.to, "2021-12".parse().ok());
+        assert_eq!(file.range.dataset, Some(Dataset::Production));
+    }
+}
