@@ -98,13 +98,7 @@ pub struct ReplicaArgs {
 #[derive(Debug, Default, Args)]
 pub struct Options {
     /// Config file (default: ./config.toml, else $XDG_CONFIG_HOME/elhub-explorer/config.toml).
-    #[arg(
-        short = 'c',
-        long,
-        global = true,
-        env = "ELHUB_CONFIG",
-        value_name = "PATH"
-    )]
+    #[arg(short = 'c', long, global = true, env = "ELHUB_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Base URL of the Energy Data API.
     #[arg(long, global = true, env = "ELHUB_API_URL", value_name = "URL")]
@@ -134,40 +128,19 @@ pub struct Options {
     #[arg(long, global = true, env = "ELHUB_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub concurrency: Option<u16>,
     /// Cassandra / ScyllaDB contact points.
-    #[arg(
-        long,
-        global = true,
-        env = "ELHUB_CASSANDRA",
-        value_name = "HOST:PORT[,..]"
-    )]
+    #[arg(long, global = true, env = "ELHUB_CASSANDRA", value_name = "HOST:PORT[,..]")]
     pub cassandra: Option<String>,
     /// Cassandra keyspace.
-    #[arg(
-        long,
-        global = true,
-        env = "ELHUB_CASSANDRA_KEYSPACE",
-        value_name = "NAME"
-    )]
+    #[arg(long, global = true, env = "ELHUB_CASSANDRA_KEYSPACE", value_name = "NAME")]
     pub keyspace: Option<String>,
     /// MongoDB connection string (keep passwords in the environment, not in files).
-    #[arg(
-        long,
-        global = true,
-        env = "ELHUB_MONGODB_URI",
-        value_name = "URI",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "ELHUB_MONGODB_URI", value_name = "URI", hide_env_values = true)]
     pub mongodb_uri: Option<String>,
     /// MongoDB database.
     #[arg(long, global = true, env = "ELHUB_MONGODB_DB", value_name = "NAME")]
     pub mongodb_db: Option<String>,
     /// MongoDB collection.
-    #[arg(
-        long,
-        global = true,
-        env = "ELHUB_MONGODB_COLLECTION",
-        value_name = "NAME"
-    )]
+    #[arg(long, global = true, env = "ELHUB_MONGODB_COLLECTION", value_name = "NAME")]
     pub mongodb_collection: Option<String>,
 }
 
@@ -176,13 +149,8 @@ fn parse_month(s: &str) -> Result<Month, String> {
 }
 
 fn parse_year(s: &str) -> Result<i32, String> {
-    let year: i32 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid year '{s}' (expected YYYY)"))?;
-    Month::new(year, 1)
-        .map(|_| year)
-        .ok_or_else(|| format!("year {year} is out of range"))
+    let year: i32 = s.trim().parse().map_err(|_| format!("invalid year '{s}' (expected YYYY)"))?;
+    Month::new(year, 1).map(|_| year).ok_or_else(|| format!("year {year} is out of range"))
 }
 
 fn parse_dataset(s: &str) -> Result<Dataset, String> {
@@ -225,10 +193,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.options.from, Some("2021-01".parse().unwrap()));
-        assert_eq!(
-            cli.options.sinks,
-            Some(vec![StoreKind::Sqlite, StoreKind::Mongodb])
-        );
+        assert_eq!(cli.options.sinks, Some(vec![StoreKind::Sqlite, StoreKind::Mongodb]));
         match cli.command {
             Some(Command::Export(e)) => {
                 assert_eq!(e.format, ExportFormat::Json);

@@ -27,17 +27,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            code: exit::USAGE,
-            message: message.into(),
-        }
+        Failure { code: exit::USAGE, message: message.into() }
     }
 
     pub fn failed(message: impl Into<String>) -> Failure {
-        Failure {
-            code: exit::FAILED,
-            message: message.into(),
-        }
+        Failure { code: exit::FAILED, message: message.into() }
     }
 }
 
@@ -57,10 +51,7 @@ pub fn main() -> i32 {
         Err(e) => return clap_exit(e),
     };
     let _ = color_eyre::install();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("elhub-explorer: cannot start the async runtime: {e}");
@@ -95,9 +86,7 @@ fn clap_exit(e: clap::Error) -> i32 {
                 .lines()
                 .map(str::trim)
                 .filter(|l| {
-                    !l.is_empty()
-                        && !l.starts_with("Usage:")
-                        && !l.starts_with("For more information")
+                    !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
                 })
                 .collect();
             let line = line.join(" ");
@@ -133,11 +122,7 @@ fn init_log(settings: &Settings) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&settings.log_path)
-    else {
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&settings.log_path) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ELHUB_LOG")
@@ -156,29 +141,21 @@ pub fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, Failure
             if settings.db_is_default {
                 if let Some(dir) = settings.db_path.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        Failure::usage(format!(
-                            "cannot create the data directory {}: {e}",
-                            dir.display()
-                        ))
+                        Failure::usage(format!("cannot create the data directory {}: {e}", dir.display()))
                     })?;
                 }
             }
             Ok(Store::Sqlite(SqliteStore::open(&settings.db_path)?))
         }
-        StoreKind::Cassandra | StoreKind::Mongodb => Err(Failure::usage(format!(
-            "the {kind} store is not available in this version yet; use sqlite"
-        ))),
+        StoreKind::Cassandra | StoreKind::Mongodb => {
+            Err(Failure::usage(format!("the {kind} store is not available in this version yet; use sqlite")))
+        }
     }
 }
 
 async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
-    let client =
-        ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
-    let sinks = settings
-        .sinks
-        .iter()
-        .map(|k| open_store(settings, *k))
-        .collect::<Result<Vec<_>, _>>()?;
+    let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
+    let sinks = settings.sinks.iter().map(|k| open_store(settings, *k)).collect::<Result<Vec<_>, _>>()?;
     let plan = IngestPlan::for_range(settings.dataset, settings.range, settings.concurrency);
     let (tx, rx) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(report::report(rx));
@@ -190,43 +167,22 @@ async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
 
 async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failure> {
     let store = open_store(settings, settings.read_store)?;
-    let filter = ExportFilter {
-        area: args.area,
-        group: args.group.clone(),
-    };
+    let filter = ExportFilter { area: args.area, group: args.group.clone() };
     let result = match &args.output {
         Some(path) => {
             let file = File::create(path)
                 .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
-            export::export(
-                &store,
-                settings.dataset,
-                &filter,
-                args.format,
-                BufWriter::new(file),
-            )
-            .await
+            export::export(&store, settings.dataset, &filter, args.format, BufWriter::new(file)).await
         }
         None => {
             let stdout = std::io::stdout().lock();
-            export::export(
-                &store,
-                settings.dataset,
-                &filter,
-                args.format,
-                BufWriter::new(stdout),
-            )
-            .await
+            export::export(&store, settings.dataset, &filter, args.format, BufWriter::new(stdout)).await
         }
     };
     match result {
         Ok(n) => {
             if let Some(path) = &args.output {
-                eprintln!(
-                    "wrote {n} {} records to {}",
-                    settings.dataset,
-                    path.display()
-                );
+                eprintln!("wrote {n} {} records to {}", settings.dataset, path.display());
             }
             Ok(exit::DONE)
         }
@@ -247,8 +203,7 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .map_err(|e| Failure::failed(e.to_string()))?;
+    out.write_all(text.as_bytes()).map_err(|e| Failure::failed(e.to_string()))?;
     Ok(exit::DONE)
 }
 

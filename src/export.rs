@@ -59,14 +59,7 @@ pub fn utc_text(t: DateTime<Utc>) -> String {
 
 /// The CSV header for a dataset.
 pub fn csv_header(dataset: Dataset) -> Vec<&'static str> {
-    let mut h = vec![
-        "price_area",
-        "group",
-        "start_utc",
-        "end_utc",
-        "quantity_kwh",
-        "last_updated_utc",
-    ];
+    let mut h = vec!["price_area", "group", "start_utc", "end_utc", "quantity_kwh", "last_updated_utc"];
     if dataset == Dataset::Consumption {
         h.push("metering_points");
     }
@@ -98,14 +91,10 @@ pub async fn export(
     let mut count = 0u64;
     let mut writer = RecordWriter::new(dataset, format, out)?;
     for (area, group) in series {
-        if filter.area.is_some_and(|a| a != area)
-            || filter.group.as_ref().is_some_and(|g| *g != group)
-        {
+        if filter.area.is_some_and(|a| a != area) || filter.group.as_ref().is_some_and(|g| *g != group) {
             continue;
         }
-        let records = store
-            .series_records(dataset, area, &group, from, to)
-            .await?;
+        let records = store.series_records(dataset, area, &group, from, to).await?;
         for r in &records {
             writer.write(r)?;
         }
@@ -117,7 +106,7 @@ pub async fn export(
 
 /// Streams records in one format.
 enum RecordWriter<W: Write> {
-    Csv(csv::Writer<W>, Dataset),
+    Csv(Box<csv::Writer<W>>, Dataset),
     Json(W, bool),
 }
 
@@ -127,7 +116,7 @@ impl<W: Write> RecordWriter<W> {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(csv_header(dataset))?;
-                RecordWriter::Csv(w, dataset)
+                RecordWriter::Csv(Box::new(w), dataset)
             }
             ExportFormat::Json => {
                 let mut out = out;
@@ -198,10 +187,7 @@ pub async fn summary(
             "area", "city", "group", "total", "share", "hours"
         );
         let mut any = false;
-        for a in PriceArea::ALL
-            .into_iter()
-            .filter(|a| area.is_none_or(|x| x == *a))
-        {
+        for a in PriceArea::ALL.into_iter().filter(|a| area.is_none_or(|x| x == *a)) {
             let totals = store.annual_totals(dataset, a, year).await?;
             let sum: f64 = totals.iter().map(|t| t.kwh).sum();
             for t in &totals {
@@ -230,10 +216,7 @@ pub async fn summary(
             }
         }
         if !any {
-            let _ = writeln!(
-                s,
-                "(nothing stored for {year}; run --ingest-only with --year {year})"
-            );
+            let _ = writeln!(s, "(nothing stored for {year}; run --ingest-only with --year {year})");
         }
         let _ = writeln!(s);
     }
@@ -246,22 +229,13 @@ mod tests {
 
     #[test]
     fn times_are_utc_with_z() {
-        let t = DateTime::parse_from_rfc3339("2021-01-01T01:00:00+01:00")
-            .unwrap()
-            .to_utc();
+        let t = DateTime::parse_from_rfc3339("2021-01-01T01:00:00+01:00").unwrap().to_utc();
         assert_eq!(utc_text(t), "2021-01-01T00:00:00Z");
     }
 
     #[test]
     fn quantities_round_trip_in_shortest_form() {
-        for q in [
-            2507716.8,
-            0.0,
-            0.1 + 0.2,
-            1982521.123,
-            5e-324,
-            1.7976931348623157e308,
-        ] {
+        for q in [2507716.8, 0.0, 0.1 + 0.2, 1982521.123, 5e-324, 1.7976931348623157e308] {
             let text = q.to_string();
             assert_eq!(text.parse::<f64>().unwrap(), q, "{text}");
         }
@@ -274,9 +248,6 @@ mod tests {
             csv_header(Dataset::Production).join(","),
             "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc"
         );
-        assert_eq!(
-            csv_header(Dataset::Consumption).last(),
-            Some(&"metering_points")
-        );
+        assert_eq!(csv_header(Dataset::Consumption).last(), Some(&"metering_points"));
     }
 }

@@ -25,11 +25,7 @@ pub struct IngestPlan {
 
 impl IngestPlan {
     pub fn for_range(dataset: Dataset, range: MonthRange, concurrency: usize) -> IngestPlan {
-        IngestPlan {
-            dataset,
-            months: range.months().collect(),
-            concurrency: concurrency.max(1),
-        }
+        IngestPlan { dataset, months: range.months().collect(), concurrency: concurrency.max(1) }
     }
 }
 
@@ -37,34 +33,17 @@ impl IngestPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     /// The months to fetch, in order.
-    Planned {
-        dataset: Dataset,
-        months: Vec<Month>,
-    },
+    Planned { dataset: Dataset, months: Vec<Month> },
     /// A month's request went out.
     Fetching { month: Month },
     /// A month's request failed and will be retried.
-    Retry {
-        month: Month,
-        attempt: usize,
-        reason: String,
-        delay: Duration,
-    },
+    Retry { month: Month, attempt: usize, reason: String, delay: Duration },
     /// The API refused a window as too wide; it is fetched in halves.
     Split { month: Month, window: Window },
     /// A sink could not write a month.
-    SinkFailed {
-        month: Month,
-        sink: StoreKind,
-        reason: String,
-    },
+    SinkFailed { month: Month, sink: StoreKind, reason: String },
     /// A month is fetched and written to every sink that could take it.
-    Done {
-        month: Month,
-        records: u64,
-        rejected: u64,
-        stats: UpsertStats,
-    },
+    Done { month: Month, records: u64, rejected: u64, stats: UpsertStats },
     /// A month could not be fetched after retries.
     Failed { month: Month, reason: String },
     /// The ingest is over.
@@ -127,11 +106,8 @@ impl IngestSummary {
             self.rejected
         );
         for (sink, st) in &self.per_sink {
-            let _ = writeln!(
-                s,
-                "  {sink}: {} new, {} updated, {} unchanged",
-                st.new, st.updated, st.unchanged
-            );
+            let _ =
+                writeln!(s, "  {sink}: {} new, {} updated, {} unchanged", st.new, st.updated, st.unchanged);
         }
         for (month, reason) in &self.failed_months {
             let _ = writeln!(s, "  failed {month}: {reason}");
@@ -158,17 +134,11 @@ pub async fn run(
         // The receiver may have gone (the TUI quit): the ingest still finishes its writes.
         let _ = progress.send(p);
     };
-    send(Progress::Planned {
-        dataset: plan.dataset,
-        months: plan.months.clone(),
-    });
+    send(Progress::Planned { dataset: plan.dataset, months: plan.months.clone() });
     let mut summary = IngestSummary {
         dataset: Some(plan.dataset),
         months_planned: plan.months.len(),
-        per_sink: sinks
-            .iter()
-            .map(|s| (s.kind(), UpsertStats::default()))
-            .collect(),
+        per_sink: sinks.iter().map(|s| (s.kind(), UpsertStats::default())).collect(),
         ..IngestSummary::default()
     };
     let permits = Arc::new(Semaphore::new(plan.concurrency));
@@ -181,22 +151,13 @@ pub async fn run(
             let _ = progress.send(Progress::Fetching { month });
             let events = |e: FetchEvent| {
                 let _ = progress.send(match e {
-                    FetchEvent::Retry {
-                        attempt,
-                        reason,
-                        delay,
-                    } => Progress::Retry {
-                        month,
-                        attempt,
-                        reason,
-                        delay,
-                    },
+                    FetchEvent::Retry { attempt, reason, delay } => {
+                        Progress::Retry { month, attempt, reason, delay }
+                    }
                     FetchEvent::Split { window } => Progress::Split { month, window },
                 });
             };
-            let result = client
-                .fetch_window(dataset, Window::of_month(month), &events)
-                .await;
+            let result = client.fetch_window(dataset, Window::of_month(month), &events).await;
             (month, result, permit)
         });
     }
@@ -210,8 +171,7 @@ pub async fn run(
         };
         match result {
             Ok(parsed) => {
-                let stats =
-                    write_to_sinks(&sinks, plan.dataset, month, &parsed, &mut summary, &send).await;
+                let stats = write_to_sinks(&sinks, plan.dataset, month, &parsed, &mut summary, &send).await;
                 summary.fetched += parsed.records.len() as u64;
                 summary.rejected += parsed.rejected;
                 if !parsed.rejection_samples.is_empty() {
@@ -230,10 +190,7 @@ pub async fn run(
             Err(e) => {
                 tracing::error!(%month, "fetch failed: {e}");
                 summary.failed_months.push((month, e.to_string()));
-                send(Progress::Failed {
-                    month,
-                    reason: e.to_string(),
-                });
+                send(Progress::Failed { month, reason: e.to_string() });
             }
         }
     }
@@ -256,24 +213,15 @@ async fn write_to_sinks(
 ) -> Option<UpsertStats> {
     let mut first = None;
     for (i, sink) in sinks.iter().enumerate() {
-        match sink
-            .upsert_window(dataset, month, Window::of_month(month), parsed)
-            .await
-        {
+        match sink.upsert_window(dataset, month, Window::of_month(month), parsed).await {
             Ok(stats) => {
                 summary.per_sink[i].1.add(stats);
                 first.get_or_insert(stats);
             }
             Err(e) => {
                 tracing::error!(%month, sink = %sink.kind(), "write failed: {e}");
-                summary
-                    .sink_failures
-                    .push((sink.kind(), month, e.to_string()));
-                send(Progress::SinkFailed {
-                    month,
-                    sink: sink.kind(),
-                    reason: e.to_string(),
-                });
+                summary.sink_failures.push((sink.kind(), month, e.to_string()));
+                send(Progress::SinkFailed { month, sink: sink.kind(), reason: e.to_string() });
             }
         }
     }

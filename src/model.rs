@@ -96,13 +96,8 @@ pub enum PriceArea {
 }
 
 impl PriceArea {
-    pub const ALL: [PriceArea; 5] = [
-        PriceArea::NO1,
-        PriceArea::NO2,
-        PriceArea::NO3,
-        PriceArea::NO4,
-        PriceArea::NO5,
-    ];
+    pub const ALL: [PriceArea; 5] =
+        [PriceArea::NO1, PriceArea::NO2, PriceArea::NO3, PriceArea::NO4, PriceArea::NO5];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -191,8 +186,7 @@ pub struct Month {
 impl Month {
     /// A month, if `month` is 1..=12 and the year is one the API could hold.
     pub fn new(year: i32, month: u32) -> Option<Month> {
-        ((1..=12).contains(&month) && (1900..=9998).contains(&year))
-            .then_some(Month { year, month })
+        ((1..=12).contains(&month) && (1900..=9998).contains(&year)).then_some(Month { year, month })
     }
 
     pub fn year(self) -> i32 {
@@ -205,29 +199,17 @@ impl Month {
 
     pub fn next(self) -> Month {
         if self.month == 12 {
-            Month {
-                year: self.year + 1,
-                month: 1,
-            }
+            Month { year: self.year + 1, month: 1 }
         } else {
-            Month {
-                year: self.year,
-                month: self.month + 1,
-            }
+            Month { year: self.year, month: self.month + 1 }
         }
     }
 
     pub fn prev(self) -> Month {
         if self.month == 1 {
-            Month {
-                year: self.year - 1,
-                month: 12,
-            }
+            Month { year: self.year - 1, month: 12 }
         } else {
-            Month {
-                year: self.year,
-                month: self.month - 1,
-            }
+            Month { year: self.year, month: self.month - 1 }
         }
     }
 
@@ -255,10 +237,7 @@ impl Month {
     /// The local month that contains an instant.
     pub fn containing(instant: DateTime<Utc>) -> Month {
         let local = instant.with_timezone(&LOCAL_TZ);
-        Month {
-            year: local.year(),
-            month: local.month(),
-        }
+        Month { year: local.year(), month: local.month() }
     }
 
     /// Months of a local year.
@@ -281,16 +260,10 @@ impl FromStr for Month {
             .split_once('-')
             .ok_or_else(|| format!("invalid month '{s}' (expected YYYY-MM, e.g. 2021-01)"))?;
         if y.len() != 4 || m.is_empty() || m.len() > 2 {
-            return Err(format!(
-                "invalid month '{s}' (expected YYYY-MM, e.g. 2021-01)"
-            ));
+            return Err(format!("invalid month '{s}' (expected YYYY-MM, e.g. 2021-01)"));
         }
-        let year: i32 = y
-            .parse()
-            .map_err(|_| format!("invalid year in month '{s}' (expected YYYY-MM)"))?;
-        let month: u32 = m
-            .parse()
-            .map_err(|_| format!("invalid month '{s}' (expected YYYY-MM)"))?;
+        let year: i32 = y.parse().map_err(|_| format!("invalid year in month '{s}' (expected YYYY-MM)"))?;
+        let month: u32 = m.parse().map_err(|_| format!("invalid month '{s}' (expected YYYY-MM)"))?;
         if !(1..=12).contains(&month) {
             return Err(format!("invalid month '{s}': the month must be 01 to 12"));
         }
@@ -318,9 +291,7 @@ pub struct MonthRange {
 impl MonthRange {
     pub fn new(from: Month, to: Month) -> Result<MonthRange, String> {
         if from > to {
-            return Err(format!(
-                "the range starts after it ends: --from {from} is after --to {to}"
-            ));
+            return Err(format!("the range starts after it ends: --from {from} is after --to {to}"));
         }
         Ok(MonthRange { from, to })
     }
@@ -339,8 +310,7 @@ impl MonthRange {
     }
 
     pub fn len(self) -> usize {
-        ((self.to.year - self.from.year) * 12 + self.to.month as i32 - self.from.month as i32 + 1)
-            as usize
+        ((self.to.year - self.from.year) * 12 + self.to.month as i32 - self.from.month as i32 + 1) as usize
     }
 
     pub fn is_empty(self) -> bool {
@@ -401,13 +371,7 @@ mod tests {
 
     #[test]
     fn months_parse_and_reject() {
-        assert_eq!(
-            "2021-03".parse::<Month>(),
-            Ok(Month {
-                year: 2021,
-                month: 3
-            })
-        );
+        assert_eq!("2021-03".parse::<Month>(), Ok(Month { year: 2021, month: 3 }));
         assert!("2021-13".parse::<Month>().unwrap_err().contains("01 to 12"));
         assert!("2021-00".parse::<Month>().is_err());
         assert!("21-01".parse::<Month>().is_err());
@@ -417,15 +381,8 @@ mod tests {
 
     #[test]
     fn dst_months_have_743_and_745_hours() {
-        let hours: Vec<i64> = Month::of_year(2021)
-            .unwrap()
-            .months()
-            .map(Month::hours)
-            .collect();
-        assert_eq!(
-            hours,
-            vec![744, 672, 743, 720, 744, 720, 744, 744, 720, 745, 720, 744]
-        );
+        let hours: Vec<i64> = Month::of_year(2021).unwrap().months().map(Month::hours).collect();
+        assert_eq!(hours, vec![744, 672, 743, 720, 744, 720, 744, 744, 720, 745, 720, 744]);
     }
 
     #[test]
@@ -435,10 +392,7 @@ mod tests {
         let jul = Month::new(2021, 7).unwrap();
         assert_eq!(jul.start_utc().to_rfc3339(), "2021-06-30T22:00:00+00:00");
         assert_eq!(Month::containing(jul.start_utc()), jul);
-        assert_eq!(
-            Month::containing(jul.start_utc() - Duration::seconds(1)),
-            jul.prev()
-        );
+        assert_eq!(Month::containing(jul.start_utc() - Duration::seconds(1)), jul.prev());
     }
 
     #[test]
@@ -457,10 +411,7 @@ mod tests {
         assert_eq!(PriceArea::NO4.city(), "Tromsø");
         assert!("NO6".parse::<PriceArea>().is_err());
         assert_eq!("Consumption".parse::<Dataset>(), Ok(Dataset::Consumption));
-        assert!("exchange"
-            .parse::<Dataset>()
-            .unwrap_err()
-            .contains("unknown dataset"));
+        assert!("exchange".parse::<Dataset>().unwrap_err().contains("unknown dataset"));
     }
 
     #[test]

@@ -36,59 +36,29 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
                     (Some(f), _) => f.to_string(),
                     _ => "nothing".into(),
                 };
-                say(format!(
-                    "fetching {dataset} {range}: {} months",
-                    months.len()
-                ));
+                say(format!("fetching {dataset} {range}: {} months", months.len()));
             }
             Progress::Fetching { month } => {
                 if let Some(b) = &bar {
                     b.set_message(format!("fetching {month}"));
                 }
             }
-            Progress::Retry {
-                month,
-                attempt,
-                reason,
-                delay,
-            } => {
-                say(format!(
-                    "{month}: {reason}, retry {attempt} in {:.1} s",
-                    delay.as_secs_f64()
-                ));
+            Progress::Retry { month, attempt, reason, delay } => {
+                say(format!("{month}: {reason}, retry {attempt} in {:.1} s", delay.as_secs_f64()));
             }
             Progress::Split { month, window } => {
-                say(format!(
-                    "{month}: window {window} refused as too wide, fetching it in halves"
-                ));
+                say(format!("{month}: window {window} refused as too wide, fetching it in halves"));
             }
-            Progress::SinkFailed {
-                month,
-                sink,
-                reason,
-            } => say(format!("{month}: {sink} failed: {reason}")),
-            Progress::Done {
-                month,
-                records,
-                rejected,
-                stats,
-            } => {
+            Progress::SinkFailed { month, sink, reason } => say(format!("{month}: {sink} failed: {reason}")),
+            Progress::Done { month, records, rejected, stats } => {
+                let rejected = if rejected > 0 { format!(", {rejected} rejected") } else { String::new() };
                 match &bar {
+                    // The bar shows the count; per-month lines are for logs without a terminal.
                     Some(b) => b.inc(1),
-                    None => {}
-                }
-                let rejected = if rejected > 0 {
-                    format!(", {rejected} rejected")
-                } else {
-                    String::new()
-                };
-                let line = format!(
-                    "{month}: {records} records ({} new, {} updated, {} unchanged{rejected})",
-                    stats.new, stats.updated, stats.unchanged
-                );
-                match &bar {
-                    Some(_) => {}
-                    None => say(line),
+                    None => say(format!(
+                        "{month}: {records} records ({} new, {} updated, {} unchanged{rejected})",
+                        stats.new, stats.updated, stats.unchanged
+                    )),
                 }
             }
             Progress::Failed { month, reason } => {

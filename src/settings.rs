@@ -118,29 +118,17 @@ impl Settings {
         };
         let concurrency = options.concurrency.or(api.concurrency).unwrap_or(4);
         if !(1..=16).contains(&concurrency) {
-            return Err(file_error(
-                &path,
-                "api.concurrency must be between 1 and 16",
-            ));
+            return Err(file_error(&path, "api.concurrency must be between 1 and 16"));
         }
-        let dataset = options
-            .dataset
-            .or(file.range.dataset)
-            .unwrap_or(Dataset::Production);
+        let dataset = options.dataset.or(file.range.dataset).unwrap_or(Dataset::Production);
         let range = resolve_range(options, &file.range, &path)?;
         let (db_path, db_is_default) = match options.db.clone().or_else(|| file.store.db.clone()) {
             Some(p) => (expand_tilde(&p), false),
             None => (data_dir(dirs.as_ref())?.join("elhub.sqlite"), true),
         };
-        let read_store = options
-            .store
-            .or(file.store.read)
-            .unwrap_or(StoreKind::Sqlite);
-        let mut sinks = options
-            .sinks
-            .clone()
-            .or_else(|| file.store.sinks.clone())
-            .unwrap_or(vec![StoreKind::Sqlite]);
+        let read_store = options.store.or(file.store.read).unwrap_or(StoreKind::Sqlite);
+        let mut sinks =
+            options.sinks.clone().or_else(|| file.store.sinks.clone()).unwrap_or(vec![StoreKind::Sqlite]);
         sinks.dedup();
         if sinks.is_empty() {
             return Err(SettingsError("--sinks needs at least one store".into()));
@@ -161,23 +149,15 @@ impl Settings {
     }
 }
 
-fn resolve_range(
-    options: &Options,
-    file: &RangeSection,
-    path: &Option<PathBuf>,
-) -> Result<MonthRange> {
-    let year_range = |y: i32| {
-        Month::of_year(y).ok_or_else(|| SettingsError(format!("year {y} is out of range")))
-    };
+fn resolve_range(options: &Options, file: &RangeSection, path: &Option<PathBuf>) -> Result<MonthRange> {
+    let year_range =
+        |y: i32| Month::of_year(y).ok_or_else(|| SettingsError(format!("year {y} is out of range")));
     if let Some(y) = options.year {
         return year_range(y);
     }
     let (file_from, file_to) = match (file.year, file.from, file.to) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(file_error(
-                path,
-                "range.year cannot be combined with range.from or range.to",
-            ))
+            return Err(file_error(path, "range.year cannot be combined with range.from or range.to"))
         }
         (Some(y), None, None) => {
             let r = year_range(y)?;
@@ -185,8 +165,7 @@ fn resolve_range(
         }
         (None, from, to) => (from, to),
     };
-    let default =
-        Month::of_year(2021).ok_or_else(|| SettingsError("default year out of range".into()))?;
+    let default = Month::of_year(2021).ok_or_else(|| SettingsError("default year out of range".into()))?;
     let from = options.from.or(file_from).unwrap_or(default.from());
     let to = match (options.to, options.from) {
         (Some(t), _) => t,
@@ -205,20 +184,14 @@ fn read_config(
     let path = match named {
         Some(p) => {
             if !p.is_file() {
-                return Err(SettingsError(format!(
-                    "config file {} not found",
-                    p.display()
-                )));
+                return Err(SettingsError(format!("config file {} not found", p.display())));
             }
             Some(p.to_path_buf())
         }
         None => {
             let local = PathBuf::from("config.toml");
             let user = dirs.map(|d| d.config_dir().join(APP_DIR).join("config.toml"));
-            [Some(local), user]
-                .into_iter()
-                .flatten()
-                .find(|p| p.is_file())
+            [Some(local), user].into_iter().flatten().find(|p| p.is_file())
         }
     };
     let Some(path) = path else {
@@ -227,10 +200,7 @@ fn read_config(
     let text = std::fs::read_to_string(&path)
         .map_err(|e| SettingsError(format!("cannot read config file {}: {e}", path.display())))?;
     let file = parse_config(&text).map_err(|(line, msg)| match line {
-        Some(line) => SettingsError(format!(
-            "config file {}, line {line}: {msg}",
-            path.display()
-        )),
+        Some(line) => SettingsError(format!("config file {}, line {line}: {msg}", path.display())),
         None => SettingsError(format!("config file {}: {msg}", path.display())),
     })?;
     Ok((file, Some(path)))
@@ -239,9 +209,7 @@ fn read_config(
 /// Parses config text; an error carries its line (1-based) and a one-line message.
 pub fn parse_config(text: &str) -> std::result::Result<ConfigFile, (Option<usize>, String)> {
     toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
         (line, message)
     })
@@ -263,9 +231,7 @@ fn expand_tilde(p: &Path) -> PathBuf {
 
 fn data_dir(dirs: Option<&impl BaseStrategy>) -> Result<PathBuf> {
     dirs.map(|d| d.data_dir().join(APP_DIR)).ok_or_else(|| {
-        SettingsError(
-            "cannot find the home directory for the default database; pass --db PATH".into(),
-        )
+        SettingsError("cannot find the home directory for the default database; pass --db PATH".into())
     })
 }
 
@@ -281,8 +247,7 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_line() {
-        let (line, msg) =
-            parse_config("[api]\nurl = \"x\"\n\n[range]\nfrom = \"2021-13\"\n").unwrap_err();
+        let (line, msg) = parse_config("[api]\nurl = \"x\"\n\n[range]\nfrom = \"2021-13\"\n").unwrap_err();
         assert_eq!(line, Some(5));
         assert!(msg.contains("01 to 12"), "{msg}");
         let (line, msg) = parse_config("[api]\nurll = 1\n").unwrap_err();
@@ -294,44 +259,19 @@ mod tests {
 
     #[test]
     fn flags_override_the_file() {
-        let file = RangeSection {
-            from: "2020-01".parse().ok(),
-            to: "2020-06".parse().ok(),
-            ..Default::default()
-        };
+        let file =
+            RangeSection { from: "2020-01".parse().ok(), to: "2020-06".parse().ok(), ..Default::default() };
         let path = None;
         let opts = Options::default();
         let r = resolve_range(&opts, &file, &path).unwrap();
         assert_eq!(r.to_string(), "2020-01..2020-06");
-        let opts = Options {
-            from: "2020-03".parse().ok(),
-            ..Default::default()
-        };
-        assert_eq!(
-            resolve_range(&opts, &file, &path).unwrap().to_string(),
-            "2020-03..2020-06"
-        );
-        let opts = Options {
-            from: "2020-09".parse().ok(),
-            ..Default::default()
-        };
-        assert_eq!(
-            resolve_range(&opts, &file, &path).unwrap().to_string(),
-            "2020-09"
-        );
-        let opts = Options {
-            year: Some(2019),
-            ..Default::default()
-        };
-        assert_eq!(
-            resolve_range(&opts, &file, &path).unwrap().to_string(),
-            "2019-01..2019-12"
-        );
-        let opts = Options {
-            from: "2020-05".parse().ok(),
-            to: "2020-02".parse().ok(),
-            ..Default::default()
-        };
+        let opts = Options { from: "2020-03".parse().ok(), ..Default::default() };
+        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-03..2020-06");
+        let opts = Options { from: "2020-09".parse().ok(), ..Default::default() };
+        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-09");
+        let opts = Options { year: Some(2019), ..Default::default() };
+        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2019-01..2019-12");
+        let opts = Options { from: "2020-05".parse().ok(), to: "2020-02".parse().ok(), ..Default::default() };
         assert!(resolve_range(&opts, &file, &path).is_err());
     }
 

@@ -46,11 +46,7 @@ pub enum FetchError {
     #[error("invalid API URL '{url}': {reason}")]
     BadUrl { url: String, reason: String },
     #[error("HTTP {status} from the API: {message}")]
-    Status {
-        status: u16,
-        message: String,
-        retry_after: Option<Duration>,
-    },
+    Status { status: u16, message: String, retry_after: Option<Duration> },
     #[error("cannot connect to the API at {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("the API did not answer within {0:?}")]
@@ -89,11 +85,7 @@ impl FetchError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchEvent {
     /// Attempt `attempt` (1 = first retry) will follow after `delay`.
-    Retry {
-        attempt: usize,
-        reason: String,
-        delay: Duration,
-    },
+    Retry { attempt: usize, reason: String, delay: Duration },
     /// The API refused `window` as too wide; it is fetched as two halves.
     Split { window: Window },
 }
@@ -106,23 +98,14 @@ pub struct ElhubClient {
 
 impl ElhubClient {
     pub fn new(config: ClientConfig) -> Result<ElhubClient> {
-        let bad = |reason: String| FetchError::BadUrl {
-            url: config.base_url.clone(),
-            reason,
-        };
-        let mut base =
-            Url::parse(config.base_url.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
+        let bad = |reason: String| FetchError::BadUrl { url: config.base_url.clone(), reason };
+        let mut base = Url::parse(config.base_url.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(bad("the scheme must be http or https".into()));
         }
-        base.path_segments_mut()
-            .map_err(|_| bad("it cannot be a base URL".into()))?
-            .push("price-areas");
+        base.path_segments_mut().map_err(|_| bad("it cannot be a base URL".into()))?.push("price-areas");
         let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/vnd.api+json"),
-        );
+        headers.insert(ACCEPT, reqwest::header::HeaderValue::from_static("application/vnd.api+json"));
         let http = reqwest::Client::builder()
             .user_agent(concat!("elhub-explorer/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
@@ -130,11 +113,7 @@ impl ElhubClient {
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(ElhubClient {
-            http,
-            price_areas: base,
-            config,
-        })
+        Ok(ElhubClient { http, price_areas: base, config })
     }
 
     /// The URL of one window's request, with the offsets' `+` percent-encoded.
@@ -156,9 +135,7 @@ impl ElhubClient {
     ) -> Result<ParsedWindow> {
         match self.fetch_with_retries(dataset, window, events).await {
             Err(FetchError::Status { status: 400, .. }) if window.split().is_some() => {
-                let Some((first, second)) = window.split() else {
-                    unreachable!("checked by the guard")
-                };
+                let Some((first, second)) = window.split() else { unreachable!("checked by the guard") };
                 events(FetchEvent::Split { window });
                 let mut parsed = Box::pin(self.fetch_window(dataset, first, events)).await?;
                 parsed.absorb(Box::pin(self.fetch_window(dataset, second, events)).await?);
@@ -187,35 +164,22 @@ impl ElhubClient {
             .adjust(|err, delay| {
                 // Honour Retry-After, but only while retries remain (`delay` is None when spent).
                 match (err, delay) {
-                    (
-                        FetchError::Status {
-                            retry_after: Some(after),
-                            ..
-                        },
-                        Some(_),
-                    ) => Some((*after).min(self.config.max_retry_after)),
+                    (FetchError::Status { retry_after: Some(after), .. }, Some(_)) => {
+                        Some((*after).min(self.config.max_retry_after))
+                    }
                     (_, delay) => delay,
                 }
             })
             .notify(|err, delay| {
                 let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 tracing::info!(%window, attempt = n, ?delay, "retrying: {err}");
-                events(FetchEvent::Retry {
-                    attempt: n,
-                    reason: err.short_reason(),
-                    delay,
-                });
+                events(FetchEvent::Retry { attempt: n, reason: err.short_reason(), delay });
             })
             .await
     }
 
     async fn fetch_once(&self, dataset: Dataset, url: Url) -> Result<ParsedWindow> {
-        let response = self
-            .http
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&url, e))?;
+        let response = self.http.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
         let body = response.bytes().await.map_err(|e| {
@@ -225,11 +189,7 @@ impl ElhubClient {
                 FetchError::Body(format!("response body cut short: {e}"))
             }
         })?;
-        if status == StatusCode::NOT_FOUND
-            && error_message(&body)
-                .to_ascii_lowercase()
-                .contains("no data")
-        {
+        if status == StatusCode::NOT_FOUND && error_message(&body).to_ascii_lowercase().contains("no data") {
             return Ok(ParsedWindow::default());
         }
         if !status.is_success() {
@@ -292,42 +252,23 @@ mod tests {
         .unwrap();
         let w = Window::of_month("2021-01".parse().unwrap());
         let url = client.window_url(Dataset::Production, &w).to_string();
-        assert!(
-            url.starts_with("https://api.elhub.no/energy-data/v0/price-areas?"),
-            "{url}"
-        );
-        assert!(
-            url.contains("dataset=PRODUCTION_PER_GROUP_MBA_HOUR"),
-            "{url}"
-        );
-        assert!(
-            url.contains("startDate=2021-01-01T00%3A00%3A00%2B01%3A00"),
-            "{url}"
-        );
+        assert!(url.starts_with("https://api.elhub.no/energy-data/v0/price-areas?"), "{url}");
+        assert!(url.contains("dataset=PRODUCTION_PER_GROUP_MBA_HOUR"), "{url}");
+        assert!(url.contains("startDate=2021-01-01T00%3A00%3A00%2B01%3A00"), "{url}");
         assert!(!url.contains('+'), "{url}");
     }
 
     #[test]
     fn rejects_a_url_that_is_not_http() {
-        let err = ElhubClient::new(ClientConfig {
-            base_url: "ftp://x".into(),
-            ..ClientConfig::default()
-        });
+        let err = ElhubClient::new(ClientConfig { base_url: "ftp://x".into(), ..ClientConfig::default() });
         assert!(matches!(err, Err(FetchError::BadUrl { .. })));
-        let err = ElhubClient::new(ClientConfig {
-            base_url: "not a url".into(),
-            ..ClientConfig::default()
-        });
+        let err = ElhubClient::new(ClientConfig { base_url: "not a url".into(), ..ClientConfig::default() });
         assert!(matches!(err, Err(FetchError::BadUrl { .. })));
     }
 
     #[test]
     fn classifies_retryable_errors() {
-        let status = |s| FetchError::Status {
-            status: s,
-            message: String::new(),
-            retry_after: None,
-        };
+        let status = |s| FetchError::Status { status: s, message: String::new(), retry_after: None };
         assert!(status(429).is_retryable());
         assert!(status(503).is_retryable());
         assert!(!status(400).is_retryable());
@@ -340,10 +281,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(parse_retry_after(&h), None);
     }
 }

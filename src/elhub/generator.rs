@@ -10,16 +10,12 @@ use crate::model::{Dataset, Month, PriceArea, Record, LOCAL_TZ};
 
 /// First hour the replica has data for (local 2014-01-01 00:00).
 pub fn data_start() -> DateTime<Utc> {
-    crate::model::local_midnight_utc(
-        chrono::NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default(),
-    )
+    crate::model::local_midnight_utc(chrono::NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default())
 }
 
 /// The series that starts mid-year: NO4 solar from 2021-06-02 00:00 local.
 pub fn late_series_start() -> DateTime<Utc> {
-    crate::model::local_midnight_utc(
-        chrono::NaiveDate::from_ymd_opt(2021, 6, 2).unwrap_or_default(),
-    )
+    crate::model::local_midnight_utc(chrono::NaiveDate::from_ymd_opt(2021, 6, 2).unwrap_or_default())
 }
 
 /// Every series of a dataset with the instant it starts (None: from `data_start`).
@@ -27,9 +23,8 @@ pub fn series(dataset: Dataset) -> Vec<(PriceArea, &'static str, Option<DateTime
     let mut out = Vec::new();
     for area in PriceArea::ALL {
         for &group in dataset.known_groups() {
-            let starts =
-                (dataset == Dataset::Production && area == PriceArea::NO4 && group == "solar")
-                    .then(late_series_start);
+            let starts = (dataset == Dataset::Production && area == PriceArea::NO4 && group == "solar")
+                .then(late_series_start);
             out.push((area, group, starts));
         }
     }
@@ -73,13 +68,7 @@ fn series_key(dataset: Dataset, area: PriceArea, group: &str) -> u64 {
 }
 
 /// The volume of one hour. `revision` > 0 gives the revised value of a revised month.
-pub fn quantity(
-    dataset: Dataset,
-    area: PriceArea,
-    group: &str,
-    start: DateTime<Utc>,
-    revision: u32,
-) -> f64 {
+pub fn quantity(dataset: Dataset, area: PriceArea, group: &str, start: DateTime<Utc>, revision: u32) -> f64 {
     let local = start.with_timezone(&LOCAL_TZ);
     let hour = local.hour() as f64;
     let doy = local.ordinal0() as f64;
@@ -88,8 +77,7 @@ pub fn quantity(
     let key = series_key(dataset, area, group);
     let hour_index = start.timestamp() as u64 / 3600;
     let day_index = hour_index / 24;
-    let noise =
-        unit_noise(key ^ hour_index.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (revision as u64) << 40);
+    let noise = unit_noise(key ^ hour_index.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (revision as u64) << 40);
     let weather = unit_noise(key.wrapping_add(day_index.wrapping_mul(0x9E37)));
     let daytime = ((hour - 6.0) * std::f64::consts::PI / 12.0).sin(); // +1 at noon
     let value = match group {
@@ -111,9 +99,7 @@ pub fn quantity(
                 0.0
             }
         }
-        "household" | "cabin" => {
-            base * (1.0 + 0.45 * season) * (1.0 + 0.25 * daytime) * (0.95 + 0.1 * noise)
-        }
+        "household" | "cabin" => base * (1.0 + 0.45 * season) * (1.0 + 0.25 * daytime) * (0.95 + 0.1 * noise),
         _ => base * (1.0 + 0.22 * season) * (1.0 + 0.07 * daytime) * (0.96 + 0.08 * noise),
     };
     (value * 1000.0).round() / 1000.0
@@ -166,10 +152,7 @@ pub fn records(
         }
         let mut t = starts.map_or(from, |s| s.max(from));
         // Align to the hour.
-        t = Utc
-            .timestamp_opt(t.timestamp() - t.timestamp().rem_euclid(3600), 0)
-            .single()
-            .unwrap_or(t);
+        t = Utc.timestamp_opt(t.timestamp() - t.timestamp().rem_euclid(3600), 0).single().unwrap_or(t);
         let mut month = Month::containing(t);
         let mut revision = revision_of(month);
         while t < to {
@@ -184,8 +167,7 @@ pub fn records(
                 start: t,
                 quantity_kwh: quantity(dataset, a, g, t, revision),
                 last_updated: last_updated(t, revision),
-                metering_points: (dataset == Dataset::Consumption)
-                    .then(|| metering_points(a, g, t)),
+                metering_points: (dataset == Dataset::Consumption).then(|| metering_points(a, g, t)),
             });
             t += Duration::hours(1);
         }
@@ -201,18 +183,7 @@ mod tests {
         Month::of_year(year)
             .unwrap()
             .months()
-            .map(|m| {
-                records(
-                    dataset,
-                    m.start_utc(),
-                    m.end_utc(),
-                    Utc::now(),
-                    None,
-                    None,
-                    &|_| 0,
-                )
-                .len()
-            })
+            .map(|m| records(dataset, m.start_utc(), m.end_utc(), Utc::now(), None, None, &|_| 0).len())
             .collect()
     }
 
@@ -248,9 +219,7 @@ mod tests {
             Some("solar"),
             &|_| 0,
         );
-        let mut midnight = solar
-            .iter()
-            .filter(|r| r.start.with_timezone(&LOCAL_TZ).hour() == 0);
+        let mut midnight = solar.iter().filter(|r| r.start.with_timezone(&LOCAL_TZ).hour() == 0);
         assert!(midnight.clone().count() > 0 && midnight.all(|r| r.quantity_kwh == 0.0));
         assert!(solar.iter().any(|r| r.quantity_kwh > 0.0));
     }
@@ -262,9 +231,6 @@ mod tests {
         let b = quantity(Dataset::Production, PriceArea::NO2, "hydro", t, 1);
         assert_ne!(a, b);
         assert!(last_updated(t, 1) > last_updated(t, 0));
-        assert_eq!(
-            a,
-            quantity(Dataset::Production, PriceArea::NO2, "hydro", t, 0)
-        );
+        assert_eq!(a, quantity(Dataset::Production, PriceArea::NO2, "hydro", t, 0));
     }
 }

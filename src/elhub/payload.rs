@@ -41,8 +41,7 @@ impl ParsedWindow {
         self.records.extend(other.records);
         self.rejected += other.rejected;
         let room = KEPT_REASONS.saturating_sub(self.rejection_samples.len());
-        self.rejection_samples
-            .extend(other.rejection_samples.into_iter().take(room));
+        self.rejection_samples.extend(other.rejection_samples.into_iter().take(room));
     }
 
     fn reject(&mut self, reason: String) {
@@ -125,10 +124,7 @@ impl<'de> Deserialize<'de> for Lenient {
                 Ok(Lenient::Number(v as f64))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Lenient, E> {
-                Ok(v.trim()
-                    .parse()
-                    .map(Lenient::Number)
-                    .unwrap_or(Lenient::Other))
+                Ok(v.trim().parse().map(Lenient::Number).unwrap_or(Lenient::Other))
             }
             fn visit_unit<E: de::Error>(self) -> std::result::Result<Lenient, E> {
                 Ok(Lenient::Missing)
@@ -136,17 +132,11 @@ impl<'de> Deserialize<'de> for Lenient {
             fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Lenient, E> {
                 Ok(Lenient::Other)
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<Lenient, A::Error> {
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Lenient, A::Error> {
                 while a.next_element::<de::IgnoredAny>()?.is_some() {}
                 Ok(Lenient::Other)
             }
-            fn visit_map<A: de::MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> std::result::Result<Lenient, A::Error> {
+            fn visit_map<A: de::MapAccess<'de>>(self, mut a: A) -> std::result::Result<Lenient, A::Error> {
                 while a.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
                 Ok(Lenient::Other)
             }
@@ -179,11 +169,7 @@ pub fn parse_window(body: &[u8], dataset: Dataset) -> Result<ParsedWindow> {
 }
 
 fn normalise(raw: RawRecord, dataset: Dataset) -> std::result::Result<Record, String> {
-    let area: PriceArea = raw
-        .price_area
-        .as_deref()
-        .ok_or("missing priceArea")?
-        .parse()?;
+    let area: PriceArea = raw.price_area.as_deref().ok_or("missing priceArea")?.parse()?;
     let group = match dataset {
         Dataset::Production => raw.production_group,
         Dataset::Consumption => raw.consumption_group,
@@ -198,18 +184,12 @@ fn normalise(raw: RawRecord, dataset: Dataset) -> std::result::Result<Record, St
     }
     let end = parse_instant(raw.end_time.as_deref(), "endTime")?;
     if end - start != Duration::hours(1) {
-        return Err(format!(
-            "endTime {end} is not one hour after startTime {start}"
-        ));
+        return Err(format!("endTime {end} is not one hour after startTime {start}"));
     }
     let last_updated = parse_instant(raw.last_updated_time.as_deref(), "lastUpdatedTime")?;
     let quantity_kwh = match raw.quantity_kwh {
         Lenient::Number(q) if q.is_finite() && q >= 0.0 => q,
-        Lenient::Number(q) => {
-            return Err(format!(
-                "quantityKwh {q} is not a finite, non-negative number"
-            ))
-        }
+        Lenient::Number(q) => return Err(format!("quantityKwh {q} is not a finite, non-negative number")),
         Lenient::Missing => return Err("missing quantityKwh".into()),
         Lenient::Other => return Err("quantityKwh is not a number".into()),
     };
@@ -255,11 +235,8 @@ pub fn error_message(body: &[u8]) -> String {
         code: Option<String>,
     }
     if let Ok(e) = serde_json::from_slice::<Errors>(body) {
-        let parts: Vec<String> = e
-            .errors
-            .into_iter()
-            .filter_map(|o| o.detail.or(o.title).or(o.code))
-            .collect();
+        let parts: Vec<String> =
+            e.errors.into_iter().filter_map(|o| o.detail.or(o.title).or(o.code)).collect();
         if !parts.is_empty() {
             return parts.join("; ");
         }
@@ -315,17 +292,12 @@ mod tests {
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.rejected, bad.len() as u64);
         assert_eq!(parsed.rejection_samples.len(), KEPT_REASONS);
-        assert!(
-            parsed.rejection_samples[0].contains("not a finite"),
-            "{:?}",
-            parsed.rejection_samples
-        );
+        assert!(parsed.rejection_samples[0].contains("not a finite"), "{:?}", parsed.rejection_samples);
     }
 
     #[test]
     fn keeps_unknown_groups() {
-        let parsed =
-            parse_window(&body(&GOOD.replace("hydro", "tidal")), Dataset::Production).unwrap();
+        let parsed = parse_window(&body(&GOOD.replace("hydro", "tidal")), Dataset::Production).unwrap();
         assert_eq!(parsed.records[0].group, "tidal");
     }
 
@@ -337,12 +309,8 @@ mod tests {
 
     #[test]
     fn error_bodies_become_one_line() {
-        let json =
-            br#"{"errors":[{"status":"400","title":"Bad Request","detail":"range too long"}]}"#;
+        let json = br#"{"errors":[{"status":"400","title":"Bad Request","detail":"range too long"}]}"#;
         assert_eq!(error_message(json), "range too long");
-        assert_eq!(
-            error_message(b"Service\n  Unavailable"),
-            "Service Unavailable"
-        );
+        assert_eq!(error_message(b"Service\n  Unavailable"), "Service Unavailable");
     }
 }

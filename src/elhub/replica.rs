@@ -43,14 +43,9 @@ impl FromStr for Fault {
     type Err = String;
     /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500` (ms).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, arg) = s
-            .trim()
-            .split_once(':')
-            .map_or((s.trim(), None), |(a, b)| (a, Some(b)));
+        let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
         let number = |what: &str| -> Result<u64, String> {
-            arg.unwrap_or_default()
-                .parse()
-                .map_err(|_| format!("fault '{s}': {what} must be a whole number"))
+            arg.unwrap_or_default().parse().map_err(|_| format!("fault '{s}': {what} must be a whole number"))
         };
         match (name, arg) {
             ("503", None) => Ok(Fault::Unavailable),
@@ -84,10 +79,7 @@ pub struct Faults {
 impl Faults {
     /// Parses a comma-separated list of faults, as `--faults` takes it.
     pub fn parse_sequence(spec: &str) -> Result<Vec<Fault>, String> {
-        spec.split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(str::parse)
-            .collect()
+        spec.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect()
     }
 }
 
@@ -127,10 +119,7 @@ impl ReplicaState {
     }
 
     pub fn revision(&self, dataset: Dataset, month: Month) -> u32 {
-        lock(&self.revisions)
-            .get(&(dataset, month))
-            .copied()
-            .unwrap_or(0)
+        lock(&self.revisions).get(&(dataset, month)).copied().unwrap_or(0)
     }
 
     /// Requests served so far (all of them, faults included).
@@ -156,11 +145,7 @@ impl ReplicaState {
         let selected = faults.every <= 1 || fnv(key) % faults.every == 0;
         let mut attempts = lock(&self.attempts);
         let n = attempts.entry(key.to_string()).or_insert(0);
-        let fault = if selected {
-            faults.sequence.get(*n).copied()
-        } else {
-            None
-        };
+        let fault = if selected { faults.sequence.get(*n).copied() } else { None };
         *n += 1;
         (fault, faults.latency, faults.max_days)
     }
@@ -172,9 +157,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 /// A running replica; dropping it does not stop the server (the task lives on the runtime).
@@ -215,9 +198,7 @@ pub async fn serve(
 }
 
 pub fn router(state: Arc<ReplicaState>) -> Router {
-    let api = Router::new()
-        .route("/price-areas", get(all_areas))
-        .route("/price-areas/{area}", get(one_area));
+    let api = Router::new().route("/price-areas", get(all_areas)).route("/price-areas/{area}", get(one_area));
     Router::new()
         .merge(api.clone())
         .nest("/energy-data/v0", api)
@@ -229,18 +210,8 @@ pub fn router(state: Arc<ReplicaState>) -> Router {
 
 type Params = Query<HashMap<String, String>>;
 
-async fn all_areas(
-    State(s): State<Arc<ReplicaState>>,
-    Query(p): Params,
-    RawQuery(q): RawQuery,
-) -> Response {
-    answer(
-        &s,
-        None,
-        &p,
-        &format!("/price-areas?{}", q.unwrap_or_default()),
-    )
-    .await
+async fn all_areas(State(s): State<Arc<ReplicaState>>, Query(p): Params, RawQuery(q): RawQuery) -> Response {
+    answer(&s, None, &p, &format!("/price-areas?{}", q.unwrap_or_default())).await
 }
 
 async fn one_area(
@@ -252,10 +223,7 @@ async fn one_area(
     let key = format!("/price-areas/{area}?{}", q.unwrap_or_default());
     match area.parse::<PriceArea>() {
         Ok(a) => answer(&s, Some(a), &p, &key).await,
-        Err(_) => json_error(
-            StatusCode::NOT_FOUND,
-            &format!("Price area '{area}' not found"),
-        ),
+        Err(_) => json_error(StatusCode::NOT_FOUND, &format!("Price area '{area}' not found")),
     }
 }
 
@@ -277,8 +245,7 @@ async fn answer(
         Some(Fault::TooManyRequests { retry_after }) => {
             let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
             if let Some(secs) = retry_after {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             return r;
         }
@@ -316,20 +283,12 @@ struct ApiRequest {
 }
 
 fn parse_request(p: &HashMap<String, String>, max_days: Option<i64>) -> Result<ApiRequest, String> {
-    let dataset_name = p
-        .get("dataset")
-        .ok_or("The query parameter 'dataset' is required")?;
-    let dataset = Dataset::from_api_name(dataset_name)
-        .ok_or_else(|| format!("Unknown dataset '{dataset_name}'"))?;
-    let start = parse_date(
-        p.get("startDate")
-            .ok_or("The query parameter 'startDate' is required")?,
-        "startDate",
-    )?;
-    let longest = start
-        .with_timezone(&LOCAL_TZ)
-        .checked_add_months(Months::new(1))
-        .map(|t| t.to_utc());
+    let dataset_name = p.get("dataset").ok_or("The query parameter 'dataset' is required")?;
+    let dataset =
+        Dataset::from_api_name(dataset_name).ok_or_else(|| format!("Unknown dataset '{dataset_name}'"))?;
+    let start =
+        parse_date(p.get("startDate").ok_or("The query parameter 'startDate' is required")?, "startDate")?;
+    let longest = start.with_timezone(&LOCAL_TZ).checked_add_months(Months::new(1)).map(|t| t.to_utc());
     let end = match p.get("endDate") {
         Some(e) => parse_date(e, "endDate")?,
         None => longest.ok_or("startDate out of range")?, // the API fills in the maximum range
@@ -346,12 +305,7 @@ fn parse_request(p: &HashMap<String, String>, max_days: Option<i64>) -> Result<A
         }
     }
     let group = p.get(dataset.group_field()).cloned();
-    Ok(ApiRequest {
-        dataset,
-        start,
-        end,
-        group,
-    })
+    Ok(ApiRequest { dataset, start, end, group })
 }
 
 fn parse_date(value: &str, name: &str) -> Result<DateTime<Utc>, String> {
@@ -397,15 +351,9 @@ struct Attributes<'a> {
     country: &'a str,
     eic: &'a str,
     name: &'a str,
-    #[serde(
-        rename = "productionPerGroupMbaHour",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "productionPerGroupMbaHour", skip_serializing_if = "Option::is_none")]
     production: Option<Vec<ApiRecord<'a>>>,
-    #[serde(
-        rename = "consumptionPerGroupMbaHour",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "consumptionPerGroupMbaHour", skip_serializing_if = "Option::is_none")]
     consumption: Option<Vec<ApiRecord<'a>>>,
 }
 
@@ -427,24 +375,13 @@ struct ApiRecord<'a> {
 
 /// The JSON:API document for these records, grouped per area, with the `"*"` element first
 /// when all areas were asked for.
-pub fn render(
-    dataset: Dataset,
-    area: Option<PriceArea>,
-    records: &[Record],
-    link: &str,
-) -> Vec<u8> {
+pub fn render(dataset: Dataset, area: Option<PriceArea>, records: &[Record], link: &str) -> Vec<u8> {
     let areas: Vec<PriceArea> = area.map_or_else(|| PriceArea::ALL.to_vec(), |a| vec![a]);
     let mut data = Vec::new();
     if area.is_none() {
         let (production, consumption) = by_dataset(dataset, Vec::new());
         data.push(Element {
-            attributes: Attributes {
-                country: "NO",
-                eic: "*",
-                name: "*",
-                production,
-                consumption,
-            },
+            attributes: Attributes { country: "NO", eic: "*", name: "*", production, consumption },
             id: "*",
             kind: "price-areas",
         });
@@ -466,24 +403,12 @@ pub fn render(
             .collect();
         let (production, consumption) = by_dataset(dataset, list);
         data.push(Element {
-            attributes: Attributes {
-                country: "NO",
-                eic: a.eic(),
-                name: a.as_str(),
-                production,
-                consumption,
-            },
+            attributes: Attributes { country: "NO", eic: a.eic(), name: a.as_str(), production, consumption },
             id: a.as_str(),
             kind: "price-areas",
         });
     }
-    let body = Body {
-        data,
-        links: Links { this: link },
-        meta: Meta {
-            created: format_local(Utc::now()),
-        },
-    };
+    let body = Body { data, links: Links { this: link }, meta: Meta { created: format_local(Utc::now()) } };
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
@@ -501,31 +426,23 @@ fn by_dataset(
 
 fn json_error(status: StatusCode, detail: &str) -> Response {
     let body = serde_json::json!({"errors": [{"status": status.as_u16().to_string(), "title": status.canonical_reason(), "detail": detail}]});
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/vnd.api+json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "application/vnd.api+json")], body.to_string()).into_response()
 }
 
 async fn set_faults(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Response {
     let parsed = (|| -> Result<Faults, String> {
         Ok(Faults {
             sequence: Faults::parse_sequence(p.get("sequence").map_or("", String::as_str))?,
-            every: p.get("every").map_or(Ok(1), |v| {
-                v.parse().map_err(|_| "every must be a number".to_string())
-            })?,
-            latency: Duration::from_millis(p.get("latency_ms").map_or(Ok(0), |v| {
-                v.parse()
-                    .map_err(|_| "latency_ms must be a number".to_string())
-            })?),
+            every: p
+                .get("every")
+                .map_or(Ok(1), |v| v.parse().map_err(|_| "every must be a number".to_string()))?,
+            latency: Duration::from_millis(
+                p.get("latency_ms")
+                    .map_or(Ok(0), |v| v.parse().map_err(|_| "latency_ms must be a number".to_string()))?,
+            ),
             max_days: p
                 .get("max_days")
-                .map(|v| {
-                    v.parse()
-                        .map_err(|_| "max_days must be a number".to_string())
-                })
+                .map(|v| v.parse().map_err(|_| "max_days must be a number".to_string()))
                 .transpose()?,
         })
     })();
@@ -539,13 +456,9 @@ async fn set_faults(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Res
 }
 
 async fn revise(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Response {
-    let dataset = p
-        .get("dataset")
-        .map_or(Ok(Dataset::Production), |d| d.parse());
-    let month = p
-        .get("month")
-        .ok_or_else(|| "month is required".to_string())
-        .and_then(|m| m.parse::<Month>());
+    let dataset = p.get("dataset").map_or(Ok(Dataset::Production), |d| d.parse());
+    let month =
+        p.get("month").ok_or_else(|| "month is required".to_string()).and_then(|m| m.parse::<Month>());
     match (dataset, month) {
         (Ok(d), Ok(m)) => s.revise(d, m).to_string().into_response(),
         (Err(e), _) | (_, Err(e)) => json_error(StatusCode::BAD_REQUEST, &e),
@@ -553,7 +466,5 @@ async fn revise(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Respons
 }
 
 async fn stats(State(s): State<Arc<ReplicaState>>) -> Response {
-    serde_json::json!({"requests": s.requests()})
-        .to_string()
-        .into_response()
+    serde_json::json!({"requests": s.requests()}).to_string().into_response()
 }

@@ -15,10 +15,7 @@ pub struct Window {
 impl Window {
     /// The window of one local month: 744 hours in January, 743 in March, 745 in October.
     pub fn of_month(month: Month) -> Window {
-        Window {
-            start: month.start_utc(),
-            end: month.end_utc(),
-        }
+        Window { start: month.start_utc(), end: month.end_utc() }
     }
 
     pub fn start_date(&self) -> NaiveDate {
@@ -45,16 +42,7 @@ impl Window {
             return None;
         }
         let mid = local_midnight_utc(self.start_date() + Duration::days(days / 2));
-        Some((
-            Window {
-                start: self.start,
-                end: mid,
-            },
-            Window {
-                start: mid,
-                end: self.end,
-            },
-        ))
+        Some((Window { start: self.start, end: mid }, Window { start: mid, end: self.end }))
     }
 
     /// `startDate` as the API wants it: local time with its offset, e.g. `2021-01-01T00:00:00+01:00`.
@@ -80,9 +68,7 @@ impl std::fmt::Display for Window {
 
 /// An instant as local ISO 8601 with offset (`+01:00` / `+02:00`).
 pub fn format_local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&LOCAL_TZ)
-        .format("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+    t.with_timezone(&LOCAL_TZ).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 #[cfg(test)]

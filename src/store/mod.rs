@@ -58,9 +58,7 @@ impl std::str::FromStr for StoreKind {
             "sqlite" => Ok(StoreKind::Sqlite),
             "cassandra" | "scylla" | "scylladb" => Ok(StoreKind::Cassandra),
             "mongodb" | "mongo" => Ok(StoreKind::Mongodb),
-            _ => Err(format!(
-                "unknown store '{s}' (expected sqlite, cassandra or mongodb)"
-            )),
+            _ => Err(format!("unknown store '{s}' (expected sqlite, cassandra or mongodb)")),
         }
     }
 }

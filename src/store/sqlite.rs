@@ -248,12 +248,7 @@ impl SqliteStore {
                  GROUP BY grp ORDER BY grp",
             )?;
             let rows = stmt.query_map(
-                params![
-                    dataset.as_str(),
-                    area.as_str(),
-                    from.timestamp(),
-                    to.timestamp()
-                ],
+                params![dataset.as_str(), area.as_str(), from.timestamp(), to.timestamp()],
                 |row| {
                     Ok(GroupTotal {
                         group: row.get(0)?,
@@ -339,29 +334,20 @@ fn instant(secs: i64) -> DateTime<Utc> {
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| config_error(path, e))?;
     // Wait for another process's write (a second ingest, the explorer) instead of failing.
-    conn.busy_timeout(std::time::Duration::from_secs(30))
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| config_error(path, e))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| config_error(path, e))?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-    )
-    .map_err(|e| config_error(path, e))?;
     Ok(conn)
 }
 
 fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
-    conn.execute_batch(SCHEMA)
-        .map_err(|e| config_error(path, e))?;
+    conn.execute_batch(SCHEMA).map_err(|e| config_error(path, e))?;
     let version: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
         .optional()
         .map_err(|e| config_error(path, e))?;
     match version.as_deref().map(str::parse::<i64>) {
@@ -373,11 +359,13 @@ fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
             .map_err(|e| config_error(path, e))?;
         }
         Some(Ok(v)) if v == SCHEMA_VERSION => {}
-        Some(_) => return Err(StoreError::Config(format!(
-            "the database {} has schema version {}, this program knows version {SCHEMA_VERSION}",
-            path.display(),
-            version.unwrap_or_default()
-        ))),
+        Some(_) => {
+            return Err(StoreError::Config(format!(
+                "the database {} has schema version {}, this program knows version {SCHEMA_VERSION}",
+                path.display(),
+                version.unwrap_or_default()
+            )))
+        }
     }
     Ok(())
 }

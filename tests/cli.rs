@@ -1,0 +1,187 @@
+//! The binary's contract: bad input gives one clear line and exit code 2 (1 for run-time
+//! failures), never a panic; and a full ingest, summary and export against the replica.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The binary in an empty working directory with its own XDG directories, so neither the
+/// repository's config.toml nor the user's files are touched.
+fn cmd(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("elhub-explorer").unwrap();
+    c.current_dir(dir)
+        .env_clear()
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"));
+    c
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and checks: exit `code`, exactly one line on stderr containing every `needle`.
+fn fails_with(c: &mut Command, code: i32, needles: &[&str]) -> String {
+    let o = c.output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "'{n}' not in: {err}");
+    }
+    err
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn month_13_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(cmd(d.path()).args(["--ingest-only", "--from", "2021-13"]), 2, &["2021-13", "01 to 12"]);
+}
+
+#[test]
+fn from_after_to_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(
+        cmd(d.path()).args(["--ingest-only", "--from", "2021-05", "--to", "2021-02"]),
+        2,
+        &["2021-05", "after"],
+    );
+}
+
+#[test]
+fn unknown_dataset_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(cmd(d.path()).args(["summary", "--dataset", "exchange"]), 2, &["unknown dataset 'exchange'"]);
+    fails_with(cmd(d.path()).args(["summary"]).env("ELHUB_DATASET", "exchange"), 2, &["exchange"]);
+}
+
+#[test]
+fn missing_config_file_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(cmd(d.path()).args(["summary", "--config", "nope.toml"]), 2, &["nope.toml", "not found"]);
+}
+
+#[test]
+fn broken_config_file_names_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("bad.toml"), "[api]\nurl = \"http://x\"\nconcurrency = \"four\"\n").unwrap();
+    fails_with(cmd(d.path()).args(["summary", "-c", "bad.toml"]), 2, &["bad.toml", "line 3"]);
+    // ./config.toml is picked up by default, and an unknown key is an error, not ignored.
+    std::fs::write(d.path().join("config.toml"), "[range]\nfrom = \"2021-01\"\nyaer = 2021\n").unwrap();
+    fails_with(cmd(d.path()).args(["summary"]), 2, &["config.toml", "line 3", "yaer"]);
+}
+
+#[test]
+fn unreachable_api_fails_with_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("fast.toml"), "[api]\nmax_retries = 1\nmin_backoff_ms = 10\n").unwrap();
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let o = cmd(d.path())
+        .args(["--ingest-only", "-c", "fast.toml", "--api-url", &url, "--from", "2021-01", "--to", "2021-02"])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot connect to the API at"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_api_url_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(cmd(d.path()).args(["--ingest-only", "--api-url", "ftp://example"]), 2, &["invalid API URL"]);
+}
+
+#[test]
+fn db_in_a_missing_directory_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(
+        cmd(d.path()).args(["summary", "--db", "no/such/dir/e.sqlite"]),
+        2,
+        &["no/such/dir", "does not exist"],
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let notes = d.path().join("notes.txt");
+    let text = "these are my notes, not a database, and they must survive\n".repeat(100);
+    std::fs::write(&notes, &text).unwrap();
+    fails_with(
+        cmd(d.path()).args(["summary", "--db", "notes.txt"]),
+        2,
+        &["notes.txt", "not a SQLite database"],
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), text, "the file is untouched");
+}
+
+#[test]
+fn unknown_flag_is_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(cmd(d.path()).args(["--frm", "2021-01"]), 2, &["--frm"]);
+}
+
+#[test]
+fn unknown_replica_fault_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    fails_with(
+        cmd(d.path()).args(["replica", "--listen", "127.0.0.1:0", "--faults", "teapot"]),
+        2,
+        &["teapot"],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_summary_and_export_through_the_binary() {
+    let replica = common::start_replica().await;
+    let d = tempfile::tempdir().unwrap();
+    let url = replica.url();
+    let dir = d.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        cmd(&dir)
+            .args(["--ingest-only", "--api-url", &url, "--from", "2021-03", "--to", "2021-04"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("2 of 2 months done"), "{err}");
+    assert!(err.contains("35112 new"), "{err}"); // 24 series x (743 + 720) hours
+                                                 // The default store went to the XDG data directory.
+    assert!(d.path().join("data/elhub-explorer/elhub.sqlite").is_file());
+    assert!(d.path().join("state/elhub-explorer/elhub-explorer.log").is_file());
+
+    let o = cmd(d.path()).args(["summary", "--year", "2021", "--area", "NO2"]).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.contains("NO2   Kristiansand  hydro"), "{out}");
+    assert!(!out.contains("NO1"), "{out}");
+
+    let o = cmd(d.path())
+        .args(["export", "--area", "NO1", "--group", "hydro", "-o", "out.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(d.path().join("out.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 743 + 720);
+    assert_eq!(lines[0], "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc");
+    assert!(lines[1].starts_with("NO1,hydro,2021-02-28T23:00:00Z,2021-03-01T00:00:00Z,"), "{}", lines[1]);
+}

@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests: a replica on a free loopback port, a client with
+//! short backoffs, a store in a temporary directory, and an ingest that collects its events.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use elhub_explorer::elhub::replica::{self, Replica, ReplicaState};
+use elhub_explorer::elhub::{ClientConfig, ElhubClient};
+use elhub_explorer::ingest::{self, IngestPlan, IngestSummary, Progress};
+use elhub_explorer::model::{Dataset, MonthRange};
+use elhub_explorer::store::{SqliteStore, Store};
+use tokio::sync::mpsc;
+
+/// A replica whose data ends at a fixed instant, so tests do not depend on today's date.
+pub async fn start_replica() -> Replica {
+    let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    replica::spawn("127.0.0.1:0".parse().unwrap(), ReplicaState::new(until)).await.unwrap()
+}
+
+pub fn fast_client(url: &str) -> ElhubClient {
+    ElhubClient::new(ClientConfig {
+        base_url: url.to_string(),
+        timeout: Duration::from_secs(10),
+        max_retries: 6,
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(2),
+    })
+    .unwrap()
+}
+
+pub fn temp_sqlite(dir: &tempfile::TempDir) -> Store {
+    Store::Sqlite(SqliteStore::open(&dir.path().join("test.sqlite")).unwrap())
+}
+
+/// Runs an ingest of `range` into `sinks`; returns the summary and every progress event.
+pub async fn ingest_range(
+    client: &Arc<ElhubClient>,
+    sinks: &Arc<Vec<Store>>,
+    dataset: Dataset,
+    range: MonthRange,
+) -> (IngestSummary, Vec<Progress>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let summary =
+        ingest::run(client.clone(), sinks.clone(), IngestPlan::for_range(dataset, range, 4), tx).await;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    (summary, events)
+}
+
+pub fn range(from: &str, to: &str) -> MonthRange {
+    MonthRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
+}
