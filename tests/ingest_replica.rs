@@ -54,6 +54,9 @@ async fn a_year_with_faults_lands_exactly_once() {
     let (summary, events) = ingest_range(&client, &sinks, Dataset::Production, year).await;
     assert_eq!(summary.exit_code(), exit::DONE, "{}", summary.render());
     assert!(events.iter().any(|e| matches!(e, Progress::Retry { .. })), "faults were injected and retried");
+    // Retry-After: 1 was honoured (not the 5-50 ms backoff of this client).
+    assert!(events.iter().any(|e| matches!(e,
+        Progress::Retry { reason, delay, .. } if reason == "HTTP 429" && *delay == Duration::from_secs(1))));
 
     // Exactly what the generator produced: 215,353 records, as the real 2021 data had.
     let expected = replica.state.records(Dataset::Production, year.from().start_utc(), year.to().end_utc());

@@ -468,3 +468,71 @@ async fn revise(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Respons
 async fn stats(State(s): State<Arc<ReplicaState>>) -> Response {
     serde_json::json!({"requests": s.requests()}).to_string().into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const DS: (&str, &str) = ("dataset", "PRODUCTION_PER_GROUP_MBA_HOUR");
+
+    #[test]
+    fn one_month_is_the_limit() {
+        let ok = parse_request(
+            &params(&[
+                DS,
+                ("startDate", "2021-01-01T00:00:00+01:00"),
+                ("endDate", "2021-02-01T00:00:00+01:00"),
+            ]),
+            None,
+        );
+        assert_eq!(ok.map(|r| (r.end - r.start).num_hours()).ok(), Some(744));
+        let too_long = parse_request(
+            &params(&[
+                DS,
+                ("startDate", "2021-01-01T00:00:00+01:00"),
+                ("endDate", "2021-02-02T00:00:00+01:00"),
+            ]),
+            None,
+        );
+        assert!(too_long.err().is_some_and(|e| e.contains("one month")));
+    }
+
+    #[test]
+    fn a_missing_end_is_filled_with_a_month_and_bare_dates_are_local() {
+        let r = parse_request(&params(&[DS, ("startDate", "2021-03-01")]), None).ok();
+        assert_eq!(r.map(|r| (r.end - r.start).num_hours()), Some(743));
+    }
+
+    #[test]
+    fn an_unencoded_plus_arrives_as_a_space_and_is_refused() {
+        let r = parse_request(&params(&[DS, ("startDate", "2021-01-01T00:00:00 01:00")]), None);
+        assert!(r.err().is_some_and(|e| e.contains("percent-encoded")));
+    }
+
+    #[test]
+    fn stricter_limit_refuses_long_windows() {
+        let p = params(&[DS, ("startDate", "2021-01-01"), ("endDate", "2021-01-09")]);
+        assert!(parse_request(&p, Some(7)).is_err());
+        assert!(parse_request(&p, Some(8)).is_ok());
+    }
+
+    #[test]
+    fn fault_specs_parse() {
+        assert_eq!(
+            Faults::parse_sequence("503, 429:3,429:none,truncated,malformed,slow:250").ok(),
+            Some(vec![
+                Fault::Unavailable,
+                Fault::TooManyRequests { retry_after: Some(3) },
+                Fault::TooManyRequests { retry_after: None },
+                Fault::Truncated,
+                Fault::Malformed,
+                Fault::Slow(Duration::from_millis(250)),
+            ])
+        );
+        assert!(Faults::parse_sequence("418").is_err());
+    }
+}
