@@ -31,6 +31,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub ingest_only: bool,
 
+    /// Explorer: draw with ASCII only (no block, braille or box glyphs in the data).
+    #[arg(long, env = "ELHUB_ASCII")]
+    pub ascii: bool,
+
     #[command(flatten)]
     pub options: Options,
 }

@@ -108,9 +108,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
         Some(Command::Replica(_)) => unreachable!("handled above"),
         None if cli.ingest_only => run_ingest(&settings).await,
-        None => Err(Failure::usage(
-            "the terminal explorer is not part of this build yet; use --ingest-only, export or summary (see --help)",
-        )),
+        None => run_tui(&settings, cli.ascii).await,
     }
 }
 
@@ -163,6 +161,29 @@ async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
     let _ = reporter.await;
     eprint!("{}", summary.render());
     Ok(summary.exit_code())
+}
+
+async fn run_tui(settings: &Settings, ascii: bool) -> Result<i32, Failure> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::usage(
+            "the explorer needs a terminal; use --ingest-only, export or summary in scripts",
+        ));
+    }
+    let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
+    let read = open_store(settings, settings.read_store)?;
+    let sinks = settings.sinks.iter().map(|k| open_store(settings, *k)).collect::<Result<Vec<_>, _>>()?;
+    let explorer = crate::tui::Explorer {
+        read: Arc::new(read),
+        sinks: Arc::new(sinks),
+        client: Arc::new(client),
+        dataset: settings.dataset,
+        range: settings.range,
+        concurrency: settings.concurrency,
+        theme: crate::tui::theme::Theme::from_env(ascii),
+    };
+    crate::tui::run(explorer).await.map_err(|e| Failure::failed(format!("terminal error: {e}")))?;
+    Ok(exit::DONE)
 }
 
 async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failure> {

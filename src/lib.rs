@@ -12,3 +12,4 @@ pub mod model;
 pub mod report;
 pub mod settings;
 pub mod store;
+pub mod tui;

@@ -1,0 +1,180 @@
+//! The terminal explorer: terminal setup and restore, and the one `tokio::select!` loop over
+//! key events, background results and a frame timer that is armed only when something changed
+//! (idle means no wake-ups). Queries and fetches run as tasks that send owned messages back.
+
+pub mod state;
+pub mod theme;
+pub mod view;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+
+use crate::elhub::ElhubClient;
+use crate::ingest::{self, IngestPlan, Progress};
+use crate::model::{Dataset, MonthRange};
+use crate::store::Store;
+use state::{update, Action, App, Effect};
+use theme::Theme;
+
+/// Redraws at most this often while results stream in.
+const FRAME: Duration = Duration::from_millis(16);
+/// How often the rate is refreshed while a fetch runs (and only then).
+const TICK: Duration = Duration::from_millis(500);
+
+/// One event enum on one channel: everything that reaches the loop besides the terminal.
+#[derive(Debug)]
+pub enum AppEvent {
+    /// A query or an ingest reported back; applied as an action.
+    Background(Action),
+}
+
+/// What the explorer works with.
+pub struct Explorer {
+    /// The store the panes read.
+    pub read: Arc<Store>,
+    /// The stores `r` writes.
+    pub sinks: Arc<Vec<Store>>,
+    pub client: Arc<ElhubClient>,
+    pub dataset: Dataset,
+    pub range: MonthRange,
+    pub concurrency: usize,
+    pub theme: Theme,
+}
+
+/// Runs the explorer on the real terminal; the terminal is restored on every exit path
+/// (ratatui's panic hook covers panics).
+pub async fn run(explorer: Explorer) -> color_eyre::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    let result = event_loop(&mut terminal, explorer, EventStream::new()).await;
+    ratatui::try_restore()?;
+    result
+}
+
+/// The loop, over any backend and any source of terminal events (tests use their own).
+pub async fn event_loop<B, S>(
+    terminal: &mut Terminal<B>,
+    explorer: Explorer,
+    mut input: S,
+) -> color_eyre::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: futures_util::Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let launched = Instant::now();
+    let (tx, mut rx) = mpsc::unbounded_channel::<AppEvent>();
+    // Short enough for the status line: the kind and the last part of its location.
+    let location = explorer.read.location();
+    let short = location.rsplit(['/', '\\']).next().unwrap_or(&location).to_string();
+    let store_label = format!("{} {short}", explorer.read.kind());
+    let mut app = App::new(explorer.dataset, explorer.range, store_label, explorer.theme, launched);
+    let mut fetch_task: Option<tokio::task::JoinHandle<()>> = None;
+    let effects = app.start();
+    run_effects(&explorer, &tx, effects, &mut fetch_task);
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME;
+    let mut first_full_frame_logged = false;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            terminal.draw(|f| view::render(&app, f))?;
+            dirty = false;
+            last_frame = Instant::now();
+            if !first_full_frame_logged && full_frame(&app) {
+                first_full_frame_logged = true;
+                tracing::info!(ms = launched.elapsed().as_secs_f64() * 1e3, "first full frame");
+            }
+        }
+        let frame_due = tokio::time::sleep(FRAME.saturating_sub(last_frame.elapsed()));
+        let action = tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) => state::handle_key(&app, key),
+                Some(Ok(Event::Resize(..))) => {
+                    dirty = true;
+                    None
+                }
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e.into()),
+                None => Some(Action::Quit),
+            },
+            Some(AppEvent::Background(action)) = rx.recv() => Some(action),
+            _ = frame_due, if dirty => None,
+            _ = tick.tick(), if app.fetching() => Some(Action::Tick(Instant::now())),
+        };
+        if let Some(action) = action {
+            let effects = update(&mut app, action);
+            run_effects(&explorer, &tx, effects, &mut fetch_task);
+            dirty = true;
+        }
+        if app.quit {
+            break;
+        }
+    }
+    if let Some(task) = fetch_task {
+        // A month being written finishes its transaction in SQLite's own thread; nothing half-written stays.
+        task.abort();
+    }
+    Ok(())
+}
+
+/// Whether the panes show data (or know there is none), not just "loading".
+fn full_frame(app: &App) -> bool {
+    use state::Loadable::Loading;
+    !matches!(app.current_totals(), None | Some(Loading))
+        && !matches!(app.current_hourly(), None | Some(Loading))
+}
+
+fn run_effects(
+    explorer: &Explorer,
+    tx: &mpsc::UnboundedSender<AppEvent>,
+    effects: Vec<Effect>,
+    fetch_task: &mut Option<tokio::task::JoinHandle<()>>,
+) {
+    for effect in effects {
+        let (store, tx) = (explorer.read.clone(), tx.clone());
+        let send = move |a: Action| {
+            let _ = tx.send(AppEvent::Background(a));
+        };
+        match effect {
+            Effect::LoadTotals(key) => {
+                tokio::spawn(async move {
+                    let r = store.annual_totals(key.dataset, key.area, key.year).await;
+                    send(Action::TotalsLoaded(key, r.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::LoadHourly(key) => {
+                tokio::spawn(async move {
+                    let r = store.hourly(key.dataset, key.area, &key.group, key.month).await;
+                    send(Action::HourlyLoaded(key, r.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::LoadCoverage(dataset) => {
+                tokio::spawn(async move {
+                    let r = store.coverage(dataset).await;
+                    send(Action::CoverageLoaded(dataset, r.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::StartFetch(dataset) => {
+                let plan = IngestPlan::for_range(dataset, explorer.range, explorer.concurrency);
+                let (client, sinks) = (explorer.client.clone(), explorer.sinks.clone());
+                *fetch_task = Some(tokio::spawn(async move {
+                    let (ptx, mut prx) = mpsc::unbounded_channel::<Progress>();
+                    let forward = tokio::spawn(async move {
+                        while let Some(p) = prx.recv().await {
+                            send(Action::Ingest(p));
+                        }
+                    });
+                    ingest::run(client, sinks, plan, ptx).await;
+                    let _ = forward.await;
+                }));
+            }
+        }
+    }
+}

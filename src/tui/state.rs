@@ -1,0 +1,801 @@
+//! The explorer's state and its update: `handle_key` maps a key to an `Action`, `update` applies
+//! an action and returns the `Effect`s (queries, a fetch) the loop must start. No I/O here, so
+//! every key and every background result is unit-tested without a terminal.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::theme::Theme;
+use crate::ingest::{IngestSummary, Progress};
+use crate::model::{Dataset, Group, Month, MonthRange, PriceArea};
+use crate::store::{GroupTotal, HourValue, MonthCoverage};
+
+/// A pane that can have the focus (Tab cycles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Areas,
+    Totals,
+    Hourly,
+    Progress,
+}
+
+impl Pane {
+    const ORDER: [Pane; 4] = [Pane::Areas, Pane::Totals, Pane::Hourly, Pane::Progress];
+
+    fn step(self, by: i32) -> Pane {
+        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0) as i32;
+        Pane::ORDER[(i + by).rem_euclid(Pane::ORDER.len() as i32) as usize]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    Bars,
+    Sectors,
+}
+
+/// The annual totals of one area, year and dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TotalsKey {
+    pub dataset: Dataset,
+    pub area: PriceArea,
+    pub year: i32,
+}
+
+/// The hourly values of one series in one month.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HourlyKey {
+    pub dataset: Dataset,
+    pub area: PriceArea,
+    pub group: Group,
+    pub month: Month,
+}
+
+/// A query result in the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loadable<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+/// A month's line in the progress pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonthStatus {
+    Waiting,
+    Fetching,
+    Retry {
+        attempt: usize,
+        reason: String,
+    },
+    Done {
+        records: u64,
+        rejected: u64,
+    },
+    /// Fetched, but a sink could not write it.
+    SinkFailed {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// The fetch running in the background, or the last one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchState {
+    pub dataset: Dataset,
+    pub months: Vec<(Month, MonthStatus)>,
+    pub records: u64,
+    pub started: Instant,
+    pub finished: Option<Instant>,
+    pub summary: Option<IngestSummary>,
+}
+
+impl FetchState {
+    pub fn running(&self) -> bool {
+        self.finished.is_none()
+    }
+
+    pub fn completed(&self) -> usize {
+        self.months
+            .iter()
+            .filter(|(_, s)| {
+                matches!(
+                    s,
+                    MonthStatus::Done { .. } | MonthStatus::Failed { .. } | MonthStatus::SinkFailed { .. }
+                )
+            })
+            .count()
+    }
+
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        self.finished.unwrap_or(now).saturating_duration_since(self.started)
+    }
+
+    fn status_mut(&mut self, month: Month) -> Option<&mut MonthStatus> {
+        self.months.iter_mut().find(|(m, _)| *m == month).map(|(_, s)| s)
+    }
+}
+
+/// Everything the views show.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub dataset: Dataset,
+    pub area: PriceArea,
+    /// The month of the hourly view; its year is the year of the totals.
+    pub month: Month,
+    pub group: Group,
+    pub chart: ChartKind,
+    pub focus: Pane,
+    pub show_help: bool,
+    pub quit: bool,
+    /// The configured range, fetched by `r`.
+    pub range: MonthRange,
+    /// Which store is shown, for the status line.
+    pub store_label: String,
+    pub totals: HashMap<TotalsKey, Loadable<Vec<GroupTotal>>>,
+    pub hourly: HashMap<HourlyKey, Loadable<Vec<HourValue>>>,
+    pub coverage: HashMap<Dataset, Loadable<Vec<MonthCoverage>>>,
+    pub fetch: Option<FetchState>,
+    /// First line of the progress pane shown (when it is scrolled).
+    pub progress_scroll: usize,
+    /// A one-line notice for the status line (an error, a hint).
+    pub message: Option<String>,
+    /// The clock, advanced by `Tick` so views stay pure.
+    pub now: Instant,
+    pub theme: Theme,
+    /// Whether the automatic first fetch of an empty store was started.
+    auto_fetch_done: bool,
+}
+
+/// What a key or a background result asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    SelectArea(PriceArea),
+    /// ↑/↓ in the focused pane.
+    Move(i32),
+    /// ←/→: previous or next month.
+    StepMonth(i32),
+    /// g/G: next or previous group.
+    StepGroup(i32),
+    /// y/Y: next or previous year.
+    StepYear(i32),
+    ToggleChart,
+    ToggleDataset,
+    /// r: fetch the configured range of the current dataset.
+    Fetch,
+    /// Tab / Shift-Tab.
+    StepFocus(i32),
+    ToggleHelp,
+    CloseHelp,
+    TotalsLoaded(TotalsKey, Result<Vec<GroupTotal>, String>),
+    HourlyLoaded(HourlyKey, Result<Vec<HourValue>, String>),
+    CoverageLoaded(Dataset, Result<Vec<MonthCoverage>, String>),
+    Ingest(Progress),
+    Tick(Instant),
+}
+
+/// Work the loop must start for the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadTotals(TotalsKey),
+    LoadHourly(HourlyKey),
+    LoadCoverage(Dataset),
+    StartFetch(Dataset),
+}
+
+impl App {
+    pub fn new(dataset: Dataset, range: MonthRange, store_label: String, theme: Theme, now: Instant) -> App {
+        App {
+            dataset,
+            area: PriceArea::NO1,
+            month: range.to(),
+            group: dataset.known_groups()[0].to_string(),
+            chart: ChartKind::Bars,
+            focus: Pane::Areas,
+            show_help: false,
+            quit: false,
+            range,
+            store_label,
+            totals: HashMap::new(),
+            hourly: HashMap::new(),
+            coverage: HashMap::new(),
+            fetch: None,
+            progress_scroll: 0,
+            message: None,
+            now,
+            theme,
+            auto_fetch_done: false,
+        }
+    }
+
+    pub fn year(&self) -> i32 {
+        self.month.year()
+    }
+
+    pub fn totals_key(&self) -> TotalsKey {
+        TotalsKey { dataset: self.dataset, area: self.area, year: self.year() }
+    }
+
+    pub fn hourly_key(&self) -> HourlyKey {
+        HourlyKey { dataset: self.dataset, area: self.area, group: self.group.clone(), month: self.month }
+    }
+
+    /// The totals shown now, largest first.
+    pub fn current_totals(&self) -> Option<&Loadable<Vec<GroupTotal>>> {
+        self.totals.get(&self.totals_key())
+    }
+
+    pub fn current_hourly(&self) -> Option<&Loadable<Vec<HourValue>>> {
+        self.hourly.get(&self.hourly_key())
+    }
+
+    /// The groups to cycle through: those with totals in view (largest first), else the known ones.
+    pub fn groups(&self) -> Vec<Group> {
+        match self.current_totals() {
+            Some(Loadable::Ready(t)) if !t.is_empty() => t.iter().map(|t| t.group.clone()).collect(),
+            _ => self.dataset.known_groups().iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    pub fn fetching(&self) -> bool {
+        self.fetch.as_ref().is_some_and(FetchState::running)
+    }
+
+    /// The queries the current view needs that are neither cached nor under way; marks them
+    /// as loading.
+    fn wanted(&mut self) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let tk = self.totals_key();
+        if !self.totals.contains_key(&tk) {
+            self.totals.insert(tk.clone(), Loadable::Loading);
+            out.push(Effect::LoadTotals(tk));
+        }
+        let hk = self.hourly_key();
+        if !self.hourly.contains_key(&hk) {
+            self.hourly.insert(hk.clone(), Loadable::Loading);
+            out.push(Effect::LoadHourly(hk));
+        }
+        if !self.coverage.contains_key(&self.dataset) {
+            self.coverage.insert(self.dataset, Loadable::Loading);
+            out.push(Effect::LoadCoverage(self.dataset));
+        }
+        out
+    }
+
+    /// The first effects: the queries for the first frame.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.wanted()
+    }
+
+    fn start_fetch(&mut self, dataset: Dataset) -> Vec<Effect> {
+        if self.fetching() {
+            self.message = Some("a fetch is already running".into());
+            return vec![];
+        }
+        self.fetch = Some(FetchState {
+            dataset,
+            months: self.range.months().map(|m| (m, MonthStatus::Waiting)).collect(),
+            records: 0,
+            started: self.now,
+            finished: None,
+            summary: None,
+        });
+        self.progress_scroll = 0;
+        self.message = None;
+        vec![Effect::StartFetch(dataset)]
+    }
+
+    fn step_group(&mut self, by: i32) {
+        let groups = self.groups();
+        let i = groups.iter().position(|g| *g == self.group).map_or(0, |i| i as i32 + by);
+        self.group = groups[i.rem_euclid(groups.len() as i32) as usize].clone();
+    }
+
+    /// Drops cached results a newly written month changes. What is on screen stays there while
+    /// it is queried again (no flash of "loading…" as months land); the rest is re-read when
+    /// next shown.
+    fn invalidate(&mut self, dataset: Dataset, month: Month) -> Vec<Effect> {
+        let mut reload = Vec::new();
+        let (tk, hk) = (self.totals_key(), self.hourly_key());
+        self.totals.retain(|k, _| !(k.dataset == dataset && k.year == month.year()) || *k == tk);
+        if tk.dataset == dataset && tk.year == month.year() {
+            reload.push(Effect::LoadTotals(tk));
+        }
+        self.hourly.retain(|k, _| !(k.dataset == dataset && k.month == month) || *k == hk);
+        if hk.dataset == dataset && hk.month == month {
+            reload.push(Effect::LoadHourly(hk));
+        }
+        self.coverage.remove(&dataset);
+        reload
+    }
+
+    fn on_progress(&mut self, p: Progress) -> Vec<Effect> {
+        let Some(fetch) = self.fetch.as_mut() else { return vec![] };
+        let dataset = fetch.dataset;
+        match p {
+            Progress::Planned { months, .. } => {
+                fetch.months = months.into_iter().map(|m| (m, MonthStatus::Waiting)).collect();
+            }
+            Progress::Fetching { month } => {
+                if let Some(s) = fetch.status_mut(month) {
+                    *s = MonthStatus::Fetching;
+                }
+            }
+            Progress::Retry { month, attempt, reason, .. } => {
+                if let Some(s) = fetch.status_mut(month) {
+                    *s = MonthStatus::Retry { attempt, reason };
+                }
+            }
+            Progress::Split { .. } => {}
+            Progress::SinkFailed { month, sink, reason } => {
+                if let Some(s) = fetch.status_mut(month) {
+                    *s = MonthStatus::SinkFailed { reason: format!("{sink}: {reason}") };
+                }
+            }
+            Progress::Done { month, records, rejected, .. } => {
+                fetch.records += records;
+                if let Some(s) = fetch.status_mut(month) {
+                    if !matches!(s, MonthStatus::SinkFailed { .. }) {
+                        *s = MonthStatus::Done { records, rejected };
+                    }
+                }
+                return self.invalidate(dataset, month);
+            }
+            Progress::Failed { month, reason } => {
+                if let Some(s) = fetch.status_mut(month) {
+                    *s = MonthStatus::Failed { reason };
+                }
+            }
+            Progress::Finished(summary) => {
+                fetch.finished = Some(self.now);
+                self.message = match summary.exit_code() {
+                    0 => None,
+                    _ => Some(format!(
+                        "{} of {} months fetched; r retries the rest",
+                        summary.months_done, summary.months_planned
+                    )),
+                };
+                fetch.summary = Some(summary);
+            }
+        }
+        vec![]
+    }
+}
+
+/// The key map, in one place. Only presses count (Windows terminals also send releases).
+pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
+    if key.kind != KeyEventKind::Press {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if app.show_help {
+        return match key.code {
+            KeyCode::Char('c') if ctrl => Some(Action::Quit),
+            KeyCode::Char('q') => Some(Action::Quit),
+            _ => Some(Action::CloseHelp),
+        };
+    }
+    Some(match key.code {
+        KeyCode::Char('c') if ctrl => Action::Quit,
+        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char(c @ '1'..='5') => Action::SelectArea(PriceArea::ALL[(c as u8 - b'1') as usize]),
+        KeyCode::Up | KeyCode::Char('k') => Action::Move(-1),
+        KeyCode::Down | KeyCode::Char('j') => Action::Move(1),
+        KeyCode::Left | KeyCode::Char('h') => Action::StepMonth(-1),
+        KeyCode::Right | KeyCode::Char('l') => Action::StepMonth(1),
+        KeyCode::Char('g') => Action::StepGroup(1),
+        KeyCode::Char('G') => Action::StepGroup(-1),
+        KeyCode::Char('y') => Action::StepYear(1),
+        KeyCode::Char('Y') => Action::StepYear(-1),
+        KeyCode::Char('b') => Action::ToggleChart,
+        KeyCode::Char('d') => Action::ToggleDataset,
+        KeyCode::Char('r') => Action::Fetch,
+        KeyCode::Tab => Action::StepFocus(1),
+        KeyCode::BackTab => Action::StepFocus(-1),
+        KeyCode::Char('?') => Action::ToggleHelp,
+        _ => return None,
+    })
+}
+
+/// Applies an action; returns the work to start.
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match action {
+        Action::Quit => app.quit = true,
+        Action::SelectArea(area) => app.area = area,
+        Action::Move(by) => match app.focus {
+            Pane::Areas => {
+                let i = (app.area.index() as i32 + by).rem_euclid(PriceArea::ALL.len() as i32);
+                app.area = PriceArea::ALL[i as usize];
+            }
+            Pane::Totals | Pane::Hourly => app.step_group(by),
+            Pane::Progress => {
+                let lines = app.fetch.as_ref().map_or(0, |f| f.months.len());
+                app.progress_scroll =
+                    (app.progress_scroll as i32 + by).clamp(0, lines.saturating_sub(1) as i32) as usize;
+            }
+        },
+        Action::StepMonth(by) => {
+            app.month = if by < 0 { app.month.prev() } else { app.month.next() };
+        }
+        Action::StepYear(by) => {
+            let target = Month::new(app.year() + by.signum(), app.month.month());
+            app.month = target.unwrap_or(app.month);
+        }
+        Action::StepGroup(by) => app.step_group(by),
+        Action::ToggleChart => {
+            app.chart = match app.chart {
+                ChartKind::Bars => ChartKind::Sectors,
+                ChartKind::Sectors => ChartKind::Bars,
+            }
+        }
+        Action::ToggleDataset => {
+            app.dataset = match app.dataset {
+                Dataset::Production => Dataset::Consumption,
+                Dataset::Consumption => Dataset::Production,
+            };
+            app.group = app.dataset.known_groups()[0].to_string();
+        }
+        Action::Fetch => effects.extend(app.start_fetch(app.dataset)),
+        Action::StepFocus(by) => app.focus = app.focus.step(by),
+        Action::ToggleHelp => app.show_help = !app.show_help,
+        Action::CloseHelp => app.show_help = false,
+        Action::TotalsLoaded(key, result) => {
+            let is_current = key == app.totals_key();
+            let loaded = match result {
+                Ok(mut totals) => {
+                    totals.sort_by(|a, b| b.kwh.total_cmp(&a.kwh).then_with(|| a.group.cmp(&b.group)));
+                    Loadable::Ready(totals)
+                }
+                Err(e) => {
+                    app.message = Some(format!("query failed: {e}"));
+                    Loadable::Failed(e)
+                }
+            };
+            app.totals.insert(key, loaded);
+            // Keep the selected group if it exists here; else take the largest.
+            if is_current {
+                let groups = app.groups();
+                if !groups.contains(&app.group) {
+                    app.group = groups[0].clone();
+                }
+            }
+        }
+        Action::HourlyLoaded(key, result) => {
+            let loaded = match result {
+                Ok(v) => Loadable::Ready(v),
+                Err(e) => {
+                    app.message = Some(format!("query failed: {e}"));
+                    Loadable::Failed(e)
+                }
+            };
+            app.hourly.insert(key, loaded);
+        }
+        Action::CoverageLoaded(dataset, result) => {
+            let empty = matches!(&result, Ok(c) if c.is_empty());
+            app.coverage.insert(dataset, result.map_or_else(Loadable::Failed, Loadable::Ready));
+            // First run on an empty store: fetch the configured range at once.
+            if empty && !app.auto_fetch_done && dataset == app.dataset && app.fetch.is_none() {
+                app.auto_fetch_done = true;
+                effects.extend(app.start_fetch(dataset));
+            }
+            app.auto_fetch_done = true;
+        }
+        Action::Ingest(p) => effects.extend(app.on_progress(p)),
+        Action::Tick(now) => app.now = now,
+    }
+    effects.extend(app.wanted());
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::IngestSummary;
+    use crate::store::UpsertStats;
+
+    fn app() -> App {
+        let range = MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
+        App::new(Dataset::Production, range, "sqlite".into(), Theme::default(), Instant::now())
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        let action = handle_key(app, key(code)).expect("a mapped key");
+        update(app, action)
+    }
+
+    fn totals(groups: &[(&str, f64)]) -> Vec<GroupTotal> {
+        groups.iter().map(|(g, kwh)| GroupTotal { group: g.to_string(), kwh: *kwh, hours: 8760 }).collect()
+    }
+
+    #[test]
+    fn start_asks_for_the_first_frames_data() {
+        let mut a = app();
+        let effects = a.start();
+        assert_eq!(effects.len(), 3);
+        assert!(effects.contains(&Effect::LoadTotals(TotalsKey {
+            dataset: Dataset::Production,
+            area: PriceArea::NO1,
+            year: 2021
+        })));
+        assert!(effects.contains(&Effect::LoadCoverage(Dataset::Production)));
+        // Asked once: a second look finds them loading.
+        assert!(a.start().is_empty());
+    }
+
+    #[test]
+    fn number_keys_select_areas() {
+        let mut a = app();
+        a.start();
+        for (c, area) in ('1'..='5').zip(PriceArea::ALL) {
+            let effects = press(&mut a, KeyCode::Char(c));
+            assert_eq!(a.area, area);
+            if area != PriceArea::NO1 {
+                assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(k) if k.area == area)));
+            }
+        }
+    }
+
+    #[test]
+    fn arrows_and_hjkl_move_in_the_focused_pane() {
+        let mut a = app();
+        press(&mut a, KeyCode::Down);
+        assert_eq!(a.area, PriceArea::NO2);
+        press(&mut a, KeyCode::Char('j'));
+        assert_eq!(a.area, PriceArea::NO3);
+        press(&mut a, KeyCode::Char('k'));
+        press(&mut a, KeyCode::Up);
+        press(&mut a, KeyCode::Up);
+        assert_eq!(a.area, PriceArea::NO5, "wraps around");
+        press(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Pane::Totals);
+        press(&mut a, KeyCode::Down);
+        assert_eq!(a.group, "wind", "in the totals pane ↓ moves the group");
+        press(&mut a, KeyCode::BackTab);
+        assert_eq!(a.focus, Pane::Areas);
+    }
+
+    #[test]
+    fn left_right_step_months_across_years() {
+        let mut a = app();
+        assert_eq!(a.month.to_string(), "2021-12");
+        press(&mut a, KeyCode::Right);
+        assert_eq!(a.month.to_string(), "2022-01");
+        assert_eq!(a.year(), 2022);
+        press(&mut a, KeyCode::Char('h'));
+        press(&mut a, KeyCode::Left);
+        assert_eq!(a.month.to_string(), "2021-11");
+        press(&mut a, KeyCode::Char('l'));
+        assert_eq!(a.month.to_string(), "2021-12");
+    }
+
+    #[test]
+    fn y_steps_years_keeping_the_month() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(a.month.to_string(), "2022-12");
+        press(&mut a, KeyCode::Char('Y'));
+        press(&mut a, KeyCode::Char('Y'));
+        assert_eq!(a.month.to_string(), "2020-12");
+    }
+
+    #[test]
+    fn g_cycles_groups_in_the_order_shown() {
+        let mut a = app();
+        a.start();
+        let key = a.totals_key();
+        update(
+            &mut a,
+            Action::TotalsLoaded(key, Ok(totals(&[("wind", 5.0), ("hydro", 90.0), ("solar", 1.0)]))),
+        );
+        assert_eq!(a.groups(), ["hydro", "wind", "solar"]);
+        let effects = press(&mut a, KeyCode::Char('g'));
+        assert_eq!(a.group, "wind");
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadHourly(k) if k.group == "wind")));
+        press(&mut a, KeyCode::Char('g'));
+        press(&mut a, KeyCode::Char('g'));
+        assert_eq!(a.group, "hydro", "wraps");
+        let effects = press(&mut a, KeyCode::Char('G'));
+        assert_eq!(a.group, "solar");
+        assert!(effects.is_empty(), "solar's hourly query is already under way: {effects:?}");
+    }
+
+    #[test]
+    fn b_toggles_bars_and_sectors() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('b'));
+        assert_eq!(a.chart, ChartKind::Sectors);
+        press(&mut a, KeyCode::Char('b'));
+        assert_eq!(a.chart, ChartKind::Bars);
+    }
+
+    #[test]
+    fn d_switches_dataset_and_its_groups() {
+        let mut a = app();
+        let effects = press(&mut a, KeyCode::Char('d'));
+        assert_eq!(a.dataset, Dataset::Consumption);
+        assert_eq!(a.group, "household");
+        assert!(effects.contains(&Effect::LoadCoverage(Dataset::Consumption)));
+        press(&mut a, KeyCode::Char('d'));
+        assert_eq!(a.dataset, Dataset::Production);
+        assert_eq!(a.group, "hydro");
+    }
+
+    #[test]
+    fn r_fetches_once_at_a_time() {
+        let mut a = app();
+        let effects = press(&mut a, KeyCode::Char('r'));
+        assert!(effects.contains(&Effect::StartFetch(Dataset::Production)));
+        assert_eq!(a.fetch.as_ref().map(|f| f.months.len()), Some(12));
+        let again = press(&mut a, KeyCode::Char('r'));
+        assert!(!again.iter().any(|e| matches!(e, Effect::StartFetch(_))));
+        assert_eq!(a.message.as_deref(), Some("a fetch is already running"));
+    }
+
+    #[test]
+    fn help_opens_and_any_key_closes_it() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('?'));
+        assert!(a.show_help);
+        press(&mut a, KeyCode::Char('x'));
+        assert!(!a.show_help);
+        press(&mut a, KeyCode::Char('?'));
+        press(&mut a, KeyCode::Esc);
+        assert!(!a.show_help && !a.quit, "Esc closes help first");
+    }
+
+    #[test]
+    fn q_esc_and_ctrl_c_quit() {
+        for k in [
+            key(KeyCode::Char('q')),
+            key(KeyCode::Esc),
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        ] {
+            let mut a = app();
+            let action = handle_key(&a, k).unwrap();
+            update(&mut a, action);
+            assert!(a.quit);
+        }
+    }
+
+    #[test]
+    fn releases_and_unmapped_keys_are_ignored() {
+        let a = app();
+        let mut release = key(KeyCode::Char('q'));
+        release.kind = KeyEventKind::Release;
+        assert_eq!(handle_key(&a, release), None);
+        assert_eq!(handle_key(&a, key(KeyCode::Char('z'))), None);
+    }
+
+    #[test]
+    fn progress_pane_scrolls_when_focused() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('r'));
+        a.focus = Pane::Progress;
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        assert_eq!(a.progress_scroll, 2);
+        for _ in 0..20 {
+            press(&mut a, KeyCode::Down);
+        }
+        assert_eq!(a.progress_scroll, 11, "clamped to the last month");
+    }
+
+    #[test]
+    fn an_empty_store_starts_a_fetch_once() {
+        let mut a = app();
+        a.start();
+        let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![])));
+        assert!(effects.contains(&Effect::StartFetch(Dataset::Production)));
+        // Coverage reloaded later (after months land) does not start another.
+        a.fetch.as_mut().unwrap().finished = Some(a.now);
+        let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![])));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(_))));
+    }
+
+    #[test]
+    fn a_stored_range_does_not_fetch() {
+        let mut a = app();
+        a.start();
+        let cov = MonthCoverage {
+            month: "2021-01".parse().unwrap(),
+            records: 1,
+            rejected: 0,
+            fetched_at: chrono::Utc::now(),
+        };
+        let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![cov])));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(_))));
+    }
+
+    #[test]
+    fn progress_events_drive_month_lines_and_reload_the_view() {
+        let mut a = app();
+        a.start();
+        press(&mut a, KeyCode::Char('r'));
+        let dec: Month = "2021-12".parse().unwrap();
+        update(&mut a, Action::Ingest(Progress::Fetching { month: dec }));
+        assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Fetching);
+        update(
+            &mut a,
+            Action::Ingest(Progress::Retry {
+                month: dec,
+                attempt: 2,
+                reason: "HTTP 503".into(),
+                delay: Duration::ZERO,
+            }),
+        );
+        assert_eq!(
+            a.fetch.as_ref().unwrap().months[11].1,
+            MonthStatus::Retry { attempt: 2, reason: "HTTP 503".into() }
+        );
+        let effects = update(
+            &mut a,
+            Action::Ingest(Progress::Done {
+                month: dec,
+                records: 18600,
+                rejected: 0,
+                stats: UpsertStats::default(),
+            }),
+        );
+        assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Done { records: 18600, rejected: 0 });
+        assert_eq!(a.fetch.as_ref().unwrap().records, 18600);
+        // December 2021 is in view: its totals and hourly values are queried again, and what
+        // is shown stays until the new values arrive.
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(_))));
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadHourly(_))));
+        assert!(a.current_totals().is_some());
+        // A month out of view drops its cache entry, to be read again when shown.
+        let other = HourlyKey { month: "2021-06".parse().unwrap(), ..a.hourly_key() };
+        a.hourly.insert(other.clone(), Loadable::Ready(vec![]));
+        let june: Month = "2021-06".parse().unwrap();
+        update(
+            &mut a,
+            Action::Ingest(Progress::Done {
+                month: june,
+                records: 1,
+                rejected: 0,
+                stats: UpsertStats::default(),
+            }),
+        );
+        assert!(!a.hourly.contains_key(&other));
+        let jan: Month = "2021-01".parse().unwrap();
+        update(&mut a, Action::Ingest(Progress::Failed { month: jan, reason: "HTTP 500".into() }));
+        assert_eq!(a.fetch.as_ref().unwrap().completed(), 3);
+        let summary = IngestSummary {
+            months_planned: 12,
+            months_done: 11,
+            failed_months: vec![(jan, "x".into())],
+            ..Default::default()
+        };
+        update(&mut a, Action::Ingest(Progress::Finished(summary)));
+        assert!(!a.fetching());
+        assert!(a.message.as_deref().unwrap().contains("r retries"));
+    }
+
+    #[test]
+    fn failed_queries_keep_the_view_and_say_so() {
+        let mut a = app();
+        a.start();
+        let key = a.totals_key();
+        update(&mut a, Action::TotalsLoaded(key, Err("database is locked".into())));
+        assert!(matches!(a.current_totals(), Some(Loadable::Failed(_))));
+        assert!(a.message.as_deref().unwrap().contains("locked"));
+    }
+
+    #[test]
+    fn ticks_advance_the_clock() {
+        let mut a = app();
+        let later = a.now + Duration::from_secs(3);
+        update(&mut a, Action::Tick(later));
+        assert_eq!(a.now, later);
+    }
+}

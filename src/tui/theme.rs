@@ -1,0 +1,184 @@
+//! Colours and glyphs: one colour per group across every pane, only the 16 ANSI colours (so
+//! any terminal and SSH link shows them), none at all under `NO_COLOR`, and ASCII stand-ins for
+//! block and braille glyphs under `--ascii`.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// How the terminal may be drawn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    /// False under `NO_COLOR`: structure shows through glyphs and bold/reverse only.
+    pub color: bool,
+    /// True under `--ascii`: no block, braille or box-drawing-only glyphs in the data.
+    pub ascii: bool,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme { color: true, ascii: false }
+    }
+}
+
+/// Glyphs that stand for groups where colour cannot (NO_COLOR, ASCII pie sectors).
+const FILL_GLYPHS: [char; 8] = ['#', '*', '+', 'o', '=', '%', '@', 'x'];
+
+impl Theme {
+    /// Reads `NO_COLOR` (any non-empty value) from the environment.
+    pub fn from_env(ascii: bool) -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme { color: !no_color, ascii }
+    }
+
+    /// The colour of a group: known groups have fixed colours, others a stable pick.
+    pub fn group_color(group: &str) -> Color {
+        match group {
+            "hydro" => Color::Blue,
+            "wind" => Color::Cyan,
+            "thermal" => Color::Red,
+            "solar" => Color::Yellow,
+            "other" => Color::Magenta,
+            "household" => Color::Green,
+            "cabin" => Color::Yellow,
+            "primary" => Color::Magenta,
+            "secondary" => Color::Red,
+            "tertiary" => Color::Blue,
+            _ => {
+                const SPARE: [Color; 6] = [
+                    Color::LightGreen,
+                    Color::LightBlue,
+                    Color::LightMagenta,
+                    Color::LightCyan,
+                    Color::LightRed,
+                    Color::LightYellow,
+                ];
+                let h = group.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+                SPARE[h % SPARE.len()]
+            }
+        }
+    }
+
+    pub fn group_style(&self, group: &str) -> Style {
+        if self.color {
+            Style::new().fg(Self::group_color(group))
+        } else {
+            Style::new()
+        }
+    }
+
+    /// The glyph of the n-th group in a legend or pie when colour is off or ASCII is on.
+    pub fn fill_glyph(index: usize) -> char {
+        FILL_GLYPHS[index % FILL_GLYPHS.len()]
+    }
+
+    /// Whether sectors and legends must tell groups apart by glyph rather than colour.
+    pub fn glyph_fills(&self) -> bool {
+        self.ascii || !self.color
+    }
+
+    pub fn title(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn border(&self, focused: bool) -> Style {
+        match (focused, self.color) {
+            (true, true) => Style::new().fg(Color::Yellow),
+            (true, false) => Style::new().add_modifier(Modifier::BOLD),
+            (false, _) => Style::new(),
+        }
+    }
+
+    pub fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn good(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Green)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn warn(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Yellow)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn bad(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
+    pub fn key(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// Border glyphs: plain ASCII under `--ascii`.
+    pub fn border_set(&self) -> ratatui::symbols::border::Set<'static> {
+        if self.ascii {
+            ratatui::symbols::border::Set {
+                top_left: "+",
+                top_right: "+",
+                bottom_left: "+",
+                bottom_right: "+",
+                vertical_left: "|",
+                vertical_right: "|",
+                horizontal_top: "-",
+                horizontal_bottom: "-",
+            }
+        } else {
+            ratatui::symbols::border::ROUNDED
+        }
+    }
+
+    /// Eighth-blocks for horizontal bars (index 1..=8), or ASCII.
+    pub fn bar_glyph(&self, eighths: usize) -> &'static str {
+        const BLOCKS: [&str; 9] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"];
+        if self.ascii {
+            match eighths {
+                0..=2 => " ",
+                3..=5 => "-",
+                _ => "#",
+            }
+        } else {
+            BLOCKS[eighths.min(8)]
+        }
+    }
+
+    /// Vertical bar glyphs for the sparkline.
+    pub fn spark_set(&self) -> ratatui::symbols::bar::Set<'static> {
+        if self.ascii {
+            ratatui::symbols::bar::Set {
+                full: "#",
+                seven_eighths: "#",
+                three_quarters: "=",
+                five_eighths: "=",
+                half: "-",
+                three_eighths: "-",
+                one_quarter: "_",
+                one_eighth: "_",
+                empty: " ",
+            }
+        } else {
+            ratatui::symbols::bar::NINE_LEVELS
+        }
+    }
+}

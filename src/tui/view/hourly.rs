@@ -1,0 +1,182 @@
+//! The hourly curve of the selected series and month: a sparkline with one column per hour,
+//! or per bucket of hours when the month has more hours than the pane has columns, local dates
+//! on the axis, and min / mean / max / total.
+
+use chrono::{Datelike, Duration};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline, Widget, Wrap};
+
+use super::pane_block;
+use crate::model::{format_energy, LOCAL_TZ};
+use crate::store::HourValue;
+use crate::tui::state::{App, Loadable, Pane};
+
+pub struct HourlyPane<'a> {
+    pub app: &'a App,
+}
+
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+impl Widget for HourlyPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.app;
+        let month_name = MONTHS[app.month.month() as usize - 1];
+        let title = Line::from(vec![
+            Span::raw(" Hourly · "),
+            Span::styled(format!("{} {}", app.area, app.group), app.theme.group_style(&app.group)),
+            Span::raw(format!(" · {month_name} {} · min–max scale ", app.month.year())),
+        ]);
+        let block = pane_block(app, Pane::Hourly, title);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let values = match app.current_hourly() {
+            None | Some(Loadable::Loading) => {
+                return Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
+            }
+            Some(Loadable::Failed(e)) => {
+                return Paragraph::new(format!("query failed: {e}")).style(app.theme.bad()).render(inner, buf)
+            }
+            Some(Loadable::Ready(v)) if v.is_empty() => {
+                return Paragraph::new(format!(
+                    "No hourly data for {} {} in {}. ←/→ change the month, g the group, r fetches {}.",
+                    app.area, app.group, app.month, app.range
+                ))
+                .style(app.theme.dim())
+                .wrap(Wrap { trim: true })
+                .render(inner, buf)
+            }
+            Some(Loadable::Ready(v)) => v,
+        };
+        let [chart, axis, stats] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+        let buckets = bucket_means(values, chart.width as usize);
+        let data = spark_levels(&buckets);
+        Sparkline::default()
+            .data(&data)
+            .max(10_000)
+            .bar_set(app.theme.spark_set())
+            .style(app.theme.group_style(&app.group))
+            .render(chart, buf);
+        Paragraph::new(axis_line(values, buckets.len(), axis.width as usize))
+            .style(app.theme.dim())
+            .render(axis, buf);
+        let total: f64 = values.iter().map(|v| v.kwh).sum();
+        let min = values.iter().map(|v| v.kwh).fold(f64::INFINITY, f64::min);
+        let top = values.iter().map(|v| v.kwh).fold(f64::NEG_INFINITY, f64::max);
+        let per_col = if values.len() > buckets.len() {
+            format!(" · {:.1} h/col", values.len() as f64 / buckets.len() as f64)
+        } else {
+            String::new()
+        };
+        Paragraph::new(Line::from(vec![
+            Span::raw(format!(
+                "min {}  mean {}  max {}  total {}",
+                format_energy(min),
+                format_energy(total / values.len() as f64),
+                format_energy(top),
+                format_energy(total)
+            )),
+            Span::styled(format!("  {} h{per_col}", values.len()), app.theme.dim()),
+        ]))
+        .render(stats, buf);
+    }
+}
+
+/// Sparkline levels 400..=10,000 spanning the buckets' min..max, so a curve that never nears
+/// zero (hydro) still shows its shape; the minimum keeps a 4% sliver so no column looks
+/// missing. A flat curve sits at half height.
+pub fn spark_levels(buckets: &[f64]) -> Vec<u64> {
+    let min = buckets.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = buckets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = max - min;
+    buckets
+        .iter()
+        .map(|v| if span > 0.0 { 400 + ((v - min) / span * 9_600.0).round() as u64 } else { 5_000 })
+        .collect()
+}
+
+/// Means of `width` equal runs of hours (or the hours themselves when they fit).
+pub fn bucket_means(values: &[HourValue], width: usize) -> Vec<f64> {
+    let n = values.len();
+    if n <= width || width == 0 {
+        return values.iter().map(|v| v.kwh).collect();
+    }
+    (0..width)
+        .map(|i| {
+            let (a, b) = (i * n / width, ((i + 1) * n / width).max(i * n / width + 1));
+            values[a..b].iter().map(|v| v.kwh).sum::<f64>() / (b - a) as f64
+        })
+        .collect()
+}
+
+/// Local day numbers under the columns where weeks start, e.g. `1      8      15`.
+fn axis_line(values: &[HourValue], columns: usize, width: usize) -> String {
+    let mut line = vec![' '; width];
+    let n = values.len().max(1);
+    let Some(first) = values.first() else { return String::new() };
+    let first_day = first.start.with_timezone(&LOCAL_TZ).date_naive();
+    let mut next_free = 0usize;
+    for (i, v) in values.iter().enumerate() {
+        let local = v.start.with_timezone(&LOCAL_TZ);
+        let day = local.date_naive();
+        let is_label_day = (day - first_day).num_days() % 7 == 0 || day.day() == 1;
+        let at_midnight =
+            i == 0 || (v.start - Duration::hours(1)).with_timezone(&LOCAL_TZ).date_naive() != day;
+        if !(is_label_day && at_midnight) {
+            continue;
+        }
+        let col = i * columns / n;
+        let label = if day.day() == 1 {
+            format!("|{} {}", MONTHS[day.month0() as usize], day.day())
+        } else {
+            format!("|{}", day.day())
+        };
+        if col < next_free || col + label.len() > width {
+            continue;
+        }
+        for (k, c) in label.chars().enumerate() {
+            line[col + k] = c;
+        }
+        next_free = col + label.len() + 1;
+    }
+    line.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn hours(n: usize) -> Vec<HourValue> {
+        let t0 = Utc.with_ymd_and_hms(2021, 2, 28, 23, 0, 0).unwrap();
+        (0..n).map(|i| HourValue { start: t0 + Duration::hours(i as i64), kwh: i as f64 }).collect()
+    }
+
+    #[test]
+    fn buckets_are_means_of_equal_runs() {
+        let v = hours(10);
+        assert_eq!(bucket_means(&v, 20), (0..10).map(|i| i as f64).collect::<Vec<_>>());
+        assert_eq!(bucket_means(&v, 5), vec![0.5, 2.5, 4.5, 6.5, 8.5]);
+        assert_eq!(bucket_means(&hours(743), 100).len(), 100);
+    }
+
+    #[test]
+    fn levels_span_min_to_max() {
+        assert_eq!(spark_levels(&[2.0e6, 2.5e6, 3.0e6]), vec![400, 5_200, 10_000]);
+        assert_eq!(spark_levels(&[7.0, 7.0]), vec![5_000, 5_000]);
+        assert_eq!(spark_levels(&[0.0, 10.0]), vec![400, 10_000]);
+    }
+
+    #[test]
+    fn axis_labels_week_starts_in_local_days() {
+        let v = hours(743); // March 2021 from local midnight
+        let line = axis_line(&v, 100, 100);
+        assert!(line.starts_with("|Mar 1"), "{line}");
+        assert!(line.contains("|8 "), "{line}");
+        assert!(line.contains("|29"), "{line}");
+        assert_eq!(line.chars().count(), 100);
+    }
+}

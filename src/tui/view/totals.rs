@@ -1,0 +1,246 @@
+//! Annual totals of the selected area, year and dataset per group: horizontal bars with value
+//! and share, or a sector (pie) chart with a legend. The selected group is marked.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::pane_block;
+use crate::model::format_energy;
+use crate::store::GroupTotal;
+use crate::tui::state::{App, ChartKind, Loadable, Pane};
+use crate::tui::theme::Theme;
+
+pub struct TotalsPane<'a> {
+    pub app: &'a App,
+}
+
+impl Widget for TotalsPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.app;
+        let view = match app.chart {
+            ChartKind::Bars => "bars",
+            ChartKind::Sectors => "sectors",
+        };
+        let title = Line::from(format!(
+            " Totals · {} {} · {} {} · {view} ",
+            app.dataset,
+            app.year(),
+            app.area,
+            app.area.city()
+        ));
+        let block = pane_block(app, Pane::Totals, title);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        match app.current_totals() {
+            None | Some(Loadable::Loading) => {
+                Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
+            }
+            Some(Loadable::Failed(e)) => {
+                Paragraph::new(format!("query failed: {e}")).style(app.theme.bad()).render(inner, buf)
+            }
+            Some(Loadable::Ready(t)) if t.is_empty() => Paragraph::new(format!(
+                "No {} data stored for {} in {}. Press r to fetch {}.",
+                app.dataset,
+                app.area,
+                app.year(),
+                app.range
+            ))
+            .style(app.theme.dim())
+            .wrap(Wrap { trim: true })
+            .render(inner, buf),
+            Some(Loadable::Ready(t)) => match app.chart {
+                ChartKind::Bars => render_bars(app, t, inner, buf),
+                ChartKind::Sectors => render_sectors(app, t, inner, buf),
+            },
+        }
+    }
+}
+
+fn share(kwh: f64, sum: f64) -> f64 {
+    if sum > 0.0 {
+        100.0 * kwh / sum
+    } else {
+        0.0
+    }
+}
+
+fn name_width(totals: &[GroupTotal]) -> usize {
+    totals.iter().map(|t| t.group.chars().count()).max().unwrap_or(5).clamp(5, 14)
+}
+
+/// One line per group: `>hydro  ████████▌   20.1 TWh  96.5%`, then the total.
+fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
+    let sum: f64 = totals.iter().map(|t| t.kwh).sum();
+    let max = totals.iter().map(|t| t.kwh).fold(0.0, f64::max);
+    let name_w = name_width(totals);
+    let bar_w = (area.width as usize).saturating_sub(name_w + 2 + 10 + 7 + 1).max(1);
+    let mut lines: Vec<Line> = Vec::new();
+    for t in totals.iter().take(area.height.saturating_sub(1) as usize) {
+        let selected = t.group == app.group;
+        let marker = if selected { ">" } else { " " };
+        let name_style = if selected { app.theme.selected() } else { Style::new() };
+        let bar = bar_text(&app.theme, if max > 0.0 { t.kwh / max } else { 0.0 }, bar_w);
+        lines.push(Line::from(vec![
+            Span::raw(marker),
+            Span::styled(format!("{:<name_w$}", t.group), name_style),
+            Span::raw(" "),
+            Span::styled(bar, app.theme.group_style(&t.group)),
+            Span::raw(format!(" {:>9} {:>5.1}%", format_energy(t.kwh), share(t.kwh, sum))),
+        ]));
+    }
+    let hours = totals.iter().map(|t| t.hours).max().unwrap_or(0);
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<name_w$} ", "all"), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
+        Span::styled(format!("  {hours} h"), app.theme.dim()),
+    ]));
+    Paragraph::new(lines).render(area, buf);
+}
+
+/// A bar of `fraction` of `width` cells in eighth-blocks (or ASCII).
+pub fn bar_text(theme: &Theme, fraction: f64, width: usize) -> String {
+    let eighths = (fraction.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut s = theme.bar_glyph(8).repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        s.push_str(theme.bar_glyph(eighths % 8));
+    }
+    // A non-zero value always shows at least a sliver.
+    if s.trim().is_empty() && fraction > 0.0 {
+        s = theme.bar_glyph(1).to_string();
+        if theme.ascii {
+            s = ".".into();
+        }
+    }
+    let used = s.chars().count();
+    s.push_str(&" ".repeat(width.saturating_sub(used)));
+    s
+}
+
+/// A pie on the left, the legend on the right.
+fn render_sectors(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
+    let sum: f64 = totals.iter().map(|t| t.kwh).sum();
+    let name_w = name_width(totals);
+    let legend_w = (name_w + 22) as u16;
+    let pie_w = (area.height * 2 + 2).min(area.width.saturating_sub(legend_w));
+    let [pie_area, legend_area] =
+        Layout::horizontal([Constraint::Length(pie_w), Constraint::Min(0)]).areas(area);
+    let fractions: Vec<f64> = totals.iter().map(|t| if sum > 0.0 { t.kwh / sum } else { 0.0 }).collect();
+    let groups: Vec<&str> = totals.iter().map(|t| t.group.as_str()).collect();
+    Pie { theme: &app.theme, fractions: &fractions, groups: &groups }.render(pie_area, buf);
+    let mut lines = Vec::new();
+    for (i, t) in totals.iter().enumerate() {
+        let selected = t.group == app.group;
+        let swatch =
+            if app.theme.glyph_fills() { Theme::fill_glyph(i).to_string() } else { "■".to_string() };
+        let name_style = if selected { app.theme.selected() } else { Style::new() };
+        lines.push(Line::from(vec![
+            Span::raw(if selected { ">" } else { " " }),
+            Span::styled(swatch, app.theme.group_style(&t.group)),
+            Span::raw(" "),
+            Span::styled(format!("{:<name_w$}", t.group), name_style),
+            Span::raw(format!(" {:>5.1}% {:>9}", share(t.kwh, sum), format_energy(t.kwh))),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<name_w$}", "all"), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("        {:>9}", format_energy(sum))),
+    ]));
+    Paragraph::new(lines).render(legend_area, buf);
+}
+
+/// A filled circle split into sectors clockwise from 12 o'clock. With colour, each cell holds
+/// two vertical pixels (upper half block, fg and bg); otherwise one glyph per cell and sector.
+pub struct Pie<'a> {
+    pub theme: &'a Theme,
+    pub fractions: &'a [f64],
+    pub groups: &'a [&'a str],
+}
+
+impl Pie<'_> {
+    /// The sector at a point relative to the centre (y down), or None outside the circle.
+    fn sector_at(&self, dx: f64, dy: f64, radius: f64) -> Option<usize> {
+        if dx * dx + dy * dy > radius * radius {
+            return None;
+        }
+        // Angle clockwise from 12 o'clock, 0..1.
+        let turn = (dx.atan2(-dy) / std::f64::consts::TAU).rem_euclid(1.0);
+        let mut acc = 0.0;
+        for (i, f) in self.fractions.iter().enumerate() {
+            acc += f;
+            if turn < acc {
+                return Some(i);
+            }
+        }
+        self.fractions.len().checked_sub(1)
+    }
+}
+
+impl Widget for Pie<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < 4 || area.height < 2 || self.fractions.is_empty() {
+            return;
+        }
+        // Pixels: one per column, two per row; a cell is about twice as tall as wide.
+        let (w, h) = (area.width as f64, area.height as f64 * 2.0);
+        let radius = (w / 2.0).min(h / 2.0) - 0.5;
+        let (cx, cy) = (w / 2.0, h / 2.0);
+        let halves = !self.theme.glyph_fills();
+        for row in 0..area.height {
+            for col in 0..area.width {
+                let x = col as f64 + 0.5 - cx;
+                let cell = &mut buf[(area.x + col, area.y + row)];
+                if halves {
+                    let top = self.sector_at(x, row as f64 * 2.0 + 0.5 - cy, radius);
+                    let bottom = self.sector_at(x, row as f64 * 2.0 + 1.5 - cy, radius);
+                    let color = |i: usize| Theme::group_color(self.groups[i]);
+                    match (top, bottom) {
+                        (None, None) => {}
+                        (Some(t), None) => {
+                            cell.set_symbol("▀").set_fg(color(t));
+                        }
+                        (None, Some(b)) => {
+                            cell.set_symbol("▄").set_fg(color(b));
+                        }
+                        (Some(t), Some(b)) => {
+                            cell.set_symbol("▀").set_fg(color(t)).set_bg(color(b));
+                        }
+                    }
+                } else if let Some(i) = self.sector_at(x, row as f64 * 2.0 + 1.0 - cy, radius) {
+                    cell.set_char(Theme::fill_glyph(i)).set_style(self.theme.group_style(self.groups[i]));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_in_eighths() {
+        let t = Theme::default();
+        assert_eq!(bar_text(&t, 1.0, 4), "████");
+        assert_eq!(bar_text(&t, 0.5, 4), "██  ");
+        assert_eq!(bar_text(&t, 0.5 + 1.0 / 32.0, 4), "██▏ ");
+        assert_eq!(bar_text(&t, 0.001, 4), "▏   ", "a non-zero value shows");
+        assert_eq!(bar_text(&t, 0.0, 4), "    ");
+        let ascii = Theme { ascii: true, color: true };
+        assert_eq!(bar_text(&ascii, 0.75, 4), "### ");
+        assert_eq!(bar_text(&ascii, 0.001, 4), ".   ");
+    }
+
+    #[test]
+    fn pie_sectors_go_clockwise_from_noon() {
+        let theme = Theme::default();
+        let pie = Pie { theme: &theme, fractions: &[0.25, 0.75], groups: &["hydro", "wind"] };
+        assert_eq!(pie.sector_at(1.0, -3.0, 5.0), Some(0), "just right of 12 o'clock");
+        assert_eq!(pie.sector_at(3.0, 1.0, 5.0), Some(1), "past 3 o'clock");
+        assert_eq!(pie.sector_at(-3.0, -1.0, 5.0), Some(1));
+        assert_eq!(pie.sector_at(6.0, 0.0, 5.0), None, "outside");
+    }
+}

@@ -1,0 +1,223 @@
+//! The explorer's views on replica data: full-screen snapshots on a fixed-size TestBackend
+//! (bars, sectors, progress while fetching, help, a too-small terminal, ASCII), a single widget
+//! against `Buffer::with_lines`, and colour rules (one colour per group; none under NO_COLOR).
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use elhub_explorer::elhub::generator;
+use elhub_explorer::ingest::Progress;
+use elhub_explorer::model::{Dataset, Month, MonthRange, PriceArea};
+use elhub_explorer::store::{GroupTotal, HourValue, MonthCoverage, UpsertStats};
+use elhub_explorer::tui::state::{update, Action, App, ChartKind};
+use elhub_explorer::tui::theme::Theme;
+use elhub_explorer::tui::view::{self, AreasPane};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::widgets::Widget;
+use ratatui::Terminal;
+
+fn month(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+/// An explorer showing NO1 in March 2021 with the replica's data, as the loop would after its
+/// first queries came back.
+fn app_with_data(theme: Theme) -> App {
+    let year = MonthRange::new(month("2021-01"), month("2021-12")).unwrap();
+    let t0 = Instant::now();
+    let mut app = App::new(Dataset::Production, year, "sqlite elhub.sqlite".into(), theme, t0);
+    app.month = month("2021-03");
+    app.start();
+    answer_queries(&mut app);
+    app
+}
+
+/// Answers the totals, hourly and coverage queries of what `app` shows, from the generator.
+fn answer_queries(app: &mut App) {
+    let year = app.range;
+    let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let (from, to) = (year.from().start_utc(), year.to().end_utc());
+    let records =
+        generator::records(Dataset::Production, from, to, until, Some(PriceArea::NO1), None, &|_| 0);
+    let mut sums: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+    for r in &records {
+        let e = sums.entry(r.group.clone()).or_default();
+        e.0 += r.quantity_kwh;
+        e.1 += 1;
+    }
+    let totals = sums.into_iter().map(|(group, (kwh, hours))| GroupTotal { group, kwh, hours }).collect();
+    let key = app.totals_key();
+    update(app, Action::TotalsLoaded(key, Ok(totals)));
+    let m = app.month;
+    let hourly: Vec<HourValue> = records
+        .iter()
+        .filter(|r| r.group == app.group && m.start_utc() <= r.start && r.start < m.end_utc())
+        .map(|r| HourValue { start: r.start, kwh: r.quantity_kwh })
+        .collect();
+    let key = app.hourly_key();
+    update(app, Action::HourlyLoaded(key, Ok(hourly)));
+    let coverage = year
+        .months()
+        .map(|m| MonthCoverage { month: m, records: 17_856, rejected: 0, fetched_at: until })
+        .collect();
+    update(app, Action::CoverageLoaded(Dataset::Production, Ok(coverage)));
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view::render(app, f)).unwrap();
+    terminal
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    draw(app, width, height).backend().to_string()
+}
+
+#[test]
+fn bars_view() {
+    insta::assert_snapshot!(screen(&app_with_data(Theme::default()), 100, 30));
+}
+
+#[test]
+fn sector_view() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::ToggleChart);
+    assert_eq!(app.chart, ChartKind::Sectors);
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn progress_while_fetching() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::Fetch);
+    let done = UpsertStats { new: 17_856, updated: 0, unchanged: 0 };
+    for (m, records) in [("2021-01", 17_856), ("2021-02", 16_128), ("2021-03", 17_832)] {
+        update(
+            &mut app,
+            Action::Ingest(Progress::Done { month: month(m), records, rejected: 0, stats: done }),
+        );
+    }
+    update(&mut app, Action::Ingest(Progress::Fetching { month: month("2021-04") }));
+    update(
+        &mut app,
+        Action::Ingest(Progress::Retry {
+            month: month("2021-05"),
+            attempt: 2,
+            reason: "HTTP 503".into(),
+            delay: Duration::from_secs(1),
+        }),
+    );
+    update(
+        &mut app,
+        Action::Ingest(Progress::Failed {
+            month: month("2021-06"),
+            reason: "HTTP 400 from the API: bad window".into(),
+        }),
+    );
+    // Months landing re-query what is shown; the answers come back.
+    answer_queries(&mut app);
+    // Two seconds in: a fixed clock, so the rate is fixed too.
+    let now = app.now + Duration::from_secs(2);
+    update(&mut app, Action::Tick(now));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::ToggleHelp);
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn too_small_terminal_gets_a_message() {
+    let app = app_with_data(Theme::default());
+    insta::assert_snapshot!(screen(&app, 50, 12));
+}
+
+#[test]
+fn ascii_mode_has_no_block_or_braille_glyphs() {
+    let mut app = app_with_data(Theme { ascii: true, color: true });
+    let bars = screen(&app, 100, 30);
+    update(&mut app, Action::ToggleChart);
+    let sectors = screen(&app, 100, 30);
+    // Text punctuation (·, …, –) and the ø of Tromsø stay; every glyph that draws data is ASCII.
+    for text in [&bars, &sectors] {
+        let odd: Vec<char> = text.chars().filter(|c| !c.is_ascii() && !"ø·…–".contains(*c)).collect();
+        assert!(odd.is_empty(), "{odd:?} in {text}");
+    }
+    insta::assert_snapshot!("ascii_bars", bars);
+    insta::assert_snapshot!("ascii_sectors", sectors);
+}
+
+#[test]
+fn narrow_terminal_keeps_help_in_the_status_line() {
+    let app = app_with_data(Theme::default());
+    let text = screen(&app, 60, 20);
+    let status = text.lines().last().unwrap();
+    assert!(status.contains("? help"), "{status}");
+    assert!(!status.contains("Tab focus"), "hints are dropped first: {status}");
+}
+
+/// The cells of a row that show `symbol` in the given colour.
+fn colored_cells(buf: &Buffer, color: Color) -> usize {
+    buf.content.iter().filter(|c| c.fg == color && !c.symbol().trim().is_empty()).count()
+}
+
+#[test]
+fn a_group_has_one_colour_in_every_pane() {
+    let app = app_with_data(Theme::default());
+    assert_eq!(app.group, "hydro");
+    let terminal = draw(&app, 100, 30);
+    let buf = terminal.backend().buffer();
+    // Hydro is blue in the bars and in the hourly curve, and nothing else is blue.
+    let blue_rows: std::collections::BTreeSet<u16> = (0..buf.area.height)
+        .filter(|y| {
+            (0..buf.area.width)
+                .any(|x| buf[(x, *y)].fg == Color::Blue && !buf[(x, *y)].symbol().trim().is_empty())
+        })
+        .collect();
+    let bar_row = (0..buf.area.height)
+        .find(|y| (0..buf.area.width).map(|x| buf[(x, *y)].symbol()).collect::<String>().contains(">hydro"));
+    assert!(blue_rows.contains(&bar_row.unwrap()), "the hydro bar is blue");
+    assert!(blue_rows.iter().filter(|y| **y > bar_row.unwrap() + 3).count() >= 5, "the hydro curve is blue");
+    assert!(colored_cells(buf, Color::Cyan) > 0, "wind has its own colour");
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    let app = app_with_data(Theme { color: false, ascii: false });
+    for chart in [ChartKind::Bars, ChartKind::Sectors] {
+        let mut app = app.clone();
+        app.chart = chart;
+        let terminal = draw(&app, 100, 30);
+        let buf = terminal.backend().buffer();
+        assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "{chart:?}");
+    }
+}
+
+#[test]
+fn areas_pane_renders_cities_and_the_selection() {
+    let mut app = app_with_data(Theme { ascii: true, color: false });
+    update(&mut app, Action::SelectArea(PriceArea::NO4));
+    let mut buf = Buffer::empty(Rect::new(0, 0, 22, 7));
+    AreasPane { app: &app }.render(buf.area, &mut buf);
+    let expected = Buffer::with_lines([
+        "+ Price areas -------+",
+        "| 1 NO1 Oslo         |",
+        "| 2 NO2 Kristiansand |",
+        "| 3 NO3 Trondheim    |",
+        "|>4 NO4 Tromsø       |",
+        "| 5 NO5 Bergen       |",
+        "+--------------------+",
+    ]);
+    // Compare the glyphs; styles (bold title, reversed selection) are checked by the snapshots.
+    let glyphs = |b: &Buffer| b.content.iter().map(|c| c.symbol().to_string()).collect::<Vec<_>>();
+    assert_eq!(glyphs(&buf), glyphs(&expected));
+}
