@@ -1,1 +1,191 @@
-fn main() {}
+//! The explorer's speed with ten years of production data in the store (2016-2025, about
+//! 2.2 M records; built once from an in-process replica and kept in target/bench-data):
+//!
+//! 1. key press to redrawn frame, including the queries the key causes: the loop's own
+//!    `handle_key` -> `update` -> `query` -> `update` -> `view::render` on a 120x40 TestBackend,
+//!    over 600 presses of a fixed key tour; p50, p99 and max, once with every press querying
+//!    the store (caches cleared: the worst case) and once with the explorer's caching.
+//! 2. the real binary in tmux (when tmux is here): time from process start to the first full
+//!    frame (from its log), and its peak resident memory after a key tour (VmHWM).
+//!
+//! Run: `cargo bench --bench tui`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use elhub_explorer::elhub::replica::{self, ReplicaState};
+use elhub_explorer::elhub::{ClientConfig, ElhubClient};
+use elhub_explorer::ingest::{self, IngestPlan};
+use elhub_explorer::model::{Dataset, MonthRange};
+use elhub_explorer::store::{SqliteStore, Store};
+use elhub_explorer::tui::state::{handle_key, update, Action, App, Effect};
+use elhub_explorer::tui::theme::Theme;
+use elhub_explorer::tui::{query, view};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const KEY_TOUR: &str = "23ll gyYh b4Gl51hhjjkgyb";
+
+fn ten_years() -> MonthRange {
+    MonthRange::new("2016-01".parse().expect("month"), "2025-12".parse().expect("month")).expect("range")
+}
+
+/// The ten-year database, ingested once from the replica.
+fn ten_year_db(rt: &tokio::runtime::Runtime) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("bench-data directory");
+    let path = dir.join("ten-years.sqlite");
+    let store = Store::Sqlite(SqliteStore::open(&path).expect("open"));
+    let stored = rt.block_on(store.coverage(Dataset::Production)).expect("coverage").len();
+    if stored < ten_years().len() {
+        eprintln!("building {} (ten years from the replica, once)…", path.display());
+        let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("instant");
+        let replica = rt
+            .block_on(replica::spawn("127.0.0.1:0".parse().expect("addr"), ReplicaState::new(until)))
+            .expect("replica");
+        let client = ElhubClient::new(ClientConfig { base_url: replica.url(), ..ClientConfig::default() })
+            .expect("client");
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let plan = IngestPlan::for_range(Dataset::Production, ten_years(), 4);
+        let summary = rt.block_on(ingest::run(Arc::new(client), Arc::new(vec![store]), plan, tx));
+        eprintln!("{}", summary.render());
+    }
+    path
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+/// Answers every query effect, as the loop's tasks would, until none is left.
+async fn settle(store: &Store, app: &mut App, mut effects: Vec<Effect>) {
+    while let Some(effect) = effects.pop() {
+        if let Some(answer) = query(store, effect).await {
+            effects.extend(update(app, answer));
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
+    let store = Store::Sqlite(SqliteStore::open(db).expect("open"));
+    let mut app =
+        App::new(Dataset::Production, ten_years(), "sqlite".into(), Theme::default(), Instant::now());
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let effects = app.start();
+    rt.block_on(settle(&store, &mut app, effects));
+    let mut times = Vec::new();
+    for c in KEY_TOUR.chars().filter(|c| *c != ' ').cycle().take(600) {
+        if cold {
+            // Forget every answer: this press pays for its totals and hourly queries.
+            app.totals.clear();
+            app.hourly.clear();
+        }
+        let started = Instant::now();
+        if let Some(action) = handle_key(&app, key(c)) {
+            let effects = update(&mut app, action);
+            rt.block_on(settle(&store, &mut app, effects));
+        }
+        terminal.draw(|f| view::render(&app, f)).expect("draw");
+        times.push(started.elapsed());
+        if app.quit {
+            break;
+        }
+    }
+    times.sort();
+    println!(
+        "key press to redrawn frame ({}), {} presses: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        if cold { "every press queries the store" } else { "results cached as the explorer keeps them" },
+        times.len(),
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3,
+        times[times.len() - 1].as_secs_f64() * 1e3
+    );
+    let _ = update(&mut app, Action::Quit);
+}
+
+fn tmux(socket: &str, args: &[&str]) -> String {
+    let out = Command::new("tmux").arg("-L").arg(socket).args(args).output().expect("tmux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Launch to first full frame and peak memory of the real binary, in tmux.
+fn real_binary(db: &Path) {
+    if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
+        println!("launch and memory: skipped, tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_elhub-explorer");
+    let mut launches = Vec::new();
+    let mut peak_kb = 0u64;
+    for run in 0..5 {
+        let state = tempfile::tempdir().expect("tempdir");
+        let socket = format!("elhub-bench-{}-{run}", std::process::id());
+        let cmd = format!(
+            "XDG_STATE_HOME='{}' ELHUB_LOG=elhub_explorer=info '{bin}' --db '{}' --from 2016-01 --to 2025-12; sleep 30",
+            state.path().display(),
+            db.display()
+        );
+        tmux(&socket, &["new-session", "-d", "-s", "b", "-x", "120", "-y", "40", &cmd]);
+        let log = state.path().join("elhub-explorer/elhub-explorer.log");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ms = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(rest) = text.split("first full frame ms=").nth(1) {
+                break rest.split_whitespace().next().and_then(|v| v.parse::<f64>().ok());
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        launches.push(ms.expect("the explorer logged its first full frame"));
+        let shell = tmux(&socket, &["list-panes", "-t", "b", "-F", "#{pane_pid}"]).trim().to_string();
+        let child = Command::new("pgrep").args(["-P", &shell]).output().expect("pgrep");
+        let pid = String::from_utf8_lossy(&child.stdout).trim().to_string();
+        for c in KEY_TOUR.chars().filter(|c| *c != ' ') {
+            tmux(&socket, &["send-keys", "-t", "b", &c.to_string()]);
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let hwm = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        peak_kb = peak_kb.max(hwm);
+        tmux(&socket, &["send-keys", "-t", "b", "q"]);
+        tmux(&socket, &["kill-server"]);
+    }
+    launches.sort_by(f64::total_cmp);
+    println!(
+        "launch to first full frame (process start to a frame with data), 5 runs: median {:.1} ms, max {:.1} ms",
+        launches[2], launches[4]
+    );
+    println!("peak resident memory after a key tour: {:.1} MB", peak_kb as f64 / 1024.0);
+}
+
+fn main() {
+    // `cargo test --benches` runs benches with --bench absent; keep that quick.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("tui bench: run with `cargo bench --bench tui`");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let db = ten_year_db(&rt);
+    let records = rt
+        .block_on(Store::Sqlite(SqliteStore::open(&db).expect("open")).count(Dataset::Production))
+        .expect("count");
+    println!("store: {} with {records} production records", db.display());
+    key_to_frame(&rt, &db, true);
+    key_to_frame(&rt, &db, false);
+    real_binary(&db);
+}

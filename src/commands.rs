@@ -46,6 +46,7 @@ impl From<StoreError> for Failure {
 
 /// Parses the command line, runs, and returns the process exit code.
 pub fn main() -> i32 {
+    let launched = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
@@ -58,7 +59,7 @@ pub fn main() -> i32 {
             return exit::FAILED;
         }
     };
-    let code = match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli, launched)) {
         Ok(code) => code,
         Err(f) => {
             eprintln!("elhub-explorer: {}", f.message);
@@ -96,7 +97,7 @@ fn clap_exit(e: clap::Error) -> i32 {
     }
 }
 
-async fn run(cli: Cli) -> Result<i32, Failure> {
+async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
     if let Some(Command::Replica(args)) = &cli.command {
         return run_replica(args).await;
     }
@@ -108,7 +109,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
         Some(Command::Replica(_)) => unreachable!("handled above"),
         None if cli.ingest_only => run_ingest(&settings).await,
-        None => run_tui(&settings, cli.ascii).await,
+        None => run_tui(&settings, cli.ascii, launched).await,
     }
 }
 
@@ -163,7 +164,7 @@ async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
     Ok(summary.exit_code())
 }
 
-async fn run_tui(settings: &Settings, ascii: bool) -> Result<i32, Failure> {
+async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant) -> Result<i32, Failure> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         return Err(Failure::usage(
@@ -181,6 +182,7 @@ async fn run_tui(settings: &Settings, ascii: bool) -> Result<i32, Failure> {
         range: settings.range,
         concurrency: settings.concurrency,
         theme: crate::tui::theme::Theme::from_env(ascii),
+        launched,
     };
     crate::tui::run(explorer).await.map_err(|e| Failure::failed(format!("terminal error: {e}")))?;
     Ok(exit::DONE)

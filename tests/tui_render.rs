@@ -176,11 +176,11 @@ fn a_group_has_one_colour_in_every_pane() {
     assert_eq!(app.group, "hydro");
     let terminal = draw(&app, 100, 30);
     let buf = terminal.backend().buffer();
-    // Hydro is blue in the bars and in the hourly curve, and nothing else is blue.
+    // Hydro is (bright) blue in the bars and in the hourly curve.
     let blue_rows: std::collections::BTreeSet<u16> = (0..buf.area.height)
         .filter(|y| {
             (0..buf.area.width)
-                .any(|x| buf[(x, *y)].fg == Color::Blue && !buf[(x, *y)].symbol().trim().is_empty())
+                .any(|x| buf[(x, *y)].fg == Color::LightBlue && !buf[(x, *y)].symbol().trim().is_empty())
         })
         .collect();
     let bar_row = (0..buf.area.height)

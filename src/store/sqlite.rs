@@ -242,10 +242,15 @@ impl SqliteStore {
     ) -> Result<Vec<GroupTotal>> {
         let (from, to) = year_bounds_utc(year);
         self.with(&self.reader, move |conn| {
+            // Driven by the series table, each series' year is one range of the primary key:
+            // the cost is the year's rows, not every row the area ever had.
             let mut stmt = conn.prepare_cached(
-                "SELECT grp, SUM(quantity_kwh), COUNT(*) FROM records
-                 WHERE dataset = ?1 AND price_area = ?2 AND start_utc >= ?3 AND start_utc < ?4
-                 GROUP BY grp ORDER BY grp",
+                "SELECT s.grp, SUM(r.quantity_kwh), COUNT(r.start_utc)
+                 FROM series s JOIN records r
+                   ON r.dataset = s.dataset AND r.price_area = s.price_area AND r.grp = s.grp
+                  AND r.start_utc >= ?3 AND r.start_utc < ?4
+                 WHERE s.dataset = ?1 AND s.price_area = ?2
+                 GROUP BY s.grp ORDER BY s.grp",
             )?;
             let rows = stmt.query_map(
                 params![dataset.as_str(), area.as_str(), from.timestamp(), to.timestamp()],

@@ -45,6 +45,8 @@ pub struct Explorer {
     pub range: MonthRange,
     pub concurrency: usize,
     pub theme: Theme,
+    /// When the process started, for the "first full frame" figure in the log.
+    pub launched: Instant,
 }
 
 /// Runs the explorer on the real terminal; the terminal is restored on every exit path
@@ -67,13 +69,13 @@ where
     B::Error: Send + Sync + 'static,
     S: futures_util::Stream<Item = std::io::Result<Event>> + Unpin,
 {
-    let launched = Instant::now();
+    let launched = explorer.launched;
     let (tx, mut rx) = mpsc::unbounded_channel::<AppEvent>();
     // Short enough for the status line: the kind and the last part of its location.
     let location = explorer.read.location();
     let short = location.rsplit(['/', '\\']).next().unwrap_or(&location).to_string();
     let store_label = format!("{} {short}", explorer.read.kind());
-    let mut app = App::new(explorer.dataset, explorer.range, store_label, explorer.theme, launched);
+    let mut app = App::new(explorer.dataset, explorer.range, store_label, explorer.theme, Instant::now());
     let mut fetch_task: Option<tokio::task::JoinHandle<()>> = None;
     let effects = app.start();
     run_effects(&explorer, &tx, effects, &mut fetch_task);
@@ -124,6 +126,26 @@ where
     Ok(())
 }
 
+/// Runs a query effect against the store; the action that carries its answer (None for an
+/// effect that is not a query).
+pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
+    Some(match effect {
+        Effect::LoadTotals(key) => {
+            let r = store.annual_totals(key.dataset, key.area, key.year).await;
+            Action::TotalsLoaded(key, r.map_err(|e| e.to_string()))
+        }
+        Effect::LoadHourly(key) => {
+            let r = store.hourly(key.dataset, key.area, &key.group, key.month).await;
+            Action::HourlyLoaded(key, r.map_err(|e| e.to_string()))
+        }
+        Effect::LoadCoverage(dataset) => {
+            let r = store.coverage(dataset).await;
+            Action::CoverageLoaded(dataset, r.map_err(|e| e.to_string()))
+        }
+        Effect::StartFetch(_) => return None,
+    })
+}
+
 /// Whether the panes show data (or know there is none), not just "loading".
 fn full_frame(app: &App) -> bool {
     use state::Loadable::Loading;
@@ -143,22 +165,11 @@ fn run_effects(
             let _ = tx.send(AppEvent::Background(a));
         };
         match effect {
-            Effect::LoadTotals(key) => {
+            Effect::LoadTotals(_) | Effect::LoadHourly(_) | Effect::LoadCoverage(_) => {
                 tokio::spawn(async move {
-                    let r = store.annual_totals(key.dataset, key.area, key.year).await;
-                    send(Action::TotalsLoaded(key, r.map_err(|e| e.to_string())));
-                });
-            }
-            Effect::LoadHourly(key) => {
-                tokio::spawn(async move {
-                    let r = store.hourly(key.dataset, key.area, &key.group, key.month).await;
-                    send(Action::HourlyLoaded(key, r.map_err(|e| e.to_string())));
-                });
-            }
-            Effect::LoadCoverage(dataset) => {
-                tokio::spawn(async move {
-                    let r = store.coverage(dataset).await;
-                    send(Action::CoverageLoaded(dataset, r.map_err(|e| e.to_string())));
+                    if let Some(answer) = query(&store, effect).await {
+                        send(answer);
+                    }
                 });
             }
             Effect::StartFetch(dataset) => {

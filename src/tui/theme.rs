@@ -1,5 +1,5 @@
 //! Colours and glyphs: one colour per group across every pane, only the 16 ANSI colours (so
-//! any terminal and SSH link shows them), none at all under `NO_COLOR`, and ASCII stand-ins for
+//! any terminal and SSH link shows them; bright blue, as plain blue is unreadable on dark themes), none at all under `NO_COLOR`, and ASCII stand-ins for
 //! block and braille glyphs under `--ascii`.
 
 use ratatui::style::{Color, Modifier, Style};
@@ -32,7 +32,7 @@ impl Theme {
     /// The colour of a group: known groups have fixed colours, others a stable pick.
     pub fn group_color(group: &str) -> Color {
         match group {
-            "hydro" => Color::Blue,
+            "hydro" => Color::LightBlue,
             "wind" => Color::Cyan,
             "thermal" => Color::Red,
             "solar" => Color::Yellow,
@@ -41,11 +41,11 @@ impl Theme {
             "cabin" => Color::Yellow,
             "primary" => Color::Magenta,
             "secondary" => Color::Red,
-            "tertiary" => Color::Blue,
+            "tertiary" => Color::LightBlue,
             _ => {
                 const SPARE: [Color; 6] = [
                     Color::LightGreen,
-                    Color::LightBlue,
+                    Color::Blue,
                     Color::LightMagenta,
                     Color::LightCyan,
                     Color::LightRed,

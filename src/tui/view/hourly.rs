@@ -52,6 +52,7 @@ impl Widget for HourlyPane<'_> {
         };
         let [chart, axis, stats] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+        let run = bucket_hours(values.len(), chart.width as usize);
         let buckets = bucket_means(values, chart.width as usize);
         let data = spark_levels(&buckets);
         Sparkline::default()
@@ -60,17 +61,11 @@ impl Widget for HourlyPane<'_> {
             .bar_set(app.theme.spark_set())
             .style(app.theme.group_style(&app.group))
             .render(chart, buf);
-        Paragraph::new(axis_line(values, buckets.len(), axis.width as usize))
-            .style(app.theme.dim())
-            .render(axis, buf);
+        Paragraph::new(axis_line(values, run, axis.width as usize)).style(app.theme.dim()).render(axis, buf);
         let total: f64 = values.iter().map(|v| v.kwh).sum();
         let min = values.iter().map(|v| v.kwh).fold(f64::INFINITY, f64::min);
         let top = values.iter().map(|v| v.kwh).fold(f64::NEG_INFINITY, f64::max);
-        let per_col = if values.len() > buckets.len() {
-            format!(" · {:.1} h/col", values.len() as f64 / buckets.len() as f64)
-        } else {
-            String::new()
-        };
+        let per_col = if run > 1 { format!(" · {run} h/col") } else { String::new() };
         Paragraph::new(Line::from(vec![
             Span::raw(format!(
                 "min {}  mean {}  max {}  total {}",
@@ -98,24 +93,23 @@ pub fn spark_levels(buckets: &[f64]) -> Vec<u64> {
         .collect()
 }
 
-/// Means of `width` equal runs of hours (or the hours themselves when they fit).
+/// Hours per column: 1 when the month fits, else the smallest run that divides a day (or is
+/// whole days) and fits, so every day looks alike instead of aliasing against the daily cycle.
+pub fn bucket_hours(hours: usize, width: usize) -> usize {
+    const RUNS: [usize; 11] = [1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 168];
+    let width = width.max(1);
+    RUNS.into_iter().find(|b| hours.div_ceil(*b) <= width).unwrap_or(hours.div_ceil(width))
+}
+
+/// Means of consecutive runs of `bucket_hours` hours (the last run may be shorter).
 pub fn bucket_means(values: &[HourValue], width: usize) -> Vec<f64> {
-    let n = values.len();
-    if n <= width || width == 0 {
-        return values.iter().map(|v| v.kwh).collect();
-    }
-    (0..width)
-        .map(|i| {
-            let (a, b) = (i * n / width, ((i + 1) * n / width).max(i * n / width + 1));
-            values[a..b].iter().map(|v| v.kwh).sum::<f64>() / (b - a) as f64
-        })
-        .collect()
+    let run = bucket_hours(values.len(), width);
+    values.chunks(run).map(|c| c.iter().map(|v| v.kwh).sum::<f64>() / c.len() as f64).collect()
 }
 
 /// Local day numbers under the columns where weeks start, e.g. `1      8      15`.
-fn axis_line(values: &[HourValue], columns: usize, width: usize) -> String {
+fn axis_line(values: &[HourValue], run: usize, width: usize) -> String {
     let mut line = vec![' '; width];
-    let n = values.len().max(1);
     let Some(first) = values.first() else { return String::new() };
     let first_day = first.start.with_timezone(&LOCAL_TZ).date_naive();
     let mut next_free = 0usize;
@@ -128,7 +122,7 @@ fn axis_line(values: &[HourValue], columns: usize, width: usize) -> String {
         if !(is_label_day && at_midnight) {
             continue;
         }
-        let col = i * columns / n;
+        let col = i / run.max(1);
         let label = if day.day() == 1 {
             format!("|{} {}", MONTHS[day.month0() as usize], day.day())
         } else {
@@ -156,11 +150,17 @@ mod tests {
     }
 
     #[test]
-    fn buckets_are_means_of_equal_runs() {
+    fn buckets_are_means_of_runs_that_divide_a_day() {
         let v = hours(10);
         assert_eq!(bucket_means(&v, 20), (0..10).map(|i| i as f64).collect::<Vec<_>>());
         assert_eq!(bucket_means(&v, 5), vec![0.5, 2.5, 4.5, 6.5, 8.5]);
-        assert_eq!(bucket_means(&hours(743), 100).len(), 100);
+        assert_eq!(bucket_means(&v, 4), vec![1.0, 4.0, 7.0, 9.0], "runs of 3, the last shorter");
+        assert_eq!(bucket_hours(744, 100), 8);
+        assert_eq!(bucket_hours(743, 100), 8);
+        assert_eq!(bucket_hours(720, 96), 8);
+        assert_eq!(bucket_hours(744, 60), 24);
+        assert_eq!(bucket_hours(744, 744), 1);
+        assert_eq!(bucket_means(&hours(743), 100).len(), 93);
     }
 
     #[test]
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn axis_labels_week_starts_in_local_days() {
         let v = hours(743); // March 2021 from local midnight
-        let line = axis_line(&v, 100, 100);
+        let line = axis_line(&v, 8, 100);
         assert!(line.starts_with("|Mar 1"), "{line}");
         assert!(line.contains("|8 "), "{line}");
         assert!(line.contains("|29"), "{line}");

@@ -38,7 +38,9 @@ fn status_span(app: &App, status: &MonthStatus, width: usize) -> Span<'static> {
         MonthStatus::Waiting => (if t.ascii { "-" } else { "·" }, "waiting".into(), t.dim()),
         MonthStatus::Fetching => (if t.ascii { ">" } else { "…" }, "fetching".into(), t.warn()),
         MonthStatus::Retry { attempt, reason } => {
-            (if t.ascii { "~" } else { "↻" }, format!("retry {attempt} {reason}"), t.warn())
+            // "HTTP 503" -> "503": the side pane is narrow.
+            let reason = reason.trim_start_matches("HTTP ");
+            (if t.ascii { "~" } else { "↻" }, format!("retry {attempt}: {reason}"), t.warn())
         }
         MonthStatus::Done { records, rejected } => {
             let rej = if *rejected > 0 { format!(" -{rejected}") } else { String::new() };

@@ -12,16 +12,18 @@ pub struct StatusLine<'a> {
     pub app: &'a App,
 }
 
+/// In order of importance: the first ones stay longest on a narrow terminal; `? help` (last)
+/// always stays.
 const HINTS: [(&str, &str); 10] = [
     ("1-5", "area"),
     ("←→", "month"),
     ("g", "group"),
-    ("b", "bars/pie"),
+    ("r", "fetch"),
+    ("q", "quit"),
+    ("b", "chart"),
     ("y", "year"),
     ("d", "dataset"),
-    ("r", "fetch"),
     ("Tab", "focus"),
-    ("q", "quit"),
     ("?", "help"),
 ];
 
@@ -30,12 +32,13 @@ impl Widget for StatusLine<'_> {
         let app = self.app;
         let right = match &app.message {
             Some(m) => m.clone(),
-            None => format!("{} · {} · {}", app.store_label, app.dataset, app.range),
+            // The dataset is in every pane's title; the store and range are only here.
+            None => format!("{} · {}", app.store_label, app.range),
         };
         let right_style = if app.message.is_some() { app.theme.warn() } else { app.theme.dim() };
         let width = area.width as usize;
         // Hints first, leaving the right-hand text at least a short tail; `? help` always stays.
-        let room = width.saturating_sub(right.chars().count().min(24) + 1);
+        let room = width.saturating_sub(right.chars().count().min(36) + 1);
         let (help, rest) = HINTS.split_last().unwrap_or((&("?", "help"), &[]));
         let hint_len = |(k, w): &(&str, &str)| k.chars().count() + w.len() + 3;
         let mut used = hint_len(help);

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Regenerates the screenshots in this folder from the real binary, driven in tmux against the
+# replica: bars, sectors, progress while fetching, help. Run after any change to the TUI:
+#   bash screenshots/make.sh
+# Needs tmux and python3. Writes NAME.txt (plain text) and NAME.svg (colours) per picture.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=screenshots
+cols=120 rows=34
+cargo build --release --quiet
+bin=$PWD/target/release/elhub-explorer
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sock=elhub-shots-$$
+cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; kill "$replica" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# A slow replica with some 503s, so the fetch is caught in progress with retries showing.
+"$bin" replica --listen "127.0.0.1:$port" --latency-ms 900 --faults 503 --fault-every 3 2>/dev/null &
+replica=$!
+sleep 0.5
+
+tmux -L "$sock" new-session -d -s s -x $cols -y $rows \
+  "env HOME=$work XDG_STATE_HOME=$work/state TERM=xterm-256color $bin --api-url http://127.0.0.1:$port --db $work/e.sqlite --year 2021 --concurrency 3; sleep 60"
+
+shot() { # name
+  tmux -L "$sock" capture-pane -p -e -t s > "$out/$1.ans"
+  tmux -L "$sock" capture-pane -p -t s > "$out/$1.txt"
+  python3 "$out/ansi2svg.py" "$out/$1.ans" "$out/$1.svg" $cols $rows
+  rm "$out/$1.ans"
+}
+wait_for() { # text
+  for _ in $(seq 1 300); do
+    tmux -L "$sock" capture-pane -p -t s | grep -qF "$1" && return 0
+    sleep 0.1
+  done
+  echo "screenshots: timed out waiting for '$1'" >&2; exit 1
+}
+
+wait_for "retry 1"
+wait_for "2021-01 ✓"
+shot progress
+wait_for "Fetched production"
+tmux -L "$sock" send-keys -t s 2 h h h h h h
+wait_for "Hourly · NO2 hydro · Jun 2021"
+shot bars
+tmux -L "$sock" send-keys -t s 3 b g
+wait_for "NO3 Trondheim · sectors"
+wait_for "NO3 wind"
+shot sectors
+tmux -L "$sock" send-keys -t s '?'
+wait_for "any key closes"
+shot help
+tmux -L "$sock" send-keys -t s q
+echo "screenshots: wrote $(ls $out/*.svg | tr '\n' ' ')"

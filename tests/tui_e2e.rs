@@ -1,0 +1,144 @@
+//! The real binary in a real terminal (tmux), driven by keys as a user over SSH would: the
+//! first run on an empty store fetches at once and the panes fill; keys change the view; a
+//! too-small terminal gets a message and recovers; q quits and leaves the terminal restored.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of this test's own, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Waits until the screen contains every needle, or fails showing the screen.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        self.wait_until(&format!("{needles:?}"), |s| needles.iter().all(|n| s.contains(n)))
+    }
+
+    /// Waits until the screen no longer contains `needle`.
+    fn wait_gone(&self, needle: &str) -> String {
+        self.wait_until(&format!("{needle:?} to go"), |s| !s.contains(needle))
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "waited for {what}; the screen shows:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explore_with_keys_in_a_real_terminal() {
+    if !tmux_available() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have tmux: .ci/run installs it");
+        eprintln!("skipped: tmux is not installed, so the binary cannot be driven in a terminal here");
+        return;
+    }
+    let replica = common::start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let script = format!(
+        "cd {dir} && env -i HOME={dir} PATH=/usr/bin:/bin TERM=xterm-256color XDG_DATA_HOME={dir}/data \
+         XDG_STATE_HOME={dir}/state XDG_CONFIG_HOME={dir}/config {bin} --api-url {url} --from 2021-01 --to 2021-03; \
+         echo \"exit=$?\"; stty -a | grep -o -- '-*icanon'; sleep 60",
+        dir = shell_quote(d),
+        bin = shell_quote(Path::new(env!("CARGO_BIN_EXE_elhub-explorer"))),
+        url = replica.url(),
+    );
+    let tmux = Tmux { socket: format!("elhub-e2e-{}", std::process::id()) };
+    tmux.run(&["new-session", "-d", "-s", "e2e", "-x", "110", "-y", "32", &script]);
+
+    // An empty store: the range is fetched at once and the panes fill as months land.
+    tmux.wait_for(&[
+        "Fetched production",
+        "2021-03 ✓ 17,832",
+        "Totals · production 2021 · NO1 Oslo · bars",
+        ">hydro",
+    ]);
+    let screen = tmux.wait_for(&["Hourly · NO1 hydro · Mar 2021", "min ", "743 h"]);
+    assert!(screen.contains("? help"), "{screen}");
+
+    // Idle means no wake-ups: over two quiet seconds the process uses next to no CPU
+    // (a busy loop would use about 200 ticks of 10 ms).
+    let shell: String = tmux.run(&["list-panes", "-t", "e2e", "-F", "#{pane_pid}"]).trim().to_string();
+    let explorer = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&explorer.stdout).trim().to_string();
+    let cpu_ticks = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    };
+    let before = cpu_ticks();
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks() - before;
+    eprintln!("idle CPU ticks in 2 s: {used}");
+    assert!(used <= 5, "the idle explorer used {used} CPU ticks in 2 s");
+
+    tmux.keys(&["3"]);
+    tmux.wait_for(&["NO3 Trondheim · bars", ">3 NO3 Trondheim", "Hourly · NO3 hydro"]);
+    tmux.keys(&["g"]);
+    tmux.wait_for(&["Hourly · NO3 wind"]);
+    tmux.keys(&["h"]);
+    tmux.wait_for(&["Hourly · NO3 wind · Feb 2021", "672 h"]);
+    tmux.keys(&["b"]);
+    tmux.wait_for(&["NO3 Trondheim · sectors", ">■ wind"]);
+    tmux.keys(&["?"]);
+    tmux.wait_for(&["Keys", "any key closes"]);
+    tmux.keys(&["x"]);
+    let screen = tmux.wait_gone("any key closes");
+    assert!(screen.contains("NO3 Trondheim · sectors"), "{screen}");
+
+    // Resize: a message instead of a crash, and the panes come back.
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "50", "-y", "12"]);
+    tmux.wait_for(&["Terminal too small: 50x12"]);
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "110", "-y", "32"]);
+    tmux.wait_for(&["NO3 Trondheim · sectors"]);
+
+    // q quits with 0 and the terminal is back in cooked mode (icanon on, not -icanon).
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for(&["exit=0"]);
+    let after: Vec<&str> = screen.lines().skip_while(|l| !l.contains("exit=0")).collect();
+    assert!(after.iter().any(|l| l.trim() == "icanon"), "terminal not restored:\n{screen}");
+    assert!(d.join("state/elhub-explorer/elhub-explorer.log").is_file(), "logs go to the state directory");
+}
