@@ -16,7 +16,7 @@ use crate::export::{self, ExportFilter};
 use crate::ingest::{self, exit, IngestPlan};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{SqliteStore, Store, StoreError, StoreKind};
+use crate::store::{MongoStore, SqliteStore, Store, StoreError, StoreKind};
 
 /// A failure that ends the program: one line and an exit code.
 #[derive(Debug)]
@@ -134,7 +134,7 @@ fn init_log(settings: &Settings) {
 }
 
 /// Opens one store by kind.
-pub fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, Failure> {
+pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, Failure> {
     match kind {
         StoreKind::Sqlite => {
             if settings.db_is_default {
@@ -146,20 +146,30 @@ pub fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, Failure
             }
             Ok(Store::Sqlite(SqliteStore::open(&settings.db_path)?))
         }
-        StoreKind::Cassandra | StoreKind::Mongodb => {
-            Err(Failure::usage(format!("the {kind} store is not available in this version yet; use sqlite")))
+        StoreKind::Mongodb => {
+            let mongo = settings.mongodb.clone().ok_or_else(|| {
+                Failure::usage("the mongodb store needs a URI: --mongodb-uri or ELHUB_MONGODB_URI")
+            })?;
+            Ok(Store::Mongodb(MongoStore::open(mongo).await?))
         }
+        StoreKind::Cassandra => Err(Failure::usage(format!(
+            "the {kind} store is not available in this version yet; use sqlite or mongodb"
+        ))),
     }
 }
 
 async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
-    let sinks = settings.sinks.iter().map(|k| open_store(settings, *k)).collect::<Result<Vec<_>, _>>()?;
+    let (sinks, unavailable) = open_sinks(settings).await?;
+    for (_, why) in &unavailable {
+        eprintln!("elhub-explorer: {why} (the other sinks go on)");
+    }
     let plan = IngestPlan::for_range(settings.dataset, settings.range, settings.concurrency);
     let (tx, rx) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(report::report(rx));
-    let summary = ingest::run(Arc::new(client), Arc::new(sinks), plan, tx).await;
+    let mut summary = ingest::run(Arc::new(client), Arc::new(sinks), plan, tx).await;
     let _ = reporter.await;
+    summary.unavailable_sinks = unavailable;
     eprint!("{}", summary.render());
     Ok(summary.exit_code())
 }
@@ -172,9 +182,10 @@ async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant)
         ));
     }
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
-    let read = open_store(settings, settings.read_store)?;
-    let sinks = settings.sinks.iter().map(|k| open_store(settings, *k)).collect::<Result<Vec<_>, _>>()?;
+    let read = open_store(settings, settings.read_store).await?;
+    let (sinks, unavailable) = open_sinks(settings).await?;
     let explorer = crate::tui::Explorer {
+        notice: unavailable.first().map(|(_, why)| format!("{why}; r writes the other sinks")),
         read: Arc::new(read),
         sinks: Arc::new(sinks),
         client: Arc::new(client),
@@ -188,8 +199,29 @@ async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant)
     Ok(exit::DONE)
 }
 
+/// Opens every sink. A sink that cannot be reached does not stop the others: it is reported
+/// and the run ends partly done (exit 3). A configuration error, or no sink at all, stops here.
+async fn open_sinks(settings: &Settings) -> Result<(Vec<Store>, Vec<(StoreKind, String)>), Failure> {
+    let mut sinks = Vec::new();
+    let mut unavailable = Vec::new();
+    for kind in &settings.sinks {
+        match open_store(settings, *kind).await {
+            Ok(store) => sinks.push(store),
+            Err(f) if f.code == exit::FAILED => {
+                tracing::warn!(%kind, "sink unavailable: {}", f.message);
+                unavailable.push((*kind, f.message));
+            }
+            Err(f) => return Err(f),
+        }
+    }
+    if sinks.is_empty() {
+        return Err(Failure::failed("no sink could be opened"));
+    }
+    Ok((sinks, unavailable))
+}
+
 async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store)?;
+    let store = open_store(settings, settings.read_store).await?;
     let filter = ExportFilter { area: args.area, group: args.group.clone() };
     let result = match &args.output {
         Some(path) => {
@@ -217,7 +249,7 @@ async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failu
 }
 
 async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store)?;
+    let store = open_store(settings, settings.read_store).await?;
     let years: Vec<i32> = match cli.options.year {
         Some(y) => vec![y],
         None => settings.range.years().collect(),

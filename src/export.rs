@@ -9,7 +9,7 @@ use std::io::Write;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::model::{format_energy, Dataset, PriceArea, Record};
+use crate::model::{all_time_utc, format_energy, Dataset, PriceArea, Record};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +87,7 @@ pub async fn export(
     out: impl Write,
 ) -> Result<u64> {
     let series = store.series(dataset).await?;
-    let (from, to) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let (from, to) = all_time_utc();
     let mut count = 0u64;
     let mut writer = RecordWriter::new(dataset, format, out)?;
     for (area, group) in series {

@@ -58,6 +58,8 @@ pub struct IngestSummary {
     pub months_done: usize,
     pub failed_months: Vec<(Month, String)>,
     pub sink_failures: Vec<(StoreKind, Month, String)>,
+    /// Sinks that could not be opened at all (filled in by the caller).
+    pub unavailable_sinks: Vec<(StoreKind, String)>,
     /// Records fetched (valid ones).
     pub fetched: u64,
     pub rejected: u64,
@@ -76,7 +78,8 @@ pub mod exit {
 
 impl IngestSummary {
     pub fn exit_code(&self) -> i32 {
-        if self.failed_months.is_empty() && self.sink_failures.is_empty() {
+        if self.failed_months.is_empty() && self.sink_failures.is_empty() && self.unavailable_sinks.is_empty()
+        {
             exit::DONE
         } else if self.months_done == 0 && self.months_planned > 0 {
             exit::FAILED
@@ -111,6 +114,9 @@ impl IngestSummary {
         }
         for (month, reason) in &self.failed_months {
             let _ = writeln!(s, "  failed {month}: {reason}");
+        }
+        for (sink, reason) in &self.unavailable_sinks {
+            let _ = writeln!(s, "  {sink} was not written: {reason}");
         }
         for (sink, month, reason) in &self.sink_failures {
             let _ = writeln!(s, "  {sink} could not write {month}: {reason}");

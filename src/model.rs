@@ -344,6 +344,12 @@ pub fn year_bounds_utc(year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
     (local_midnight_utc(start), local_midnight_utc(end))
 }
 
+/// The widest span any store is asked about: local 1900 to 9999. (Not `DateTime::MIN_UTC`:
+/// some servers refuse BSON dates outside the years 1-9999.)
+pub fn all_time_utc() -> (DateTime<Utc>, DateTime<Utc>) {
+    (year_bounds_utc(1900).0, year_bounds_utc(9998).1)
+}
+
 /// A quantity in kWh, shown in the largest unit that keeps it readable.
 pub fn format_energy(kwh: f64) -> String {
     let abs = kwh.abs();

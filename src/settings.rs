@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::cli::Options;
 use crate::elhub::ClientConfig;
 use crate::model::{Dataset, Month, MonthRange};
-use crate::store::StoreKind;
+use crate::store::{MongoSettings, StoreKind};
 
 pub const DEFAULT_API_URL: &str = "https://api.elhub.no/energy-data/v0";
 const APP_DIR: &str = "elhub-explorer";
@@ -76,8 +76,12 @@ pub struct CassandraSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MongodbSection {
+    /// A URI without a password (one with a password belongs in ELHUB_MONGODB_URI).
+    pub uri: Option<String>,
     pub database: Option<String>,
-    pub collection: Option<String>,
+    pub production_collection: Option<String>,
+    pub consumption_collection: Option<String>,
+    pub server_selection_timeout_secs: Option<u64>,
 }
 
 /// Everything a run needs, resolved.
@@ -96,6 +100,8 @@ pub struct Settings {
     pub read_store: StoreKind,
     pub sinks: Vec<StoreKind>,
     pub log_path: PathBuf,
+    /// MongoDB, when a URI is given (flag, environment or file).
+    pub mongodb: Option<MongoSettings>,
 }
 
 impl Settings {
@@ -134,6 +140,7 @@ impl Settings {
             return Err(SettingsError("--sinks needs at least one store".into()));
         }
         let log_path = state_dir(dirs.as_ref())?.join("elhub-explorer.log");
+        let mongodb = resolve_mongodb(options, &file.mongodb, &path, dataset)?;
         Ok(Settings {
             config_file: path,
             client,
@@ -145,8 +152,45 @@ impl Settings {
             read_store,
             sinks,
             log_path,
+            mongodb,
         })
     }
+}
+
+fn resolve_mongodb(
+    options: &Options,
+    file: &MongodbSection,
+    path: &Option<PathBuf>,
+    dataset: Dataset,
+) -> Result<Option<MongoSettings>> {
+    if file.uri.as_deref().is_some_and(crate::store::mongodb::uri_has_password) {
+        return Err(file_error(
+            path,
+            "mongodb.uri carries a password; keep secrets out of files and set ELHUB_MONGODB_URI instead",
+        ));
+    }
+    let Some(uri) = options.mongodb_uri.clone().or_else(|| file.uri.clone()) else {
+        return Ok(None);
+    };
+    let mut settings = MongoSettings {
+        uri,
+        database: options
+            .mongodb_db
+            .clone()
+            .or_else(|| file.database.clone())
+            .unwrap_or_else(|| "elhub".into()),
+        production_collection: file.production_collection.clone().unwrap_or_else(|| "production".into()),
+        consumption_collection: file.consumption_collection.clone().unwrap_or_else(|| "consumption".into()),
+        server_selection_timeout: Duration::from_secs(file.server_selection_timeout_secs.unwrap_or(5).max(1)),
+    };
+    // --mongodb-collection names the collection of this run's dataset.
+    if let Some(name) = &options.mongodb_collection {
+        match dataset {
+            Dataset::Production => settings.production_collection = name.clone(),
+            Dataset::Consumption => settings.consumption_collection = name.clone(),
+        }
+    }
+    Ok(Some(settings))
 }
 
 fn resolve_range(options: &Options, file: &RangeSection, path: &Option<PathBuf>) -> Result<MonthRange> {
@@ -273,6 +317,30 @@ mod tests {
         assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2019-01..2019-12");
         let opts = Options { from: "2020-05".parse().ok(), to: "2020-02".parse().ok(), ..Default::default() };
         assert!(resolve_range(&opts, &file, &path).is_err());
+    }
+
+    #[test]
+    fn mongodb_settings_merge_and_keep_passwords_out_of_files() {
+        let path = Some(PathBuf::from("c.toml"));
+        let file = MongodbSection { uri: Some("mongodb://u:pw@h:1".into()), ..Default::default() };
+        let err = resolve_mongodb(&Options::default(), &file, &path, Dataset::Production).unwrap_err();
+        assert!(err.0.contains("ELHUB_MONGODB_URI") && !err.0.contains("pw"), "{err}");
+        assert_eq!(
+            resolve_mongodb(&Options::default(), &MongodbSection::default(), &path, Dataset::Production)
+                .unwrap(),
+            None
+        );
+        let opts = Options {
+            mongodb_uri: Some("mongodb://h:1".into()),
+            mongodb_collection: Some("cons_hourly".into()),
+            ..Default::default()
+        };
+        let file = MongodbSection { database: Some("energy".into()), ..Default::default() };
+        let m = resolve_mongodb(&opts, &file, &path, Dataset::Consumption).unwrap().unwrap();
+        assert_eq!(m.database, "energy");
+        assert_eq!(m.collection(Dataset::Consumption), "cons_hourly");
+        assert_eq!(m.collection(Dataset::Production), "production");
+        assert_eq!(m.server_selection_timeout, Duration::from_secs(5));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use elhub_explorer::store::{Store, UpsertStats};
 /// Every stored record of a dataset, series by series.
 async fn stored(store: &Store, dataset: Dataset) -> Vec<Record> {
     let mut out = Vec::new();
-    let (from, to) = (chrono::DateTime::<chrono::Utc>::MIN_UTC, chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    let (from, to) = elhub_explorer::model::all_time_utc();
     for (area, group) in store.series(dataset).await.unwrap() {
         out.extend(store.series_records(dataset, area, &group, from, to).await.unwrap());
     }

@@ -144,30 +144,38 @@ pub async fn export_is_canonical(store: &Store) {
     assert_eq!(parsed[0]["quantity_kwh"], 1000.125);
 }
 
+/// The suite for one backend: `$open` takes a test name and yields `(guard, Store)`; the
+/// attributes say when the backend's server is missing here (the tests are then ignored, with
+/// the reason shown).
 macro_rules! contract_tests {
-    ($open:expr) => {
-        #[tokio::test]
-        async fn upserts_are_idempotent_and_newest_wins() {
-            let (_guard, store) = $open;
-            super::upserts_are_idempotent_and_newest_wins(&store).await;
-        }
-        #[tokio::test]
-        async fn queries_answer_totals_hourly_coverage() {
-            let (_guard, store) = $open;
-            super::queries_answer_totals_hourly_coverage(&store).await;
-        }
-        #[tokio::test]
-        async fn export_is_canonical() {
-            let (_guard, store) = $open;
-            super::export_is_canonical(&store).await;
+    ($open:expr $(, #[$attr:meta])*) => {
+        contract_tests!(@one $open, upserts_are_idempotent_and_newest_wins $(, #[$attr])*);
+        contract_tests!(@one $open, queries_answer_totals_hourly_coverage $(, #[$attr])*);
+        contract_tests!(@one $open, export_is_canonical $(, #[$attr])*);
+    };
+    (@one $open:expr, $name:ident $(, #[$attr:meta])*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[$attr])*
+        async fn $name() {
+            let (_guard, store) = $open(stringify!($name)).await;
+            super::$name(&store).await;
+            crate::common::drop_mongo(&store).await;
         }
     };
 }
 
 mod sqlite {
-    contract_tests!({
+    async fn open(_name: &str) -> (tempfile::TempDir, elhub_explorer::store::Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::common::temp_sqlite(&dir);
         (dir, store)
-    });
+    }
+    contract_tests!(open);
+}
+
+mod mongodb {
+    async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
+        ((), crate::common::test_mongo(name).await)
+    }
+    contract_tests!(open, #[cfg_attr(not(mongodb_server), ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against")]);
 }

@@ -4,6 +4,7 @@
 //! A closed set of backends, so an enum rather than trait objects: each method dispatches to
 //! the backend, and every backend passes the same contract tests (tests/store_contract.rs).
 
+pub mod mongodb;
 pub mod sqlite;
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::elhub::{ParsedWindow, Window};
 use crate::model::{Dataset, Group, Month, PriceArea, Record};
 
+pub use self::mongodb::{MongoSettings, MongoStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -114,12 +116,14 @@ pub struct MonthCoverage {
 /// An opened store.
 pub enum Store {
     Sqlite(SqliteStore),
+    Mongodb(MongoStore),
 }
 
 impl Store {
     pub fn kind(&self) -> StoreKind {
         match self {
             Store::Sqlite(_) => StoreKind::Sqlite,
+            Store::Mongodb(_) => StoreKind::Mongodb,
         }
     }
 
@@ -127,6 +131,7 @@ impl Store {
     pub fn location(&self) -> String {
         match self {
             Store::Sqlite(s) => s.path().display().to_string(),
+            Store::Mongodb(s) => s.location(),
         }
     }
 
@@ -141,6 +146,7 @@ impl Store {
     ) -> Result<UpsertStats> {
         match self {
             Store::Sqlite(s) => s.upsert_window(dataset, month, window, parsed).await,
+            Store::Mongodb(s) => s.upsert_window(dataset, month, window, parsed).await,
         }
     }
 
@@ -148,6 +154,7 @@ impl Store {
     pub async fn series(&self, dataset: Dataset) -> Result<Vec<(PriceArea, Group)>> {
         match self {
             Store::Sqlite(s) => s.series(dataset).await,
+            Store::Mongodb(s) => s.series(dataset).await,
         }
     }
 
@@ -162,6 +169,7 @@ impl Store {
     ) -> Result<Vec<Record>> {
         match self {
             Store::Sqlite(s) => s.series_records(dataset, area, group, from, to).await,
+            Store::Mongodb(s) => s.series_records(dataset, area, group, from, to).await,
         }
     }
 
@@ -174,6 +182,7 @@ impl Store {
     ) -> Result<Vec<GroupTotal>> {
         match self {
             Store::Sqlite(s) => s.annual_totals(dataset, area, year).await,
+            Store::Mongodb(s) => s.annual_totals(dataset, area, year).await,
         }
     }
 
@@ -187,6 +196,7 @@ impl Store {
     ) -> Result<Vec<HourValue>> {
         match self {
             Store::Sqlite(s) => s.hourly(dataset, area, group, month).await,
+            Store::Mongodb(s) => s.hourly(dataset, area, group, month).await,
         }
     }
 
@@ -194,6 +204,7 @@ impl Store {
     pub async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
         match self {
             Store::Sqlite(s) => s.coverage(dataset).await,
+            Store::Mongodb(s) => s.coverage(dataset).await,
         }
     }
 
@@ -201,6 +212,7 @@ impl Store {
     pub async fn count(&self, dataset: Dataset) -> Result<u64> {
         match self {
             Store::Sqlite(s) => s.count(dataset).await,
+            Store::Mongodb(s) => s.count(dataset).await,
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct Explorer {
     pub theme: Theme,
     /// When the process started, for the "first full frame" figure in the log.
     pub launched: Instant,
+    /// Shown in the status line at start (a sink that could not be opened).
+    pub notice: Option<String>,
 }
 
 /// Runs the explorer on the real terminal; the terminal is restored on every exit path
@@ -76,6 +78,7 @@ where
     let short = location.rsplit(['/', '\\']).next().unwrap_or(&location).to_string();
     let store_label = format!("{} {short}", explorer.read.kind());
     let mut app = App::new(explorer.dataset, explorer.range, store_label, explorer.theme, Instant::now());
+    app.message = explorer.notice.clone();
     let mut fetch_task: Option<tokio::task::JoinHandle<()>> = None;
     let effects = app.start();
     run_effects(&explorer, &tx, effects, &mut fetch_task);

@@ -10,7 +10,7 @@ use elhub_explorer::elhub::replica::{self, Replica, ReplicaState};
 use elhub_explorer::elhub::{ClientConfig, ElhubClient};
 use elhub_explorer::ingest::{self, IngestPlan, IngestSummary, Progress};
 use elhub_explorer::model::{Dataset, MonthRange};
-use elhub_explorer::store::{SqliteStore, Store};
+use elhub_explorer::store::{MongoSettings, MongoStore, SqliteStore, Store};
 use tokio::sync::mpsc;
 
 /// A replica whose data ends at a fixed instant, so tests do not depend on today's date.
@@ -54,4 +54,33 @@ pub async fn ingest_range(
 
 pub fn range(from: &str, to: &str) -> MonthRange {
     MonthRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
+}
+
+/// The server the MongoDB tests use. Those tests are `#[ignore]`d (reason shown) unless the
+/// variable was set at build time (build.rs), so reaching here without it is a mistake.
+pub fn mongo_uri() -> String {
+    std::env::var("ELHUB_TEST_MONGODB_URI")
+        .expect("ELHUB_TEST_MONGODB_URI names the MongoDB server to test against")
+}
+
+/// A MongoDB store in a database of its own on the test server.
+pub async fn test_mongo(name: &str) -> Store {
+    Store::Mongodb(MongoStore::open(mongo_settings(&mongo_uri(), name)).await.unwrap())
+}
+
+/// Settings for a test database `elhub_test_<pid>_<name>` (dropped by `drop_mongo`).
+pub fn mongo_settings(uri: &str, name: &str) -> MongoSettings {
+    MongoSettings {
+        uri: uri.to_string(),
+        database: format!("elhub_test_{}_{name}", std::process::id()),
+        production_collection: "production".into(),
+        consumption_collection: "consumption".into(),
+        server_selection_timeout: Duration::from_secs(5),
+    }
+}
+
+pub async fn drop_mongo(store: &Store) {
+    if let Store::Mongodb(m) = store {
+        m.drop_database().await.unwrap();
+    }
 }

@@ -1,0 +1,39 @@
+//! Decides which server-backed tests can run here, so the others show as "ignored" with their
+//! reason instead of passing without testing anything:
+//! - `mongodb_server` when ELHUB_TEST_MONGODB_URI is set,
+//! - `mongodb_auth_server` when ELHUB_TEST_MONGODB_AUTH_URI is set (a server run with --auth),
+//! - `cassandra_server` when ELHUB_TEST_CASSANDRA is set,
+//! - `tmux_present` when tmux is on the PATH.
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(mongodb_server)");
+    println!("cargo::rustc-check-cfg=cfg(mongodb_auth_server)");
+    println!("cargo::rustc-check-cfg=cfg(cassandra_server)");
+    println!("cargo::rustc-check-cfg=cfg(tmux_present)");
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_URI");
+    println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_AUTH_URI");
+    println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA");
+    println!("cargo::rerun-if-env-changed=PATH");
+    if std::env::var_os("ELHUB_TEST_MONGODB_URI").is_some() {
+        println!("cargo::rustc-cfg=mongodb_server");
+    }
+    if std::env::var_os("ELHUB_TEST_MONGODB_AUTH_URI").is_some() {
+        println!("cargo::rustc-cfg=mongodb_auth_server");
+    }
+    if std::env::var_os("ELHUB_TEST_CASSANDRA").is_some() {
+        println!("cargo::rustc-cfg=cassandra_server");
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let tmux: Option<PathBuf> = std::env::split_paths(&path).map(|d| d.join("tmux")).find(|p| p.is_file());
+    match tmux {
+        Some(p) => {
+            println!("cargo::rerun-if-changed={}", p.display());
+            println!("cargo::rustc-cfg=tmux_present");
+        }
+        // Checked again on every build until tmux appears.
+        None => println!("cargo::rerun-if-changed=/nonexistent/tmux"),
+    }
+}
