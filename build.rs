@@ -3,7 +3,8 @@
 //! - `mongodb_server` when ELHUB_TEST_MONGODB_URI is set,
 //! - `mongodb_auth_server` when ELHUB_TEST_MONGODB_AUTH_URI is set (a server run with --auth),
 //! - `cassandra_server` when ELHUB_TEST_CASSANDRA is set,
-//! - `tmux_present` when tmux is on the PATH.
+//! - `tmux_present` when tmux is on the PATH,
+//! - `root_user` when building as root (the disk-full test mounts a small tmpfs).
 
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(mongodb_auth_server)");
     println!("cargo::rustc-check-cfg=cfg(cassandra_server)");
     println!("cargo::rustc-check-cfg=cfg(tmux_present)");
+    println!("cargo::rustc-check-cfg=cfg(root_user)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_AUTH_URI");
@@ -25,6 +27,10 @@ fn main() {
     }
     if std::env::var_os("ELHUB_TEST_CASSANDRA").is_some() {
         println!("cargo::rustc-cfg=cassandra_server");
+    }
+    let uid = std::process::Command::new("id").arg("-u").output().ok();
+    if uid.is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
+        println!("cargo::rustc-cfg=root_user");
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     let tmux: Option<PathBuf> = std::env::split_paths(&path).map(|d| d.join("tmux")).find(|p| p.is_file());

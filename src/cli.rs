@@ -31,6 +31,15 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub ingest_only: bool,
 
+    /// Also refetch months whose data may since have been revised: the last months of the
+    /// range and any month fetched before it settled (see [range] in config.toml).
+    #[arg(long, global = true, conflicts_with = "force")]
+    pub refresh: bool,
+
+    /// Refetch every month of the range, complete or not.
+    #[arg(long, global = true)]
+    pub force: bool,
+
     /// Explorer: draw with ASCII only (no block, braille or box glyphs in the data).
     #[arg(long, env = "ELHUB_ASCII")]
     pub ascii: bool,

@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command, ExportArgs, ReplicaArgs, SummaryArgs};
 use crate::elhub::replica::{self, Faults, ReplicaState};
 use crate::elhub::ElhubClient;
 use crate::export::{self, ExportFilter};
-use crate::ingest::{self, exit, IngestPlan};
+use crate::ingest::{self, exit, CancellationToken, FetchMode, IngestPlan};
 use crate::report;
 use crate::settings::Settings;
 use crate::store::{MongoStore, SqliteStore, Store, StoreError, StoreKind};
@@ -108,7 +108,7 @@ async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
         Some(Command::Export(args)) => run_export(&settings, args).await,
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
         Some(Command::Replica(_)) => unreachable!("handled above"),
-        None if cli.ingest_only => run_ingest(&settings).await,
+        None if cli.ingest_only => run_ingest(&settings, fetch_mode(&cli)).await,
         None => run_tui(&settings, cli.ascii, launched).await,
     }
 }
@@ -144,7 +144,7 @@ pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, F
                     })?;
                 }
             }
-            Ok(Store::Sqlite(SqliteStore::open(&settings.db_path)?))
+            Ok(Store::Sqlite(SqliteStore::open_with(&settings.db_path, settings.busy_timeout)?))
         }
         StoreKind::Mongodb => {
             let mongo = settings.mongodb.clone().ok_or_else(|| {
@@ -158,18 +158,71 @@ pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, F
     }
 }
 
-async fn run_ingest(settings: &Settings) -> Result<i32, Failure> {
+fn fetch_mode(cli: &Cli) -> FetchMode {
+    match (cli.force, cli.refresh) {
+        (true, _) => FetchMode::Force,
+        (false, true) => FetchMode::Refresh,
+        (false, false) => FetchMode::Resume,
+    }
+}
+
+/// Cancels `stop` on the first Ctrl-C or SIGTERM; a second one ends the process at once
+/// (what was written is whole: every month is one transaction, or upserts a rerun repeats).
+fn stop_on_signals(stop: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        for n in 0.. {
+            #[cfg(unix)]
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminated = std::future::pending::<()>();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+            if n == 0 {
+                eprintln!("elhub-explorer: stopping: months being written finish, the rest is left for a rerun (again to stop at once)");
+                stop.cancel();
+            } else {
+                std::process::exit(exit::PARTIAL);
+            }
+        }
+    });
+}
+
+async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure> {
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
     let (sinks, unavailable) = open_sinks(settings).await?;
     for (_, why) in &unavailable {
         eprintln!("elhub-explorer: {why} (the other sinks go on)");
     }
-    let plan = IngestPlan::for_range(settings.dataset, settings.range, settings.concurrency);
+    let plan = IngestPlan::for_sinks(
+        settings.dataset,
+        settings.range,
+        settings.concurrency,
+        &sinks,
+        mode,
+        settings.refresh,
+    )
+    .await?;
+    let skipped =
+        settings.range.months().filter(|m| m.start_utc() <= chrono::Utc::now()).count() - plan.months.len();
+    let stop = CancellationToken::new();
+    stop_on_signals(stop.clone());
     let (tx, rx) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(report::report(rx));
-    let mut summary = ingest::run(Arc::new(client), Arc::new(sinks), plan, tx).await;
+    let mut summary = ingest::run_until(Arc::new(client), Arc::new(sinks), plan, tx, stop).await;
     let _ = reporter.await;
     summary.unavailable_sinks = unavailable;
+    summary.skipped = skipped;
     eprint!("{}", summary.render());
     Ok(summary.exit_code())
 }
@@ -192,6 +245,7 @@ async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant)
         dataset: settings.dataset,
         range: settings.range,
         concurrency: settings.concurrency,
+        refresh: settings.refresh,
         theme: crate::tui::theme::Theme::from_env(ascii),
         launched,
     };

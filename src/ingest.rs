@@ -8,12 +8,75 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Duration as Days, Utc};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
+pub use tokio_util::sync::CancellationToken;
 
-use crate::elhub::{ElhubClient, FetchEvent, ParsedWindow, Window};
+use crate::elhub::{ElhubClient, FetchError, FetchEvent, ParsedWindow, Window};
 use crate::model::{Dataset, Month, MonthRange};
-use crate::store::{Store, StoreKind, UpsertStats};
+use crate::store::{MonthCoverage, Store, StoreKind, UpsertStats};
+
+/// Which months of the range a run fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchMode {
+    /// Months not yet complete in every sink (the default: a rerun resumes).
+    Resume,
+    /// Those, plus months whose data may since have been revised (`--refresh`).
+    Refresh,
+    /// Every month of the range (`--force`).
+    Force,
+}
+
+/// When fetched data may still be revised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// `--refresh` refetches this many months at the end of the range.
+    pub last_months: usize,
+    /// A month fetched less than this many days after it ended may not have settled yet.
+    pub settle_days: i64,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        RefreshPolicy { last_months: 3, settle_days: 45 }
+    }
+}
+
+/// The months of `range` to fetch, given what each sink holds. A month is complete in a sink
+/// when it was fetched after the month ended (a month fetched while under way is partial) and
+/// held records (an empty answer for a past month is more likely a glitch than the truth, and
+/// asking again is cheap); months that have not begun are left out.
+pub fn plan_months(
+    range: MonthRange,
+    coverage: &[Vec<MonthCoverage>],
+    mode: FetchMode,
+    policy: RefreshPolicy,
+    now: DateTime<Utc>,
+) -> Vec<Month> {
+    let months: Vec<Month> = range.months().filter(|m| m.start_utc() <= now).collect();
+    let fetched_at = |sink: &Vec<MonthCoverage>, m: Month| {
+        sink.iter().find(|c| c.month == m && c.records > 0).map(|c| c.fetched_at)
+    };
+    let last_from = months.len().saturating_sub(policy.last_months);
+    months
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            let times: Vec<Option<DateTime<Utc>>> =
+                coverage.iter().map(|sink| fetched_at(sink, **m)).collect();
+            let complete = times.iter().all(|t| t.is_some_and(|t| t >= m.end_utc()));
+            let settled =
+                times.iter().all(|t| t.is_some_and(|t| t >= m.end_utc() + Days::days(policy.settle_days)));
+            match mode {
+                FetchMode::Force => true,
+                FetchMode::Resume => !complete,
+                FetchMode::Refresh => !complete || !settled || *i >= last_from,
+            }
+        })
+        .map(|(_, m)| *m)
+        .collect()
+}
 
 /// What an ingest is asked to do.
 #[derive(Debug, Clone)]
@@ -24,8 +87,26 @@ pub struct IngestPlan {
 }
 
 impl IngestPlan {
+    /// Every month of the range.
     pub fn for_range(dataset: Dataset, range: MonthRange, concurrency: usize) -> IngestPlan {
         IngestPlan { dataset, months: range.months().collect(), concurrency: concurrency.max(1) }
+    }
+
+    /// The months `plan_months` picks, from what the sinks hold now.
+    pub async fn for_sinks(
+        dataset: Dataset,
+        range: MonthRange,
+        concurrency: usize,
+        sinks: &[Store],
+        mode: FetchMode,
+        policy: RefreshPolicy,
+    ) -> crate::store::Result<IngestPlan> {
+        let mut coverage = Vec::new();
+        for sink in sinks {
+            coverage.push(sink.coverage(dataset).await?);
+        }
+        let months = plan_months(range, &coverage, mode, policy, Utc::now());
+        Ok(IngestPlan { dataset, months, concurrency: concurrency.max(1) })
     }
 }
 
@@ -46,6 +127,8 @@ pub enum Progress {
     Done { month: Month, records: u64, rejected: u64, stats: UpsertStats },
     /// A month could not be fetched after retries.
     Failed { month: Month, reason: String },
+    /// A month was not fetched because the run was stopped.
+    Left { month: Month },
     /// The ingest is over.
     Finished(IngestSummary),
 }
@@ -66,6 +149,10 @@ pub struct IngestSummary {
     /// Per sink, what the upserts did.
     pub per_sink: Vec<(StoreKind, UpsertStats)>,
     pub elapsed: Duration,
+    /// Months not fetched because the run was stopped (Ctrl-C, SIGTERM).
+    pub left: Vec<Month>,
+    /// Months of the range skipped as already complete in every sink.
+    pub skipped: usize,
 }
 
 /// The exit codes of DESIGN.md.
@@ -78,10 +165,13 @@ pub mod exit {
 
 impl IngestSummary {
     pub fn exit_code(&self) -> i32 {
-        if self.failed_months.is_empty() && self.sink_failures.is_empty() && self.unavailable_sinks.is_empty()
-        {
+        let complete = self.failed_months.is_empty()
+            && self.sink_failures.is_empty()
+            && self.unavailable_sinks.is_empty()
+            && self.left.is_empty();
+        if complete {
             exit::DONE
-        } else if self.months_done == 0 && self.months_planned > 0 {
+        } else if self.months_done == 0 && self.months_planned > 0 && self.left.is_empty() {
             exit::FAILED
         } else {
             exit::PARTIAL
@@ -108,6 +198,13 @@ impl IngestSummary {
             self.rate(),
             self.rejected
         );
+        if self.skipped > 0 {
+            let _ = writeln!(
+                s,
+                "  {} months already complete in every sink were skipped (--force fetches them)",
+                self.skipped
+            );
+        }
         for (sink, st) in &self.per_sink {
             let _ =
                 writeln!(s, "  {sink}: {} new, {} updated, {} unchanged", st.new, st.updated, st.unchanged);
@@ -120,6 +217,9 @@ impl IngestSummary {
         }
         for (sink, month, reason) in &self.sink_failures {
             let _ = writeln!(s, "  {sink} could not write {month}: {reason}");
+        }
+        if let (Some(first), Some(last)) = (self.left.first(), self.left.last()) {
+            let _ = writeln!(s, "  stopped: {} months left ({first}..{last})", self.left.len());
         }
         if self.exit_code() != exit::DONE {
             let _ = writeln!(s, "  a rerun with the same range completes what is missing");
@@ -134,6 +234,26 @@ pub async fn run(
     sinks: Arc<Vec<Store>>,
     plan: IngestPlan,
     progress: mpsc::UnboundedSender<Progress>,
+) -> IngestSummary {
+    run_until(client, sinks, plan, progress, CancellationToken::new()).await
+}
+
+/// What became of one month's fetch.
+enum Fetched {
+    Window(ParsedWindow),
+    Failed(FetchError),
+    /// The run was stopped before this month was fetched.
+    Stopped,
+}
+
+/// `run`, stoppable: once `stop` is cancelled no new month starts, months being fetched are
+/// dropped whole, and months being written finish; the summary lists what is left.
+pub async fn run_until(
+    client: Arc<ElhubClient>,
+    sinks: Arc<Vec<Store>>,
+    plan: IngestPlan,
+    progress: mpsc::UnboundedSender<Progress>,
+    stop: CancellationToken,
 ) -> IngestSummary {
     let started = Instant::now();
     let send = |p: Progress| {
@@ -152,8 +272,12 @@ pub async fn run(
     for month in plan.months.iter().copied() {
         let (client, permits, progress) = (client.clone(), permits.clone(), progress.clone());
         let dataset = plan.dataset;
+        let stop = stop.clone();
         fetches.spawn(async move {
-            let permit = permits.acquire_owned().await;
+            let permit = tokio::select! {
+                p = permits.acquire_owned() => p,
+                _ = stop.cancelled() => return (month, Fetched::Stopped, None),
+            };
             let _ = progress.send(Progress::Fetching { month });
             let events = |e: FetchEvent| {
                 let _ = progress.send(match e {
@@ -163,20 +287,27 @@ pub async fn run(
                     FetchEvent::Split { window } => Progress::Split { month, window },
                 });
             };
-            let result = client.fetch_window(dataset, Window::of_month(month), &events).await;
-            (month, result, permit)
+            let fetched = tokio::select! {
+                r = client.fetch_window(dataset, Window::of_month(month), &events) => match r {
+                    Ok(parsed) => Fetched::Window(parsed),
+                    Err(e) => Fetched::Failed(e),
+                },
+                _ = stop.cancelled() => Fetched::Stopped,
+            };
+            (month, fetched, permit.ok())
         });
     }
     while let Some(joined) = fetches.join_next().await {
-        let (month, result, _permit) = match joined {
+        let (month, fetched, _permit) = match joined {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!("fetch task failed: {e}");
                 continue;
             }
         };
-        match result {
-            Ok(parsed) => {
+        match fetched {
+            // A fetched month is written whole even when a stop came meanwhile.
+            Fetched::Window(parsed) => {
                 let stats = write_to_sinks(&sinks, plan.dataset, month, &parsed, &mut summary, &send).await;
                 summary.fetched += parsed.records.len() as u64;
                 summary.rejected += parsed.rejected;
@@ -193,13 +324,18 @@ pub async fn run(
                     });
                 }
             }
-            Err(e) => {
+            Fetched::Failed(e) => {
                 tracing::error!(%month, "fetch failed: {e}");
                 summary.failed_months.push((month, e.to_string()));
                 send(Progress::Failed { month, reason: e.to_string() });
             }
+            Fetched::Stopped => {
+                summary.left.push(month);
+                send(Progress::Left { month });
+            }
         }
     }
+    summary.left.sort();
     summary.failed_months.sort_by_key(|(m, _)| *m);
     summary.sink_failures.sort_by_key(|(_, m, _)| *m);
     summary.elapsed = started.elapsed();
@@ -232,4 +368,95 @@ async fn write_to_sinks(
         }
     }
     first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn m(s: &str) -> Month {
+        s.parse().unwrap()
+    }
+
+    fn covered(month: &str, fetched_days_after_end: i64) -> MonthCoverage {
+        let month = m(month);
+        MonthCoverage {
+            month,
+            records: 1,
+            rejected: 0,
+            fetched_at: month.end_utc() + Days::days(fetched_days_after_end),
+        }
+    }
+
+    fn names(months: Vec<Month>) -> Vec<String> {
+        months.into_iter().map(|m| m.to_string()).collect()
+    }
+
+    const POLICY: RefreshPolicy = RefreshPolicy { last_months: 2, settle_days: 45 };
+
+    #[test]
+    fn resume_fetches_what_some_sink_lacks_or_got_while_under_way() {
+        let range = MonthRange::new(m("2021-01"), m("2021-06")).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let sqlite = vec![
+            covered("2021-01", 90),
+            covered("2021-02", 90),
+            covered("2021-03", -3),
+            covered("2021-04", 90),
+        ];
+        let mongo = vec![covered("2021-01", 90), covered("2021-02", 90), covered("2021-03", 90)];
+        let plan = plan_months(range, &[sqlite.clone(), mongo.clone()], FetchMode::Resume, POLICY, now);
+        // March was fetched before it ended in SQLite; April is missing in MongoDB.
+        assert_eq!(names(plan), ["2021-03", "2021-04", "2021-05", "2021-06"]);
+        assert_eq!(plan_months(range, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(), 3);
+        assert_eq!(plan_months(range, &[sqlite], FetchMode::Force, POLICY, now).len(), 6);
+        let empty = vec![MonthCoverage { records: 0, ..covered("2021-01", 90) }];
+        let range = MonthRange::new(m("2021-01"), m("2021-01")).unwrap();
+        assert_eq!(
+            plan_months(range, &[empty], FetchMode::Resume, POLICY, now).len(),
+            1,
+            "an empty month is asked again"
+        );
+    }
+
+    #[test]
+    fn refresh_adds_the_last_months_and_unsettled_ones() {
+        let range = MonthRange::new(m("2021-01"), m("2021-06")).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let sink: Vec<MonthCoverage> = ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"]
+            .iter()
+            .map(|s| covered(s, if *s == "2021-02" { 10 } else { 90 }))
+            .collect();
+        assert!(plan_months(range, std::slice::from_ref(&sink), FetchMode::Resume, POLICY, now).is_empty());
+        let plan = plan_months(range, &[sink], FetchMode::Refresh, POLICY, now);
+        assert_eq!(names(plan), ["2021-02", "2021-05", "2021-06"]);
+    }
+
+    #[test]
+    fn months_not_yet_begun_are_left_out() {
+        let range = MonthRange::new(m("2026-10"), m("2027-02")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        assert_eq!(
+            names(plan_months(range, &[vec![]], FetchMode::Force, POLICY, now)),
+            ["2026-10", "2026-11"]
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let mut s = IngestSummary { months_planned: 3, months_done: 3, ..Default::default() };
+        assert_eq!(s.exit_code(), exit::DONE);
+        s.left = vec![m("2021-03")];
+        assert_eq!(s.exit_code(), exit::PARTIAL, "stopped: a rerun completes it");
+        s.left.clear();
+        s.unavailable_sinks = vec![(StoreKind::Mongodb, "down".into())];
+        assert_eq!(s.exit_code(), exit::PARTIAL);
+        let none = IngestSummary {
+            months_planned: 2,
+            failed_months: vec![(m("2021-01"), "x".into())],
+            ..Default::default()
+        };
+        assert_eq!(none.exit_code(), exit::FAILED);
+    }
 }

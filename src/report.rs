@@ -67,6 +67,7 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
                 }
                 say(format!("{month}: failed: {reason}"));
             }
+            Progress::Left { .. } => {}
             Progress::Finished(summary) => {
                 if let Some(b) = &bar {
                     b.finish_and_clear();

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::cli::Options;
 use crate::elhub::ClientConfig;
+use crate::ingest::RefreshPolicy;
 use crate::model::{Dataset, Month, MonthRange};
 use crate::store::{MongoSettings, StoreKind};
 
@@ -56,6 +57,8 @@ pub struct RangeSection {
     pub from: Option<Month>,
     pub to: Option<Month>,
     pub year: Option<i32>,
+    pub refresh_months: Option<usize>,
+    pub settle_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +67,7 @@ pub struct StoreSection {
     pub read: Option<StoreKind>,
     pub sinks: Option<Vec<StoreKind>>,
     pub db: Option<PathBuf>,
+    pub busy_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +106,10 @@ pub struct Settings {
     pub log_path: PathBuf,
     /// MongoDB, when a URI is given (flag, environment or file).
     pub mongodb: Option<MongoSettings>,
+    /// What `--refresh` refetches.
+    pub refresh: RefreshPolicy,
+    /// How long SQLite waits for another process's write lock.
+    pub busy_timeout: Duration,
 }
 
 impl Settings {
@@ -153,6 +161,11 @@ impl Settings {
             sinks,
             log_path,
             mongodb,
+            refresh: RefreshPolicy {
+                last_months: file.range.refresh_months.unwrap_or(RefreshPolicy::default().last_months),
+                settle_days: file.range.settle_days.unwrap_or(RefreshPolicy::default().settle_days).max(0),
+            },
+            busy_timeout: Duration::from_secs(file.store.busy_timeout_secs.unwrap_or(30)),
         })
     }
 }

@@ -14,23 +14,8 @@ use chrono::NaiveDate;
 use common::*;
 use elhub_explorer::elhub::replica::{Fault, Faults};
 use elhub_explorer::ingest::{exit, Progress};
-use elhub_explorer::model::{Dataset, Month, PriceArea, Record, LOCAL_TZ};
-use elhub_explorer::store::{Store, UpsertStats};
-
-/// Every stored record of a dataset, series by series.
-async fn stored(store: &Store, dataset: Dataset) -> Vec<Record> {
-    let mut out = Vec::new();
-    let (from, to) = elhub_explorer::model::all_time_utc();
-    for (area, group) in store.series(dataset).await.unwrap() {
-        out.extend(store.series_records(dataset, area, &group, from, to).await.unwrap());
-    }
-    out
-}
-
-fn sorted(mut records: Vec<Record>) -> Vec<Record> {
-    records.sort_by(|a, b| (a.area, &a.group, a.start).cmp(&(b.area, &b.group, b.start)));
-    records
-}
+use elhub_explorer::model::{Dataset, Month, PriceArea, LOCAL_TZ};
+use elhub_explorer::store::UpsertStats;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_year_with_faults_lands_exactly_once() {

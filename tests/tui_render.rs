@@ -95,7 +95,7 @@ fn sector_view() {
 #[test]
 fn progress_while_fetching() {
     let mut app = app_with_data(Theme::default());
-    update(&mut app, Action::Fetch);
+    update(&mut app, Action::Fetch(elhub_explorer::ingest::FetchMode::Refresh));
     let done = UpsertStats { new: 17_856, updated: 0, unchanged: 0 };
     for (m, records) in [("2021-01", 17_856), ("2021-02", 16_128), ("2021-03", 17_832)] {
         update(

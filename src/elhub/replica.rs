@@ -37,11 +37,16 @@ pub enum Fault {
     Malformed,
     /// A response held back this long before it is sent.
     Slow(Duration),
+    /// Headers at once, then the body trickled out over this long.
+    SlowBody(Duration),
+    /// 200 with every area's list empty (a month that seems to have no data).
+    Empty,
 }
 
 impl FromStr for Fault {
     type Err = String;
-    /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500` (ms).
+    /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500`
+    /// (ms before the response), `slowbody:500` (ms to trickle the body), `empty`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
         let number = |what: &str| -> Result<u64, String> {
@@ -55,8 +60,10 @@ impl FromStr for Fault {
             ("truncated", None) => Ok(Fault::Truncated),
             ("malformed", None) => Ok(Fault::Malformed),
             ("slow", Some(_)) => Ok(Fault::Slow(Duration::from_millis(number("the delay")?))),
+            ("slowbody", Some(_)) => Ok(Fault::SlowBody(Duration::from_millis(number("the delay")?))),
+            ("empty", None) => Ok(Fault::Empty),
             _ => Err(format!(
-                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS)"
+                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty)"
             )),
         }
     }
@@ -164,12 +171,21 @@ fn fnv(s: &str) -> u64 {
 pub struct Replica {
     pub addr: SocketAddr,
     pub state: Arc<ReplicaState>,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Replica {
     /// The base URL to give the client.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Goes away: closes the listener and every connection (a client then sees refusals).
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.task.abort();
+        let _ = self.task.await;
     }
 }
 
@@ -178,12 +194,16 @@ pub async fn spawn(listen: SocketAddr, state: Arc<ReplicaState>) -> std::io::Res
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
+        let serve =
+            axum::serve(listener, app).with_graceful_shutdown(async move { stopped.cancelled().await });
+        if let Err(e) = serve.await {
             tracing::error!("replica stopped: {e}");
         }
     });
-    Ok(Replica { addr, state })
+    Ok(Replica { addr, state, stop, task })
 }
 
 /// Serves until the process is stopped (the `replica` subcommand).
@@ -257,11 +277,12 @@ async fn answer(
         Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
     };
     let revision = |m: Month| s.revision(request.dataset, m);
+    let until = if fault == Some(Fault::Empty) { request.start } else { s.until };
     let records = generator::records(
         request.dataset,
         request.start,
         request.end,
-        s.until,
+        until,
         area,
         request.group.as_deref(),
         &revision,
@@ -270,9 +291,24 @@ async fn answer(
     match fault {
         Some(Fault::Truncated) => body.truncate(body.len() / 2),
         Some(Fault::Malformed) => body = b"{\"data\": [ <html>oops</html>".to_vec(),
+        Some(Fault::SlowBody(total)) => return trickle(body, total),
         _ => {}
     }
     ([(header::CONTENT_TYPE, "application/vnd.api+json")], body).into_response()
+}
+
+/// A body sent in ten pieces spread over `total`.
+fn trickle(body: Vec<u8>, total: Duration) -> Response {
+    let piece = body.len().div_ceil(10).max(1);
+    let chunks: Vec<Vec<u8>> = body.chunks(piece).map(<[u8]>::to_vec).collect();
+    let pause = total / chunks.len().max(1) as u32;
+    let stream = futures_util::stream::unfold(chunks.into_iter(), move |mut rest| async move {
+        let chunk = rest.next()?;
+        tokio::time::sleep(pause).await;
+        Some((Ok::<_, std::io::Error>(chunk), rest))
+    });
+    ([(header::CONTENT_TYPE, "application/vnd.api+json")], axum::body::Body::from_stream(stream))
+        .into_response()
 }
 
 struct ApiRequest {
@@ -532,6 +568,10 @@ mod tests {
                 Fault::Malformed,
                 Fault::Slow(Duration::from_millis(250)),
             ])
+        );
+        assert_eq!(
+            Faults::parse_sequence("slowbody:900,empty").ok(),
+            Some(vec![Fault::SlowBody(Duration::from_millis(900)), Fault::Empty])
         );
         assert!(Faults::parse_sequence("418").is_err());
     }

@@ -69,6 +69,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`. The directory must exist unless it is
     /// the default data directory, which the caller creates.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        Self::open_with(path, std::time::Duration::from_secs(30))
+    }
+
+    /// Opens with a given wait for other processes' locks.
+    pub fn open_with(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
                 return Err(StoreError::Config(format!(
@@ -84,9 +89,9 @@ impl SqliteStore {
                 path.display()
             )));
         }
-        let writer = open_connection(path)?;
+        let writer = open_connection(path, busy_timeout)?;
         init_schema(&writer, path)?;
-        let reader = open_connection(path)?;
+        let reader = open_connection(path, busy_timeout)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),
@@ -338,12 +343,12 @@ fn instant(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, busy_timeout: std::time::Duration) -> Result<Connection> {
     let flags =
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| config_error(path, e))?;
     // Wait for another process's write (a second ingest, the explorer) instead of failing.
-    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| config_error(path, e))?;
+    conn.busy_timeout(busy_timeout).map_err(|e| config_error(path, e))?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| config_error(path, e))?;
     Ok(conn)

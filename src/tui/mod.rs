@@ -44,6 +44,8 @@ pub struct Explorer {
     pub dataset: Dataset,
     pub range: MonthRange,
     pub concurrency: usize,
+    /// What `r` refetches besides missing months.
+    pub refresh: crate::ingest::RefreshPolicy,
     pub theme: Theme,
     /// When the process started, for the "first full frame" figure in the log.
     pub launched: Instant,
@@ -145,7 +147,7 @@ pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
             let r = store.coverage(dataset).await;
             Action::CoverageLoaded(dataset, r.map_err(|e| e.to_string()))
         }
-        Effect::StartFetch(_) => return None,
+        Effect::StartFetch(..) => return None,
     })
 }
 
@@ -175,10 +177,19 @@ fn run_effects(
                     }
                 });
             }
-            Effect::StartFetch(dataset) => {
-                let plan = IngestPlan::for_range(dataset, explorer.range, explorer.concurrency);
+            Effect::StartFetch(dataset, mode) => {
+                let (range, concurrency, policy) = (explorer.range, explorer.concurrency, explorer.refresh);
                 let (client, sinks) = (explorer.client.clone(), explorer.sinks.clone());
                 *fetch_task = Some(tokio::spawn(async move {
+                    let plan = match IngestPlan::for_sinks(dataset, range, concurrency, &sinks, mode, policy)
+                        .await
+                    {
+                        Ok(plan) => plan,
+                        Err(e) => {
+                            tracing::error!("cannot plan the fetch: {e}");
+                            IngestPlan::for_range(dataset, range, concurrency)
+                        }
+                    };
                     let (ptx, mut prx) = mpsc::unbounded_channel::<Progress>();
                     let forward = tokio::spawn(async move {
                         while let Some(p) = prx.recv().await {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::theme::Theme;
-use crate::ingest::{IngestSummary, Progress};
+use crate::ingest::{FetchMode, IngestSummary, Progress};
 use crate::model::{Dataset, Group, Month, MonthRange, PriceArea};
 use crate::store::{GroupTotal, HourValue, MonthCoverage};
 
@@ -166,8 +166,8 @@ pub enum Action {
     StepYear(i32),
     ToggleChart,
     ToggleDataset,
-    /// r: fetch the configured range of the current dataset.
-    Fetch,
+    /// r: fetch what is missing or may have been revised; R: everything.
+    Fetch(FetchMode),
     /// Tab / Shift-Tab.
     StepFocus(i32),
     ToggleHelp,
@@ -185,7 +185,7 @@ pub enum Effect {
     LoadTotals(TotalsKey),
     LoadHourly(HourlyKey),
     LoadCoverage(Dataset),
-    StartFetch(Dataset),
+    StartFetch(Dataset, FetchMode),
 }
 
 impl App {
@@ -272,7 +272,7 @@ impl App {
         self.wanted()
     }
 
-    fn start_fetch(&mut self, dataset: Dataset) -> Vec<Effect> {
+    fn start_fetch(&mut self, dataset: Dataset, mode: FetchMode) -> Vec<Effect> {
         if self.fetching() {
             self.message = Some("a fetch is already running".into());
             return vec![];
@@ -287,7 +287,7 @@ impl App {
         });
         self.progress_scroll = 0;
         self.message = None;
-        vec![Effect::StartFetch(dataset)]
+        vec![Effect::StartFetch(dataset, mode)]
     }
 
     fn step_group(&mut self, by: i32) {
@@ -331,7 +331,7 @@ impl App {
                     *s = MonthStatus::Retry { attempt, reason };
                 }
             }
-            Progress::Split { .. } => {}
+            Progress::Split { .. } | Progress::Left { .. } => {}
             Progress::SinkFailed { month, sink, reason } => {
                 if let Some(s) = fetch.status_mut(month) {
                     *s = MonthStatus::SinkFailed { reason: format!("{sink}: {reason}") };
@@ -394,7 +394,8 @@ pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('Y') => Action::StepYear(-1),
         KeyCode::Char('b') => Action::ToggleChart,
         KeyCode::Char('d') => Action::ToggleDataset,
-        KeyCode::Char('r') => Action::Fetch,
+        KeyCode::Char('r') => Action::Fetch(FetchMode::Refresh),
+        KeyCode::Char('R') => Action::Fetch(FetchMode::Force),
         KeyCode::Tab => Action::StepFocus(1),
         KeyCode::BackTab => Action::StepFocus(-1),
         KeyCode::Char('?') => Action::ToggleHelp,
@@ -441,7 +442,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             };
             app.group = app.dataset.known_groups()[0].to_string();
         }
-        Action::Fetch => effects.extend(app.start_fetch(app.dataset)),
+        Action::Fetch(mode) => effects.extend(app.start_fetch(app.dataset, mode)),
         Action::StepFocus(by) => app.focus = app.focus.step(by),
         Action::ToggleHelp => app.show_help = !app.show_help,
         Action::CloseHelp => app.show_help = false,
@@ -482,7 +483,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             // First run on an empty store: fetch the configured range at once.
             if empty && !app.auto_fetch_done && dataset == app.dataset && app.fetch.is_none() {
                 app.auto_fetch_done = true;
-                effects.extend(app.start_fetch(dataset));
+                effects.extend(app.start_fetch(dataset, FetchMode::Resume));
             }
             app.auto_fetch_done = true;
         }
@@ -634,11 +635,14 @@ mod tests {
     fn r_fetches_once_at_a_time() {
         let mut a = app();
         let effects = press(&mut a, KeyCode::Char('r'));
-        assert!(effects.contains(&Effect::StartFetch(Dataset::Production)));
+        assert!(effects.contains(&Effect::StartFetch(Dataset::Production, FetchMode::Refresh)));
         assert_eq!(a.fetch.as_ref().map(|f| f.months.len()), Some(12));
         let again = press(&mut a, KeyCode::Char('r'));
-        assert!(!again.iter().any(|e| matches!(e, Effect::StartFetch(_))));
+        assert!(!again.iter().any(|e| matches!(e, Effect::StartFetch(..))));
         assert_eq!(a.message.as_deref(), Some("a fetch is already running"));
+        a.fetch.as_mut().unwrap().finished = Some(a.now);
+        let forced = press(&mut a, KeyCode::Char('R'));
+        assert!(forced.contains(&Effect::StartFetch(Dataset::Production, FetchMode::Force)));
     }
 
     #[test]
@@ -695,11 +699,11 @@ mod tests {
         let mut a = app();
         a.start();
         let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![])));
-        assert!(effects.contains(&Effect::StartFetch(Dataset::Production)));
+        assert!(effects.contains(&Effect::StartFetch(Dataset::Production, FetchMode::Resume)));
         // Coverage reloaded later (after months land) does not start another.
         a.fetch.as_mut().unwrap().finished = Some(a.now);
         let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![])));
-        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(_))));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
     }
 
     #[test]
@@ -713,7 +717,7 @@ mod tests {
             fetched_at: chrono::Utc::now(),
         };
         let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![cov])));
-        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(_))));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use elhub_explorer::elhub::replica::{self, Replica, ReplicaState};
 use elhub_explorer::elhub::{ClientConfig, ElhubClient};
 use elhub_explorer::ingest::{self, IngestPlan, IngestSummary, Progress};
-use elhub_explorer::model::{Dataset, MonthRange};
+use elhub_explorer::model::{Dataset, MonthRange, Record};
 use elhub_explorer::store::{MongoSettings, MongoStore, SqliteStore, Store};
 use tokio::sync::mpsc;
 
@@ -83,4 +83,20 @@ pub async fn drop_mongo(store: &Store) {
     if let Store::Mongodb(m) = store {
         m.drop_database().await.unwrap();
     }
+}
+
+/// Every stored record of a dataset, series by series (sorted by area, group, start).
+pub async fn stored(store: &Store, dataset: Dataset) -> Vec<Record> {
+    let mut out = Vec::new();
+    let (from, to) = elhub_explorer::model::all_time_utc();
+    for (area, group) in store.series(dataset).await.unwrap() {
+        out.extend(store.series_records(dataset, area, &group, from, to).await.unwrap());
+    }
+    out
+}
+
+/// Records in the order `stored` returns them.
+pub fn sorted(mut records: Vec<Record>) -> Vec<Record> {
+    records.sort_by(|a, b| (a.area, &a.group, a.start).cmp(&(b.area, &b.group, b.start)));
+    records
 }

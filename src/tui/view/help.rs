@@ -12,7 +12,7 @@ pub struct HelpOverlay<'a> {
 }
 
 /// The key map as shown; `state::handle_key` is the one that acts.
-pub const KEYS: [(&str, &str); 15] = [
+pub const KEYS: [(&str, &str); 16] = [
     ("1-5", "price area NO1..NO5"),
     ("↑ ↓  k j", "move in the focused pane (area, group, progress)"),
     ("← →  h l", "previous / next month"),
@@ -20,7 +20,8 @@ pub const KEYS: [(&str, &str); 15] = [
     ("y  Y", "next / previous year"),
     ("b", "bars / sectors (pie)"),
     ("d", "production / consumption"),
-    ("r", "fetch the configured range in the background"),
+    ("r", "fetch missing and maybe-revised months (background)"),
+    ("R", "refetch every month of the configured range"),
     ("Tab  S-Tab", "focus the next / previous pane"),
     ("?", "this help (any key closes it)"),
     ("q  Esc  C-c", "quit"),
