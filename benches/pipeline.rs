@@ -37,7 +37,8 @@ fn parse(c: &mut Criterion) {
 
 fn upsert(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let parsed: ParsedWindow = parse_window(&month_body(), Dataset::Production).expect("parses");
+    let parsed: Arc<ParsedWindow> =
+        Arc::new(parse_window(&month_body(), Dataset::Production).expect("parses"));
     let m = january();
     let mut g = c.benchmark_group("sqlite_upsert");
     g.throughput(Throughput::Elements(parsed.records.len() as u64));

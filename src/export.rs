@@ -104,14 +104,14 @@ pub async fn export(
     Ok(count)
 }
 
-/// Streams records in one format.
-enum RecordWriter<W: Write> {
+/// Streams records in one format: the header (or `[`), a record at a time, then `finish`.
+pub enum RecordWriter<W: Write> {
     Csv(Box<csv::Writer<W>>, Dataset),
     Json(W, bool),
 }
 
 impl<W: Write> RecordWriter<W> {
-    fn new(dataset: Dataset, format: ExportFormat, out: W) -> Result<Self> {
+    pub fn new(dataset: Dataset, format: ExportFormat, out: W) -> Result<Self> {
         Ok(match format {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
@@ -126,7 +126,7 @@ impl<W: Write> RecordWriter<W> {
         })
     }
 
-    fn write(&mut self, r: &Record) -> Result<()> {
+    pub fn write(&mut self, r: &Record) -> Result<()> {
         match self {
             RecordWriter::Csv(w, dataset) => {
                 let quantity = r.quantity_kwh.to_string();
@@ -158,7 +158,7 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
-    fn finish(self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
         match self {
             RecordWriter::Csv(mut w, _) => w.flush()?,
             RecordWriter::Json(mut out, _) => {
@@ -168,6 +168,44 @@ impl<W: Write> RecordWriter<W> {
         }
         Ok(())
     }
+}
+
+/// Reads the canonical CSV back into records (the inverse of the CSV export).
+pub fn read_csv(dataset: Dataset, input: impl std::io::Read) -> std::result::Result<Vec<Record>, String> {
+    let mut reader = csv::Reader::from_reader(input);
+    let header: Vec<String> =
+        reader.headers().map_err(|e| e.to_string())?.iter().map(str::to_string).collect();
+    if header != csv_header(dataset) {
+        return Err(format!("unexpected header {header:?}"));
+    }
+    let instant = |text: &str| {
+        DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).map_err(|e| format!("bad time '{text}': {e}"))
+    };
+    let mut out = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| e.to_string())?;
+        let field = |n: usize| row.get(n).ok_or_else(|| format!("row {}: missing column {n}", i + 1));
+        let start = instant(field(2)?)?;
+        let record = Record {
+            dataset,
+            area: field(0)?.parse()?,
+            group: field(1)?.to_string(),
+            start,
+            quantity_kwh: field(4)?.parse().map_err(|e| format!("row {}: quantity: {e}", i + 1))?,
+            last_updated: instant(field(5)?)?,
+            metering_points: match dataset {
+                Dataset::Production => None,
+                Dataset::Consumption => {
+                    Some(field(6)?.parse().map_err(|e| format!("row {}: points: {e}", i + 1))?)
+                }
+            },
+        };
+        if instant(field(3)?)? != record.end() {
+            return Err(format!("row {}: end_utc is not one hour after start_utc", i + 1));
+        }
+        out.push(record);
+    }
+    Ok(out)
 }
 
 /// The annual totals table: per year, per area, each group with its total, share and hours.
@@ -240,6 +278,37 @@ mod tests {
             assert_eq!(text.parse::<f64>().unwrap(), q, "{text}");
         }
         assert_eq!(2507716.8f64.to_string(), "2507716.8");
+    }
+
+    #[test]
+    fn csv_round_trips_awkward_groups_and_quantities() {
+        let t0 = DateTime::parse_from_rfc3339("2021-10-31T01:00:00Z").unwrap().to_utc();
+        let groups =
+            ["hydro", "with,comma", "with \"quotes\"", "line\nbreak", " padded ", "vannkraft æøå", ""];
+        let quantities = [0.0, 2507716.8, 0.1 + 0.2, 5e-324, 1.7976931348623157e308, 123456789.12345679];
+        for dataset in Dataset::ALL {
+            let records: Vec<Record> = groups
+                .iter()
+                .zip(quantities.iter().cycle())
+                .enumerate()
+                .map(|(i, (g, q))| Record {
+                    dataset,
+                    area: PriceArea::ALL[i % 5],
+                    group: g.to_string(),
+                    start: t0 + chrono::Duration::hours(i as i64),
+                    quantity_kwh: *q,
+                    last_updated: t0 + chrono::Duration::days(40),
+                    metering_points: (dataset == Dataset::Consumption).then_some(i as u32 * 1000),
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut w = RecordWriter::new(dataset, ExportFormat::Csv, &mut out).unwrap();
+            for r in &records {
+                w.write(r).unwrap();
+            }
+            w.finish().unwrap();
+            assert_eq!(read_csv(dataset, out.as_slice()).unwrap(), records);
+        }
     }
 
     #[test]

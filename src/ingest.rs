@@ -308,6 +308,7 @@ pub async fn run_until(
         match fetched {
             // A fetched month is written whole even when a stop came meanwhile.
             Fetched::Window(parsed) => {
+                let parsed = Arc::new(parsed);
                 let stats = write_to_sinks(&sinks, plan.dataset, month, &parsed, &mut summary, &send).await;
                 summary.fetched += parsed.records.len() as u64;
                 summary.rejected += parsed.rejected;
@@ -349,7 +350,7 @@ async fn write_to_sinks(
     sinks: &[Store],
     dataset: Dataset,
     month: Month,
-    parsed: &ParsedWindow,
+    parsed: &Arc<ParsedWindow>,
     summary: &mut IngestSummary,
     send: &impl Fn(Progress),
 ) -> Option<UpsertStats> {
@@ -409,7 +410,10 @@ mod tests {
         let plan = plan_months(range, &[sqlite.clone(), mongo.clone()], FetchMode::Resume, POLICY, now);
         // March was fetched before it ended in SQLite; April is missing in MongoDB.
         assert_eq!(names(plan), ["2021-03", "2021-04", "2021-05", "2021-06"]);
-        assert_eq!(plan_months(range, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(), 3);
+        assert_eq!(
+            plan_months(range, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(),
+            3
+        );
         assert_eq!(plan_months(range, &[sqlite], FetchMode::Force, POLICY, now).len(), 6);
         let empty = vec![MonthCoverage { records: 0, ..covered("2021-01", 90) }];
         let range = MonthRange::new(m("2021-01"), m("2021-01")).unwrap();

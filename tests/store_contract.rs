@@ -53,7 +53,7 @@ fn month_records(dataset: Dataset, m: Month, updated_days: i64, bump: f64) -> Ve
 }
 
 async fn upsert(store: &Store, dataset: Dataset, m: Month, records: Vec<Record>) -> UpsertStats {
-    let parsed = ParsedWindow { records, rejected: 0, rejection_samples: vec![] };
+    let parsed = std::sync::Arc::new(ParsedWindow { records, rejected: 0, rejection_samples: vec![] });
     store.upsert_window(dataset, m, Window::of_month(m), &parsed).await.unwrap()
 }
 
@@ -178,4 +178,54 @@ mod mongodb {
         ((), crate::common::test_mongo(name).await)
     }
     contract_tests!(open, #[cfg_attr(not(mongodb_server), ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against")]);
+}
+
+/// A database written by schema 1 (text keys) opens with every record and coverage intact.
+#[tokio::test]
+async fn a_schema_1_database_is_migrated_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('schema_version', '1');
+             CREATE TABLE records (dataset TEXT NOT NULL, price_area TEXT NOT NULL, grp TEXT NOT NULL,
+                 start_utc INTEGER NOT NULL, quantity_kwh REAL NOT NULL, last_updated INTEGER NOT NULL,
+                 metering_points INTEGER, revisions INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (dataset, price_area, grp, start_utc)) WITHOUT ROWID;
+             CREATE TABLE series (dataset TEXT NOT NULL, price_area TEXT NOT NULL, grp TEXT NOT NULL,
+                 PRIMARY KEY (dataset, price_area, grp)) WITHOUT ROWID;
+             CREATE TABLE fetched_windows (dataset TEXT NOT NULL, month TEXT NOT NULL, start_utc INTEGER NOT NULL,
+                 end_utc INTEGER NOT NULL, fetched_at INTEGER NOT NULL, records INTEGER NOT NULL,
+                 rejected INTEGER NOT NULL, PRIMARY KEY (dataset, month)) WITHOUT ROWID;
+             INSERT INTO records VALUES ('production', 'NO1', 'hydro', 1609455600, 2507716.8, 1706000000, NULL, 1),
+                                        ('production', 'NO1', 'hydro', 1609459200, 2494728.0, 1706000000, NULL, 0),
+                                        ('consumption', 'NO5', 'cabin', 1609455600, 812.5, 1706000000, 4321, 0);
+             INSERT INTO series VALUES ('production', 'NO1', 'hydro'), ('consumption', 'NO5', 'cabin');
+             INSERT INTO fetched_windows VALUES ('production', '2021-01', 1609455600, 1612134000, 1706000000, 2, 0);",
+        )
+        .unwrap();
+    }
+    let store =
+        elhub_explorer::store::Store::Sqlite(elhub_explorer::store::SqliteStore::open(&path).unwrap());
+    assert_eq!(store.count(Dataset::Production).await.unwrap(), 2);
+    assert_eq!(store.count(Dataset::Consumption).await.unwrap(), 1);
+    let jan = month("2021-01");
+    let hydro = store
+        .series_records(Dataset::Production, PriceArea::NO1, "hydro", jan.start_utc(), jan.end_utc())
+        .await
+        .unwrap();
+    assert_eq!(hydro.iter().map(|r| r.quantity_kwh).collect::<Vec<_>>(), [2507716.8, 2494728.0]);
+    let cabin = store
+        .series_records(Dataset::Consumption, PriceArea::NO5, "cabin", jan.start_utc(), jan.end_utc())
+        .await
+        .unwrap();
+    assert_eq!(cabin[0].metering_points, Some(4321));
+    assert_eq!(store.coverage(Dataset::Production).await.unwrap()[0].records, 2);
+    // And it keeps working as schema 2.
+    let records = month_records(Dataset::Production, jan, 0, 0.0);
+    let n = records.len() as u64;
+    let stats = upsert(&store, Dataset::Production, jan, records).await;
+    assert_eq!(stats.new + stats.updated + stats.unchanged, n);
 }

@@ -99,7 +99,13 @@ pub struct ReplicaState {
     requests: AtomicU64,
     /// No data at or after this instant (the API has no future).
     until: DateTime<Utc>,
+    /// Rendered bodies by request, so repeated runs measure the client, not the generator.
+    /// Cleared when a revision changes what would be served; bounded in bytes.
+    bodies: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
+
+/// The replica keeps at most this many bytes of rendered bodies.
+const BODY_CACHE_BYTES: usize = 512 << 20;
 
 impl ReplicaState {
     pub fn new(until: DateTime<Utc>) -> Arc<ReplicaState> {
@@ -109,6 +115,7 @@ impl ReplicaState {
             revisions: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             until,
+            bodies: Mutex::new(HashMap::new()),
         })
     }
 
@@ -122,7 +129,22 @@ impl ReplicaState {
         let mut revisions = lock(&self.revisions);
         let r = revisions.entry((dataset, month)).or_insert(0);
         *r += 1;
+        lock(&self.bodies).clear();
         *r
+    }
+
+    /// The body for a request: cached, or rendered by `render` and kept.
+    fn body(&self, key: &str, render: impl FnOnce() -> Vec<u8>) -> Arc<Vec<u8>> {
+        if let Some(b) = lock(&self.bodies).get(key) {
+            return b.clone();
+        }
+        let body = Arc::new(render());
+        let mut cache = lock(&self.bodies);
+        if cache.values().map(|b| b.len()).sum::<usize>() + body.len() > BODY_CACHE_BYTES {
+            cache.clear();
+        }
+        cache.insert(key.to_string(), body.clone());
+        body
     }
 
     pub fn revision(&self, dataset: Dataset, month: Month) -> u32 {
@@ -276,18 +298,24 @@ async fn answer(
         Ok(r) => r,
         Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
     };
-    let revision = |m: Month| s.revision(request.dataset, m);
-    let until = if fault == Some(Fault::Empty) { request.start } else { s.until };
-    let records = generator::records(
-        request.dataset,
-        request.start,
-        request.end,
-        until,
-        area,
-        request.group.as_deref(),
-        &revision,
-    );
-    let mut body = render(request.dataset, area, &records, key);
+    let body = if fault == Some(Fault::Empty) {
+        Arc::new(render(request.dataset, area, &[], key))
+    } else {
+        s.body(key, || {
+            let revision = |m: Month| s.revision(request.dataset, m);
+            let records = generator::records(
+                request.dataset,
+                request.start,
+                request.end,
+                s.until,
+                area,
+                request.group.as_deref(),
+                &revision,
+            );
+            render(request.dataset, area, &records, key)
+        })
+    };
+    let mut body = body.to_vec();
     match fault {
         Some(Fault::Truncated) => body.truncate(body.len() / 2),
         Some(Fault::Malformed) => body = b"{\"data\": [ <html>oops</html>".to_vec(),

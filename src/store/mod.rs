@@ -8,6 +8,7 @@ pub mod mongodb;
 pub mod sqlite;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -142,7 +143,7 @@ impl Store {
         dataset: Dataset,
         month: Month,
         window: Window,
-        parsed: &ParsedWindow,
+        parsed: &Arc<ParsedWindow>,
     ) -> Result<UpsertStats> {
         match self {
             Store::Sqlite(s) => s.upsert_window(dataset, month, window, parsed).await,

@@ -135,7 +135,7 @@ impl MongoStore {
         dataset: Dataset,
         month: Month,
         window: Window,
-        parsed: &ParsedWindow,
+        parsed: &std::sync::Arc<ParsedWindow>,
     ) -> Result<UpsertStats> {
         let statements = parsed.records.iter().map(upsert_statement).collect();
         let stats = self.upsert_statements(self.settings.collection(dataset), statements).await?;

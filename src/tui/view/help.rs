@@ -20,7 +20,7 @@ pub const KEYS: [(&str, &str); 16] = [
     ("y  Y", "next / previous year"),
     ("b", "bars / sectors (pie)"),
     ("d", "production / consumption"),
-    ("r", "fetch missing and maybe-revised months (background)"),
+    ("r", "fetch missing and maybe-revised months"),
     ("R", "refetch every month of the configured range"),
     ("Tab  S-Tab", "focus the next / previous pane"),
     ("?", "this help (any key closes it)"),
