@@ -269,7 +269,8 @@ async fn open_sinks(settings: &Settings) -> Result<(Vec<Store>, Vec<(StoreKind, 
         }
     }
     if sinks.is_empty() {
-        return Err(Failure::failed("no sink could be opened"));
+        let why: Vec<&str> = unavailable.iter().map(|(_, why)| why.as_str()).collect();
+        return Err(Failure::failed(format!("no sink could be opened: {}", why.join("; "))));
     }
     Ok((sinks, unavailable))
 }

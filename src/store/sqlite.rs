@@ -125,9 +125,23 @@ impl SqliteStore {
                 path.display()
             )));
         }
-        let mut writer = open_connection(path, busy_timeout)?;
-        init_schema(&mut writer, path)?;
-        let reader = open_connection(path, busy_timeout)?;
+        // SQLite can answer BUSY without waiting while another process is creating the file or
+        // switching it to WAL; such a moment passes, so try again until the busy timeout.
+        let deadline = std::time::Instant::now() + busy_timeout;
+        let (writer, reader) = loop {
+            let attempt = open_connection(path, busy_timeout).and_then(|mut writer| {
+                init_schema(&mut writer, path)?;
+                Ok((writer, open_connection(path, busy_timeout)?))
+            });
+            match attempt {
+                Err(StoreError::Runtime(m))
+                    if std::time::Instant::now() < deadline && m.contains("locked") =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                other => break other?,
+            }
+        };
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),
