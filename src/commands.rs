@@ -16,7 +16,7 @@ use crate::export::{self, ExportFilter};
 use crate::ingest::{self, exit, CancellationToken, FetchMode, IngestPlan};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{MongoStore, SqliteStore, Store, StoreError, StoreKind};
+use crate::store::{CassandraStore, MongoStore, SqliteStore, Store, StoreError, StoreKind};
 
 /// A failure that ends the program: one line and an exit code.
 #[derive(Debug)]
@@ -152,9 +152,14 @@ pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, F
             })?;
             Ok(Store::Mongodb(MongoStore::open(mongo).await?))
         }
-        StoreKind::Cassandra => Err(Failure::usage(format!(
-            "the {kind} store is not available in this version yet; use sqlite or mongodb"
-        ))),
+        StoreKind::Cassandra => {
+            let cassandra = settings.cassandra.clone().ok_or_else(|| {
+                Failure::usage(
+                    "the cassandra store needs contact points: --cassandra HOST:PORT[,..] or ELHUB_CASSANDRA",
+                )
+            })?;
+            Ok(Store::Cassandra(Box::new(CassandraStore::open(cassandra).await?)))
+        }
     }
 }
 

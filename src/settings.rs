@@ -11,7 +11,7 @@ use crate::cli::Options;
 use crate::elhub::ClientConfig;
 use crate::ingest::RefreshPolicy;
 use crate::model::{Dataset, Month, MonthRange};
-use crate::store::{MongoSettings, StoreKind};
+use crate::store::{CassandraSettings, MongoSettings, StoreKind};
 
 pub const DEFAULT_API_URL: &str = "https://api.elhub.no/energy-data/v0";
 const APP_DIR: &str = "elhub-explorer";
@@ -75,6 +75,10 @@ pub struct StoreSection {
 pub struct CassandraSection {
     pub contact_points: Option<Vec<String>>,
     pub keyspace: Option<String>,
+    pub replication: Option<String>,
+    pub local_datacenter: Option<String>,
+    pub username: Option<String>,
+    pub connect_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +110,8 @@ pub struct Settings {
     pub log_path: PathBuf,
     /// MongoDB, when a URI is given (flag, environment or file).
     pub mongodb: Option<MongoSettings>,
+    /// Cassandra, when contact points are given (flag, environment or file).
+    pub cassandra: Option<CassandraSettings>,
     /// What `--refresh` refetches.
     pub refresh: RefreshPolicy,
     /// How long SQLite waits for another process's write lock.
@@ -149,6 +155,7 @@ impl Settings {
         }
         let log_path = state_dir(dirs.as_ref())?.join("elhub-explorer.log");
         let mongodb = resolve_mongodb(options, &file.mongodb, &path, dataset)?;
+        let cassandra = resolve_cassandra(options, &file.cassandra);
         Ok(Settings {
             config_file: path,
             client,
@@ -161,6 +168,7 @@ impl Settings {
             sinks,
             log_path,
             mongodb,
+            cassandra,
             refresh: RefreshPolicy {
                 last_months: file.range.refresh_months.unwrap_or(RefreshPolicy::default().last_months),
                 settle_days: file.range.settle_days.unwrap_or(RefreshPolicy::default().settle_days).max(0),
@@ -168,6 +176,34 @@ impl Settings {
             busy_timeout: Duration::from_secs(file.store.busy_timeout_secs.unwrap_or(30)),
         })
     }
+}
+
+/// Contact points from `--cassandra` (ELHUB_CASSANDRA) or the file; the password only from
+/// ELHUB_CASSANDRA_PASSWORD, the user from ELHUB_CASSANDRA_USER or the file.
+fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<CassandraSettings> {
+    let points: Vec<String> = match &options.cassandra {
+        Some(list) => list.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        None => file.contact_points.clone()?,
+    };
+    let points = points.into_iter().map(|p| if p.contains(':') { p } else { format!("{p}:9042") }).collect();
+    Some(CassandraSettings {
+        contact_points: points,
+        keyspace: options
+            .keyspace
+            .clone()
+            .or_else(|| file.keyspace.clone())
+            .unwrap_or_else(|| "elhub".into()),
+        replication: file
+            .replication
+            .clone()
+            .unwrap_or_else(|| "{'class': 'SimpleStrategy', 'replication_factor': 1}".into()),
+        local_datacenter: std::env::var("ELHUB_CASSANDRA_DATACENTER")
+            .ok()
+            .or_else(|| file.local_datacenter.clone()),
+        username: std::env::var("ELHUB_CASSANDRA_USER").ok().or_else(|| file.username.clone()),
+        password: std::env::var("ELHUB_CASSANDRA_PASSWORD").ok(),
+        connect_timeout: Duration::from_secs(file.connect_timeout_secs.unwrap_or(5).max(1)),
+    })
 }
 
 fn resolve_mongodb(
@@ -354,6 +390,30 @@ mod tests {
         assert_eq!(m.collection(Dataset::Consumption), "cons_hourly");
         assert_eq!(m.collection(Dataset::Production), "production");
         assert_eq!(m.server_selection_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn cassandra_settings_from_flags_and_file() {
+        let opts = Options {
+            cassandra: Some("10.0.0.1, 10.0.0.2:9142".into()),
+            keyspace: Some("energy".into()),
+            ..Default::default()
+        };
+        let c = resolve_cassandra(&opts, &CassandraSection::default()).unwrap();
+        assert_eq!(c.contact_points, ["10.0.0.1:9042", "10.0.0.2:9142"]);
+        assert_eq!(c.keyspace, "energy");
+        assert!(c.replication.contains("SimpleStrategy"));
+        let file = CassandraSection {
+            contact_points: Some(vec!["db:9042".into()]),
+            replication: Some("{'class': 'NetworkTopologyStrategy', 'dc1': 3}".into()),
+            ..Default::default()
+        };
+        let c = resolve_cassandra(&Options::default(), &file).unwrap();
+        assert_eq!((c.keyspace.as_str(), c.contact_points.len()), ("elhub", 1));
+        assert!(c.replication.contains("dc1"));
+        assert!(resolve_cassandra(&Options::default(), &CassandraSection::default()).is_none());
+        let (_, msg) = parse_config("[cassandra]\npassword = \"x\"\n").unwrap_err();
+        assert!(msg.contains("unknown field"), "passwords are not a config key: {msg}");
     }
 
     #[test]

@@ -173,6 +173,13 @@ mod sqlite {
     contract_tests!(open);
 }
 
+mod cassandra {
+    async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
+        ((), crate::common::test_cassandra(name).await)
+    }
+    contract_tests!(open, #[cfg_attr(not(cassandra_server), ignore = "ELHUB_TEST_CASSANDRA is not set: no Cassandra node to test against")]);
+}
+
 mod mongodb {
     async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
         ((), crate::common::test_mongo(name).await)

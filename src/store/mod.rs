@@ -4,6 +4,7 @@
 //! A closed set of backends, so an enum rather than trait objects: each method dispatches to
 //! the backend, and every backend passes the same contract tests (tests/store_contract.rs).
 
+pub mod cassandra;
 pub mod mongodb;
 pub mod sqlite;
 
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::elhub::{ParsedWindow, Window};
 use crate::model::{Dataset, Group, Month, PriceArea, Record};
 
+pub use self::cassandra::{CassandraSettings, CassandraStore};
 pub use self::mongodb::{MongoSettings, MongoStore};
 pub use sqlite::SqliteStore;
 
@@ -118,6 +120,8 @@ pub struct MonthCoverage {
 pub enum Store {
     Sqlite(SqliteStore),
     Mongodb(MongoStore),
+    /// Boxed: the session and prepared statements make it much larger than the others.
+    Cassandra(Box<CassandraStore>),
 }
 
 impl Store {
@@ -125,6 +129,7 @@ impl Store {
         match self {
             Store::Sqlite(_) => StoreKind::Sqlite,
             Store::Mongodb(_) => StoreKind::Mongodb,
+            Store::Cassandra(_) => StoreKind::Cassandra,
         }
     }
 
@@ -133,6 +138,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.path().display().to_string(),
             Store::Mongodb(s) => s.location(),
+            Store::Cassandra(s) => s.location(),
         }
     }
 
@@ -148,6 +154,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.upsert_window(dataset, month, window, parsed).await,
             Store::Mongodb(s) => s.upsert_window(dataset, month, window, parsed).await,
+            Store::Cassandra(s) => s.upsert_window(dataset, month, window, parsed).await,
         }
     }
 
@@ -156,6 +163,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.series(dataset).await,
             Store::Mongodb(s) => s.series(dataset).await,
+            Store::Cassandra(s) => s.series(dataset).await,
         }
     }
 
@@ -171,6 +179,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.series_records(dataset, area, group, from, to).await,
             Store::Mongodb(s) => s.series_records(dataset, area, group, from, to).await,
+            Store::Cassandra(s) => s.series_records(dataset, area, group, from, to).await,
         }
     }
 
@@ -184,6 +193,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.annual_totals(dataset, area, year).await,
             Store::Mongodb(s) => s.annual_totals(dataset, area, year).await,
+            Store::Cassandra(s) => s.annual_totals(dataset, area, year).await,
         }
     }
 
@@ -198,6 +208,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.hourly(dataset, area, group, month).await,
             Store::Mongodb(s) => s.hourly(dataset, area, group, month).await,
+            Store::Cassandra(s) => s.hourly(dataset, area, group, month).await,
         }
     }
 
@@ -206,6 +217,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.coverage(dataset).await,
             Store::Mongodb(s) => s.coverage(dataset).await,
+            Store::Cassandra(s) => s.coverage(dataset).await,
         }
     }
 
@@ -214,6 +226,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.count(dataset).await,
             Store::Mongodb(s) => s.count(dataset).await,
+            Store::Cassandra(s) => s.count(dataset).await,
         }
     }
 }

@@ -10,7 +10,9 @@ use elhub_explorer::elhub::replica::{self, Replica, ReplicaState};
 use elhub_explorer::elhub::{ClientConfig, ElhubClient};
 use elhub_explorer::ingest::{self, IngestPlan, IngestSummary, Progress};
 use elhub_explorer::model::{Dataset, MonthRange, Record};
-use elhub_explorer::store::{MongoSettings, MongoStore, SqliteStore, Store};
+use elhub_explorer::store::{
+    CassandraSettings, CassandraStore, MongoSettings, MongoStore, SqliteStore, Store,
+};
 use tokio::sync::mpsc;
 
 /// A replica whose data ends at a fixed instant, so tests do not depend on today's date.
@@ -79,9 +81,33 @@ pub fn mongo_settings(uri: &str, name: &str) -> MongoSettings {
     }
 }
 
+/// Drops a test database or keyspace (a no-op for SQLite, whose directory goes away).
 pub async fn drop_mongo(store: &Store) {
-    if let Store::Mongodb(m) = store {
-        m.drop_database().await.unwrap();
+    match store {
+        Store::Mongodb(m) => m.drop_database().await.unwrap(),
+        Store::Cassandra(c) => c.drop_keyspace().await.unwrap(),
+        Store::Sqlite(_) => {}
+    }
+}
+
+/// A Cassandra store in a keyspace of its own (`elhub_test_<pid>_<name>`) on the cluster at
+/// ELHUB_TEST_CASSANDRA. Those tests are ignored (reason shown) unless it was set at build time.
+pub async fn test_cassandra(name: &str) -> Store {
+    Store::Cassandra(Box::new(CassandraStore::open(cassandra_settings(name)).await.unwrap()))
+}
+
+pub fn cassandra_settings(name: &str) -> CassandraSettings {
+    let hosts = std::env::var("ELHUB_TEST_CASSANDRA")
+        .expect("ELHUB_TEST_CASSANDRA names the Cassandra node to test against");
+    let short: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).take(24).collect();
+    CassandraSettings {
+        contact_points: hosts.split(',').map(str::to_string).collect(),
+        keyspace: format!("elhub_test_{}_{short}", std::process::id()),
+        replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}".into(),
+        local_datacenter: None,
+        username: None,
+        password: None,
+        connect_timeout: Duration::from_secs(10),
     }
 }
 
