@@ -54,7 +54,7 @@ impl Widget for HourlyPane<'_> {
             Layout::vertical([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
         let run = bucket_hours(values.len(), chart.width as usize);
         let buckets = bucket_means(values, chart.width as usize);
-        let data = spark_levels(&buckets);
+        let data = spark_levels(&buckets, chart.height);
         Sparkline::default()
             .data(&data)
             .max(10_000)
@@ -80,16 +80,25 @@ impl Widget for HourlyPane<'_> {
     }
 }
 
-/// Sparkline levels 400..=10,000 spanning the buckets' min..max, so a curve that never nears
-/// zero (hydro) still shows its shape; the minimum keeps a 4% sliver so no column looks
-/// missing. A flat curve sits at half height.
-pub fn spark_levels(buckets: &[f64]) -> Vec<u64> {
+/// Sparkline levels up to 10,000 spanning the buckets' min..max, so a curve that never nears
+/// zero (hydro) still shows its shape. The minimum keeps a sliver of at least one eighth of a
+/// row at this height (and at least 4%), so no column looks missing. A flat curve sits at half.
+pub fn spark_levels(buckets: &[f64], rows: u16) -> Vec<u64> {
     let min = buckets.iter().copied().fold(f64::INFINITY, f64::min);
     let max = buckets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let span = max - min;
+    let floor = (10_000u64.div_ceil(8 * rows.max(1) as u64)).max(400) as f64;
     buckets
         .iter()
-        .map(|v| if span > 0.0 { 400 + ((v - min) / span * 9_600.0).round() as u64 } else { 5_000 })
+        .map(
+            |v| {
+                if span > 0.0 {
+                    (floor + (v - min) / span * (10_000.0 - floor)).round() as u64
+                } else {
+                    5_000
+                }
+            },
+        )
         .collect()
 }
 
@@ -165,9 +174,11 @@ mod tests {
 
     #[test]
     fn levels_span_min_to_max() {
-        assert_eq!(spark_levels(&[2.0e6, 2.5e6, 3.0e6]), vec![400, 5_200, 10_000]);
-        assert_eq!(spark_levels(&[7.0, 7.0]), vec![5_000, 5_000]);
-        assert_eq!(spark_levels(&[0.0, 10.0]), vec![400, 10_000]);
+        assert_eq!(spark_levels(&[2.0e6, 2.5e6, 3.0e6], 30), vec![400, 5_200, 10_000]);
+        assert_eq!(spark_levels(&[7.0, 7.0], 30), vec![5_000, 5_000]);
+        assert_eq!(spark_levels(&[0.0, 10.0], 4), vec![400, 10_000], "4% is more than an eighth of 4 rows");
+        // One row: 4% would round to nothing, so the minimum gets one eighth of the row.
+        assert_eq!(spark_levels(&[0.0, 10.0], 1), vec![1_250, 10_000]);
     }
 
     #[test]
