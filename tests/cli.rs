@@ -5,23 +5,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
 
-/// The binary in an empty working directory with its own XDG directories, so neither the
-/// repository's config.toml nor the user's files are touched.
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("elhub-explorer").unwrap();
-    c.current_dir(dir)
-        .env_clear()
-        .env("HOME", dir)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_STATE_HOME", dir.join("state"));
-    c
-}
+use common::binary as cmd;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

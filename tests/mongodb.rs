@@ -8,26 +8,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
-use assert_cmd::Command;
 use common::*;
-use elhub_explorer::export::{self, ExportFilter, ExportFormat};
-use elhub_explorer::ingest::exit;
-use elhub_explorer::model::{Dataset, Month};
-use elhub_explorer::store::{MongoStore, StoreError, UpsertStats};
+use elhub_explorer::store::{MongoStore, StoreError};
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("elhub-explorer").unwrap();
-    c.current_dir(dir)
-        .env_clear()
-        .env("HOME", dir)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"));
-    c
-}
+use common::binary as cmd;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
@@ -35,60 +19,7 @@ fn cmd(dir: &Path) -> Command {
     ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against"
 )]
 async fn a_year_into_sqlite_and_mongodb_at_once() {
-    let replica = start_replica().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mongo = test_mongo("year").await;
-    let sinks = Arc::new(vec![temp_sqlite(&dir), mongo]);
-    let client = Arc::new(fast_client(&replica.url()));
-    let year = range("2021-01", "2021-12");
-    let (summary, _) = ingest_range(&client, &sinks, Dataset::Production, year).await;
-    assert_eq!(summary.exit_code(), exit::DONE, "{}", summary.render());
-    let all_new = UpsertStats { new: 215_353, updated: 0, unchanged: 0 };
-    assert_eq!(summary.per_sink[0].1, all_new);
-    assert_eq!(summary.per_sink[1].1, all_new);
-    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
-
-    // A rerun changes nothing.
-    let (again, _) = ingest_range(&client, &sinks, Dataset::Production, year).await;
-    assert_eq!(again.per_sink[1].1, UpsertStats { new: 0, updated: 0, unchanged: 215_353 });
-    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
-
-    // A revised month replaces its values in place.
-    let may: Month = "2021-05".parse().unwrap();
-    replica.state.revise(Dataset::Production, may);
-    let (revised, _) = ingest_range(&client, &sinks, Dataset::Production, range("2021-05", "2021-05")).await;
-    assert_eq!(revised.per_sink[1].1, UpsertStats { new: 0, updated: 17_856, unchanged: 0 });
-    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
-
-    // Both stores export the same bytes.
-    let mut from_sqlite = Vec::new();
-    let mut from_mongo = Vec::new();
-    let filter = ExportFilter::default();
-    export::export(&sinks[0], Dataset::Production, &filter, ExportFormat::Csv, &mut from_sqlite)
-        .await
-        .unwrap();
-    export::export(&sinks[1], Dataset::Production, &filter, ExportFormat::Csv, &mut from_mongo)
-        .await
-        .unwrap();
-    assert_eq!(from_sqlite.iter().filter(|b| **b == b'\n').count(), 215_354);
-    assert!(from_sqlite == from_mongo, "the MongoDB export differs from the SQLite export");
-    // Totals agree too (the aggregation pipeline against SQLite's SUM).
-    for area in elhub_explorer::model::PriceArea::ALL {
-        let s = sinks[0].annual_totals(Dataset::Production, area, 2021).await.unwrap();
-        let m = sinks[1].annual_totals(Dataset::Production, area, 2021).await.unwrap();
-        assert_eq!(s.len(), m.len());
-        for (a, b) in s.iter().zip(&m) {
-            assert_eq!((&a.group, a.hours), (&b.group, b.hours));
-            assert!(
-                (a.kwh - b.kwh).abs() <= a.kwh.abs() * 1e-12,
-                "{area} {}: {} vs {}",
-                a.group,
-                a.kwh,
-                b.kwh
-            );
-        }
-    }
-    drop_mongo(&sinks[1]).await;
+    year_into_sqlite_and(test_mongo("year").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

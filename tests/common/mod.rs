@@ -8,10 +8,11 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use elhub_explorer::elhub::replica::{self, Replica, ReplicaState};
 use elhub_explorer::elhub::{ClientConfig, ElhubClient};
-use elhub_explorer::ingest::{self, IngestPlan, IngestSummary, Progress};
-use elhub_explorer::model::{Dataset, MonthRange, Record};
+use elhub_explorer::export::{self, ExportFilter, ExportFormat};
+use elhub_explorer::ingest::{self, exit, IngestPlan, IngestSummary, Progress};
+use elhub_explorer::model::{Dataset, Month, MonthRange, PriceArea, Record};
 use elhub_explorer::store::{
-    CassandraSettings, CassandraStore, MongoSettings, MongoStore, SqliteStore, Store,
+    CassandraSettings, CassandraStore, MongoSettings, MongoStore, SqliteStore, Store, UpsertStats,
 };
 use tokio::sync::mpsc;
 
@@ -125,4 +126,74 @@ pub async fn stored(store: &Store, dataset: Dataset) -> Vec<Record> {
 pub fn sorted(mut records: Vec<Record>) -> Vec<Record> {
     records.sort_by(|a, b| (a.area, &a.group, a.start).cmp(&(b.area, &b.group, b.start)));
     records
+}
+
+/// The binary in `dir` with nothing of the caller's environment and its own XDG directories,
+/// so neither a repository's config.toml nor the user's files are involved.
+pub fn binary(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("elhub-explorer").unwrap();
+    c.current_dir(dir)
+        .env_clear()
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"));
+    c
+}
+
+/// 2021 from the replica into SQLite and `other` in one ingest: exact counts, a rerun changes
+/// nothing, a revised month replaces its values, both stores export the same bytes and agree on
+/// every annual total. Drops `other`'s test database at the end.
+pub async fn year_into_sqlite_and(other: Store) {
+    let replica = start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sinks = Arc::new(vec![temp_sqlite(&dir), other]);
+    let client = Arc::new(fast_client(&replica.url()));
+    let year = range("2021-01", "2021-12");
+    let started = std::time::Instant::now();
+    let (summary, _) = ingest_range(&client, &sinks, Dataset::Production, year).await;
+    eprintln!("a year into SQLite and {} in {:.1} s", sinks[1].kind(), started.elapsed().as_secs_f64());
+    assert_eq!(summary.exit_code(), exit::DONE, "{}", summary.render());
+    let all_new = UpsertStats { new: 215_353, updated: 0, unchanged: 0 };
+    assert_eq!(summary.per_sink[0].1, all_new);
+    assert_eq!(summary.per_sink[1].1, all_new);
+    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
+
+    let (again, _) = ingest_range(&client, &sinks, Dataset::Production, year).await;
+    assert_eq!(again.per_sink[1].1, UpsertStats { new: 0, updated: 0, unchanged: 215_353 });
+    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
+
+    let may: Month = "2021-05".parse().unwrap();
+    replica.state.revise(Dataset::Production, may);
+    let (revised, _) = ingest_range(&client, &sinks, Dataset::Production, range("2021-05", "2021-05")).await;
+    assert_eq!(revised.per_sink[1].1, UpsertStats { new: 0, updated: 17_856, unchanged: 0 });
+    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
+
+    let mut from_sqlite = Vec::new();
+    let mut from_other = Vec::new();
+    let filter = ExportFilter::default();
+    export::export(&sinks[0], Dataset::Production, &filter, ExportFormat::Csv, &mut from_sqlite)
+        .await
+        .unwrap();
+    export::export(&sinks[1], Dataset::Production, &filter, ExportFormat::Csv, &mut from_other)
+        .await
+        .unwrap();
+    assert_eq!(from_sqlite.iter().filter(|b| **b == b'\n').count(), 215_354);
+    assert!(from_sqlite == from_other, "the {} export differs from the SQLite export", sinks[1].kind());
+    for area in PriceArea::ALL {
+        let s = sinks[0].annual_totals(Dataset::Production, area, 2021).await.unwrap();
+        let o = sinks[1].annual_totals(Dataset::Production, area, 2021).await.unwrap();
+        assert_eq!(s.len(), o.len());
+        for (a, b) in s.iter().zip(&o) {
+            assert_eq!((&a.group, a.hours), (&b.group, b.hours));
+            assert!(
+                (a.kwh - b.kwh).abs() <= a.kwh.abs() * 1e-12,
+                "{area} {}: {} vs {}",
+                a.group,
+                a.kwh,
+                b.kwh
+            );
+        }
+    }
+    drop_mongo(&sinks[1]).await;
 }
