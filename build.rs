@@ -3,6 +3,7 @@
 //! - `mongodb_server` when ELHUB_TEST_MONGODB_URI is set,
 //! - `mongodb_auth_server` when ELHUB_TEST_MONGODB_AUTH_URI is set (a server run with --auth),
 //! - `cassandra_server` when ELHUB_TEST_CASSANDRA is set,
+//! - `cassandra_tls_server` when ELHUB_TEST_CASSANDRA_TLS names a TLS node and its CA file,
 //! - `tmux_present` when tmux is on the PATH,
 //! - `root_user` when building as root (the disk-full test mounts a small tmpfs).
 
@@ -12,12 +13,14 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(mongodb_server)");
     println!("cargo::rustc-check-cfg=cfg(mongodb_auth_server)");
     println!("cargo::rustc-check-cfg=cfg(cassandra_server)");
+    println!("cargo::rustc-check-cfg=cfg(cassandra_tls_server)");
     println!("cargo::rustc-check-cfg=cfg(tmux_present)");
     println!("cargo::rustc-check-cfg=cfg(root_user)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_AUTH_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA");
+    println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA_TLS");
     println!("cargo::rerun-if-env-changed=PATH");
     if std::env::var_os("ELHUB_TEST_MONGODB_URI").is_some() {
         println!("cargo::rustc-cfg=mongodb_server");
@@ -27,6 +30,9 @@ fn main() {
     }
     if std::env::var_os("ELHUB_TEST_CASSANDRA").is_some() {
         println!("cargo::rustc-cfg=cassandra_server");
+    }
+    if std::env::var_os("ELHUB_TEST_CASSANDRA_TLS").is_some() {
+        println!("cargo::rustc-cfg=cassandra_tls_server");
     }
     let uid = std::process::Command::new("id").arg("-u").output().ok();
     if uid.is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {

@@ -79,6 +79,8 @@ pub struct CassandraSection {
     pub local_datacenter: Option<String>,
     pub username: Option<String>,
     pub connect_timeout_secs: Option<u64>,
+    pub tls: Option<bool>,
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +205,8 @@ fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<Cassa
         username: std::env::var("ELHUB_CASSANDRA_USER").ok().or_else(|| file.username.clone()),
         password: std::env::var("ELHUB_CASSANDRA_PASSWORD").ok(),
         connect_timeout: Duration::from_secs(file.connect_timeout_secs.unwrap_or(5).max(1)),
+        tls: file.tls.unwrap_or(false) || file.tls_ca_file.is_some(),
+        tls_ca_file: file.tls_ca_file.as_deref().map(expand_tilde),
     })
 }
 

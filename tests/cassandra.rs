@@ -43,3 +43,27 @@ async fn an_unreachable_cassandra_leaves_sqlite_complete_and_exits_3() {
     assert!(err.contains("cassandra was not written"), "{err}");
     assert!(!err.contains("hunter2"), "the password leaked: {err}");
 }
+
+/// ELHUB_TEST_CASSANDRA_TLS=host:port,/path/to/ca.pem: a node with client encryption on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(cassandra_tls_server),
+    ignore = "ELHUB_TEST_CASSANDRA_TLS is not set: no Cassandra node with TLS to test against"
+)]
+async fn tls_with_the_cluster_ca_and_a_clear_line_without_it() {
+    use elhub_explorer::store::{CassandraStore, Store};
+    let spec = std::env::var("ELHUB_TEST_CASSANDRA_TLS").unwrap();
+    let (host, ca) = spec.split_once(',').expect("host:port,ca.pem");
+    let mut settings = cassandra_settings_at(host, "tls");
+    settings.tls = true;
+    settings.tls_ca_file = Some(ca.into());
+    let store = Store::Cassandra(Box::new(CassandraStore::open(settings.clone()).await.unwrap()));
+    assert_eq!(store.coverage(elhub_explorer::model::Dataset::Production).await.unwrap(), vec![]);
+    drop_mongo(&store).await;
+    settings.tls_ca_file = None; // web PKI roots only: the cluster's own CA is unknown
+    let err = CassandraStore::open(settings.clone()).await.err().unwrap().to_string();
+    assert!(err.starts_with(&format!("Cassandra at {host}: TLS certificate not trusted")), "{err}");
+    settings.tls = false;
+    let err = CassandraStore::open(settings).await.err().unwrap().to_string();
+    assert!(err.starts_with(&format!("Cassandra at {host}")) && err.contains("set tls = true"), "{err}");
+}

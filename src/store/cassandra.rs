@@ -47,6 +47,9 @@ pub struct CassandraSettings {
     /// From the environment only; never printed.
     pub password: Option<String>,
     pub connect_timeout: Duration,
+    /// Connect with TLS, trusting the web PKI roots and `tls_ca_file` (PEM) if given.
+    pub tls: bool,
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 impl CassandraSettings {
@@ -191,6 +194,9 @@ impl CassandraStore {
             .connection_timeout(settings.connect_timeout);
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
             builder = builder.user(user.clone(), password.clone());
+        }
+        if settings.tls {
+            builder = builder.tls_context(Some(tls_config(settings.tls_ca_file.as_deref())?));
         }
         if let Some(dc) = &settings.local_datacenter {
             let policy = scylla::policies::load_balancing::DefaultPolicy::builder()
@@ -534,6 +540,34 @@ impl CassandraStore {
     }
 }
 
+/// A rustls client configuration trusting the web PKI roots and, if given, a PEM file of CAs
+/// (a cluster's own CA, as most Cassandra deployments use).
+pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let bad = |e: String| StoreError::Config(format!("Cassandra TLS CA file {}: {e}", path.display()));
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))?;
+        let mut added = 0;
+        for cert in certs {
+            roots.add(cert.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("no certificate in it".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Config(format!("Cassandra TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
 /// A CQL identifier we can put in statements unquoted.
 pub fn valid_identifier(name: &str) -> bool {
     !name.is_empty()
@@ -550,7 +584,15 @@ pub fn describe(hosts: &str, message: &str) -> StoreError {
     if flat.chars().count() > 200 {
         detail.push('…');
     }
-    if lower.contains("authentication")
+    if lower.contains("certificate") {
+        StoreError::Runtime(format!(
+            "Cassandra at {hosts}: TLS certificate not trusted (give the cluster's CA as tls_ca_file): {detail}"
+        ))
+    } else if lower.contains("connection setup request") {
+        StoreError::Runtime(format!(
+            "Cassandra at {hosts}: the connection handshake failed (does the node require TLS? set tls = true): {detail}"
+        ))
+    } else if lower.contains("authentication")
         || lower.contains("bad credentials")
         || lower.contains("username and/or password")
     {
@@ -636,6 +678,17 @@ mod tests {
     }
 
     #[test]
+    fn tls_needs_a_readable_ca_file_with_certificates() {
+        assert!(tls_config(None).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        assert!(tls_config(Some(&empty)).err().unwrap().to_string().contains("no certificate"));
+        let missing = dir.path().join("missing.pem");
+        assert!(tls_config(Some(&missing)).err().unwrap().to_string().contains("missing.pem"));
+    }
+
+    #[test]
     fn keyspace_names_are_checked() {
         assert!(valid_identifier("elhub_test_1"));
         assert!(!valid_identifier("1elhub"));
@@ -655,5 +708,9 @@ mod tests {
         assert!(e.to_string().contains("not permitted"), "{e}");
         let e = describe("h:9042", "Request timed out");
         assert!(e.to_string().contains("timed out"), "{e}");
+        let e = describe("h:9042", "Last connection failed with: invalid peer certificate: UnknownIssuer");
+        assert!(e.to_string().contains("TLS certificate not trusted"), "{e}");
+        let e = describe("h:9042", "Failed to perform a connection setup request. Request: OPTIONS");
+        assert!(e.to_string().contains("set tls = true"), "{e}");
     }
 }

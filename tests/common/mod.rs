@@ -100,6 +100,11 @@ pub async fn test_cassandra(name: &str) -> Store {
 pub fn cassandra_settings(name: &str) -> CassandraSettings {
     let hosts = std::env::var("ELHUB_TEST_CASSANDRA")
         .expect("ELHUB_TEST_CASSANDRA names the Cassandra node to test against");
+    cassandra_settings_at(&hosts, name)
+}
+
+/// Settings for a test keyspace on the given contact points.
+pub fn cassandra_settings_at(hosts: &str, name: &str) -> CassandraSettings {
     let short: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).take(24).collect();
     CassandraSettings {
         contact_points: hosts.split(',').map(str::to_string).collect(),
@@ -109,6 +114,8 @@ pub fn cassandra_settings(name: &str) -> CassandraSettings {
         username: None,
         password: None,
         connect_timeout: Duration::from_secs(10),
+        tls: false,
+        tls_ca_file: None,
     }
 }
 
