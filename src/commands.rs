@@ -218,8 +218,6 @@ async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure
         settings.refresh,
     )
     .await?;
-    let skipped =
-        settings.range.months().filter(|m| m.start_utc() <= chrono::Utc::now()).count() - plan.months.len();
     let stop = CancellationToken::new();
     stop_on_signals(stop.clone());
     let (tx, rx) = mpsc::unbounded_channel();
@@ -227,7 +225,6 @@ async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure
     let mut summary = ingest::run_until(Arc::new(client), Arc::new(sinks), plan, tx, stop).await;
     let _ = reporter.await;
     summary.unavailable_sinks = unavailable;
-    summary.skipped = skipped;
     eprint!("{}", summary.render());
     Ok(summary.exit_code())
 }

@@ -84,12 +84,14 @@ pub struct IngestPlan {
     pub dataset: Dataset,
     pub months: Vec<Month>,
     pub concurrency: usize,
+    /// Months of the range left out as already complete in every sink.
+    pub skipped: usize,
 }
 
 impl IngestPlan {
     /// Every month of the range.
     pub fn for_range(dataset: Dataset, range: MonthRange, concurrency: usize) -> IngestPlan {
-        IngestPlan { dataset, months: range.months().collect(), concurrency: concurrency.max(1) }
+        IngestPlan { dataset, months: range.months().collect(), concurrency: concurrency.max(1), skipped: 0 }
     }
 
     /// The months `plan_months` picks, from what the sinks hold now.
@@ -105,8 +107,11 @@ impl IngestPlan {
         for sink in sinks {
             coverage.push(sink.coverage(dataset).await?);
         }
-        let months = plan_months(range, &coverage, mode, policy, Utc::now());
-        Ok(IngestPlan { dataset, months, concurrency: concurrency.max(1) })
+        let now = Utc::now();
+        let months = plan_months(range, &coverage, mode, policy, now);
+        let begun = range.months().filter(|m| m.start_utc() <= now).count();
+        let skipped = begun - months.len();
+        Ok(IngestPlan { dataset, months, concurrency: concurrency.max(1), skipped })
     }
 }
 
@@ -264,6 +269,7 @@ pub async fn run_until(
     let mut summary = IngestSummary {
         dataset: Some(plan.dataset),
         months_planned: plan.months.len(),
+        skipped: plan.skipped,
         per_sink: sinks.iter().map(|s| (s.kind(), UpsertStats::default())).collect(),
         ..IngestSummary::default()
     };

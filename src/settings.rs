@@ -103,7 +103,7 @@ pub struct Settings {
     pub concurrency: usize,
     pub dataset: Dataset,
     pub range: MonthRange,
-    /// Whether the range came from the user (flag, environment or file) or is the default.
+    /// The embedded store's file.
     pub db_path: PathBuf,
     /// Whether `db_path` is the default location (its directory is then created).
     pub db_is_default: bool,

@@ -467,16 +467,14 @@ impl CassandraStore {
         area: PriceArea,
         year: i32,
     ) -> Result<Vec<GroupTotal>> {
-        let st = self.statements(dataset);
         let mut out = Vec::new();
         for (a, group, years) in self.partitions(dataset).await? {
             if a != area || !years.contains(&year) {
                 continue;
             }
-            let rows: Vec<(Option<f64>, i64)> =
-                self.rows(&st.total, (area.as_str(), group.as_str(), year)).await?;
-            if let Some((sum, count)) = rows.first().filter(|(_, count)| *count > 0) {
-                out.push(GroupTotal { group, kwh: sum.unwrap_or(0.0), hours: *count as u64 });
+            let (kwh, hours) = self.partition_total(dataset, area, &group, year).await?;
+            if hours > 0 {
+                out.push(GroupTotal { group, kwh, hours });
             }
         }
         out.sort_by(|a, b| a.group.cmp(&b.group));
@@ -518,16 +516,26 @@ impl CassandraStore {
     }
 
     pub async fn count(&self, dataset: Dataset) -> Result<u64> {
-        let st = self.statements(dataset);
         let mut total = 0u64;
         for (area, group, years) in self.partitions(dataset).await? {
             for year in years {
-                let rows: Vec<(Option<f64>, i64)> =
-                    self.rows(&st.total, (area.as_str(), group.as_str(), year)).await?;
-                total += rows.first().map_or(0, |(_, n)| *n as u64);
+                total += self.partition_total(dataset, area, &group, year).await?.1;
             }
         }
         Ok(total)
+    }
+
+    /// kWh and hours stored in one partition (one `SUM`/`COUNT` on the node).
+    async fn partition_total(
+        &self,
+        dataset: Dataset,
+        area: PriceArea,
+        group: &str,
+        year: i32,
+    ) -> Result<(f64, u64)> {
+        let rows: Vec<(Option<f64>, i64)> =
+            self.rows(&self.statements(dataset).total, (area.as_str(), group, year)).await?;
+        Ok(rows.first().map_or((0.0, 0), |(sum, n)| (sum.unwrap_or(0.0), *n as u64)))
     }
 
     /// Drops the keyspace: the test suites' clean-up of their own keyspaces.

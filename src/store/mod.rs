@@ -8,7 +8,6 @@ pub mod cassandra;
 pub mod mongodb;
 pub mod sqlite;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -229,12 +228,6 @@ impl Store {
             Store::Cassandra(s) => s.count(dataset).await,
         }
     }
-}
-
-/// Settings needed to open the embedded store.
-#[derive(Debug, Clone)]
-pub struct SqliteSettings {
-    pub path: PathBuf,
 }
 
 crate::model::deserialize_from_str!(StoreKind);
