@@ -5,7 +5,8 @@
 //! - `cassandra_server` when ELHUB_TEST_CASSANDRA is set,
 //! - `cassandra_tls_server` when ELHUB_TEST_CASSANDRA_TLS names a TLS node and its CA file,
 //! - `tmux_present` when tmux is on the PATH,
-//! - `root_user` when building as root (the disk-full test mounts a small tmpfs).
+//! - `root_user` when building as root (the disk-full test mounts a small tmpfs),
+//! - `shared_fixtures` when the steering repository's `../shared/fixtures` is beside this one.
 
 use std::path::PathBuf;
 
@@ -16,6 +17,11 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(cassandra_tls_server)");
     println!("cargo::rustc-check-cfg=cfg(tmux_present)");
     println!("cargo::rustc-check-cfg=cfg(root_user)");
+    println!("cargo::rustc-check-cfg=cfg(shared_fixtures)");
+    println!("cargo::rerun-if-changed=../shared/fixtures");
+    if std::path::Path::new("../shared/fixtures").is_dir() {
+        println!("cargo::rustc-cfg=shared_fixtures");
+    }
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_AUTH_URI");

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use elhub_explorer::elhub::replica::{self, render, ReplicaState};
-use elhub_explorer::elhub::{generator, parse_window, ClientConfig, ElhubClient, ParsedWindow, Window};
+use elhub_explorer::elhub::{parse_window, ClientConfig, ElhubClient};
 use elhub_explorer::ingest::{self, IngestPlan};
-use elhub_explorer::model::{Dataset, Month, MonthRange};
+use elhub_explorer::model::{Dataset, Month, MonthRange, Window, WindowData};
+use elhub_explorer::replica::{self, generator, render::render, ReplicaState};
 use elhub_explorer::store::{SqliteStore, Store};
 
 fn january() -> Month {
@@ -19,10 +19,15 @@ fn january() -> Month {
 }
 
 fn month_body() -> Vec<u8> {
-    let m = january();
-    let records =
-        generator::records(Dataset::Production, m.start_utc(), m.end_utc(), Utc::now(), None, None, &|_| 0);
-    render(Dataset::Production, None, &records, "/price-areas")
+    let data = generator::window_data(
+        Dataset::PRODUCTION,
+        Window::of_month(january()),
+        Utc::now(),
+        None,
+        None,
+        &|_| 0,
+    );
+    render(&data, true, "/price-areas", 0)
 }
 
 fn parse(c: &mut Criterion) {
@@ -30,37 +35,35 @@ fn parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("month_of_production_17856_records", |b| {
-        b.iter(|| parse_window(&body, Dataset::Production).expect("parses"))
+        b.iter(|| parse_window(&body, Dataset::PRODUCTION, Window::of_month(january())).expect("parses"))
     });
     g.finish();
 }
 
 fn upsert(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let parsed: Arc<ParsedWindow> =
-        Arc::new(parse_window(&month_body(), Dataset::Production).expect("parses"));
     let m = january();
+    let parsed: Arc<WindowData> =
+        Arc::new(parse_window(&month_body(), Dataset::PRODUCTION, Window::of_month(m)).expect("parses").data);
     let mut g = c.benchmark_group("sqlite_upsert");
-    g.throughput(Throughput::Elements(parsed.records.len() as u64));
+    g.throughput(Throughput::Elements(parsed.len() as u64));
     g.sample_size(10);
     g.bench_function("month_new_records", |b| {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().expect("tempdir");
-                let store = Store::Sqlite(SqliteStore::open(&dir.path().join("b.sqlite")).expect("open"));
+                let store = Store::new(SqliteStore::open(&dir.path().join("b.sqlite")).expect("open"));
                 (dir, store)
             },
-            |(_dir, store)| {
-                rt.block_on(store.upsert_window(Dataset::Production, m, Window::of_month(m), &parsed))
-            },
+            |(_dir, store)| rt.block_on(store.write_window(&parsed, None)),
             BatchSize::PerIteration,
         )
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::Sqlite(SqliteStore::open(&dir.path().join("b.sqlite")).expect("open"));
-    rt.block_on(store.upsert_window(Dataset::Production, m, Window::of_month(m), &parsed)).expect("writes");
+    let store = Store::new(SqliteStore::open(&dir.path().join("b.sqlite")).expect("open"));
+    rt.block_on(store.write_window(&parsed, None)).expect("writes");
     g.bench_function("month_unchanged_records", |b| {
-        b.iter(|| rt.block_on(store.upsert_window(Dataset::Production, m, Window::of_month(m), &parsed)))
+        b.iter(|| rt.block_on(store.write_window(&parsed, None)))
     });
     g.finish();
 }
@@ -72,8 +75,12 @@ fn full_year(c: &mut Criterion) {
         .block_on(replica::spawn("127.0.0.1:0".parse().expect("addr"), ReplicaState::new(until)))
         .expect("replica");
     let client = Arc::new(
-        ElhubClient::new(ClientConfig { base_url: replica.url(), ..ClientConfig::default() })
-            .expect("client"),
+        ElhubClient::new(ClientConfig {
+            base_url: replica.url(),
+            rate_limit: 0.0,
+            ..ClientConfig::default()
+        })
+        .expect("client"),
     );
     let year = MonthRange::new("2021-01".parse().expect("m"), "2021-12".parse().expect("m")).expect("range");
     let mut g = c.benchmark_group("end_to_end");
@@ -84,13 +91,13 @@ fn full_year(c: &mut Criterion) {
         b.iter_batched(
             || tempfile::tempdir().expect("tempdir"),
             |dir| {
-                let store = Store::Sqlite(SqliteStore::open(&dir.path().join("y.sqlite")).expect("open"));
+                let store = Store::new(SqliteStore::open(&dir.path().join("y.sqlite")).expect("open"));
                 let sinks = Arc::new(vec![store]);
                 let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
                 let summary = rt.block_on(ingest::run(
                     client.clone(),
                     sinks,
-                    IngestPlan::for_range(Dataset::Production, year, 4),
+                    IngestPlan::for_range(Dataset::PRODUCTION, year, 4),
                     tx,
                 ));
                 assert_eq!(summary.fetched, 215_353);

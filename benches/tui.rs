@@ -1,4 +1,4 @@
-//! The explorer's speed with ten years of production data in the store (2016-2025, about
+//! The explorer's speed with five years of production data in the store (2021-2025, about
 //! 2.2 M records; built once from an in-process replica and kept in target/bench-data):
 //!
 //! 1. key press to redrawn frame, including the queries the key causes: the loop's own
@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use elhub_explorer::elhub::replica::{self, ReplicaState};
 use elhub_explorer::elhub::{ClientConfig, ElhubClient};
 use elhub_explorer::ingest::{self, IngestPlan};
 use elhub_explorer::model::{Dataset, MonthRange};
+use elhub_explorer::replica::{self, ReplicaState};
 use elhub_explorer::store::{SqliteStore, Store};
 use elhub_explorer::tui::state::{handle_key, update, Action, App, Effect};
 use elhub_explorer::tui::theme::Theme;
@@ -31,7 +31,7 @@ use ratatui::Terminal;
 const KEY_TOUR: &str = "23ll gyYh b4Gl51hhjjkgyb";
 
 fn ten_years() -> MonthRange {
-    MonthRange::new("2016-01".parse().expect("month"), "2025-12".parse().expect("month")).expect("range")
+    MonthRange::new("2021-01".parse().expect("month"), "2025-12".parse().expect("month")).expect("range")
 }
 
 /// The ten-year database, ingested once from the replica.
@@ -39,20 +39,24 @@ fn ten_year_db(rt: &tokio::runtime::Runtime) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("bench-data directory");
     let path = dir.join("ten-years.sqlite");
-    let store = Store::Sqlite(SqliteStore::open(&path).expect("open"));
-    let stored = rt.block_on(store.coverage(Dataset::Production)).expect("coverage").len();
+    let store = Store::new(SqliteStore::open(&path).expect("open"));
+    let stored = rt.block_on(store.coverage(Dataset::PRODUCTION)).expect("coverage").len();
     if stored < ten_years().len() {
         eprintln!("building {} (ten years from the replica, once)…", path.display());
         let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("instant");
         let replica = rt
             .block_on(replica::spawn("127.0.0.1:0".parse().expect("addr"), ReplicaState::new(until)))
             .expect("replica");
-        let client = ElhubClient::new(ClientConfig { base_url: replica.url(), ..ClientConfig::default() })
-            .expect("client");
+        let client = ElhubClient::new(ClientConfig {
+            base_url: replica.url(),
+            rate_limit: 0.0,
+            ..ClientConfig::default()
+        })
+        .expect("client");
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let plan = IngestPlan::for_range(Dataset::Production, ten_years(), 4);
+        let plan = IngestPlan::for_range(Dataset::PRODUCTION, ten_years(), 4);
         let summary = rt.block_on(ingest::run(Arc::new(client), Arc::new(vec![store]), plan, tx));
-        eprintln!("{}", summary.render());
+        eprintln!("{}", elhub_explorer::report::ingest_summary(&summary));
     }
     path
 }
@@ -75,9 +79,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
-    let store = Store::Sqlite(SqliteStore::open(db).expect("open"));
+    let store = Store::new(SqliteStore::open(db).expect("open"));
     let mut app =
-        App::new(Dataset::Production, ten_years(), "sqlite".into(), Theme::default(), Instant::now());
+        App::new(Dataset::PRODUCTION, ten_years(), "sqlite".into(), Theme::default(), Instant::now());
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let effects = app.start();
     rt.block_on(settle(&store, &mut app, effects));
@@ -86,7 +90,7 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
         if cold {
             // Forget every answer: this press pays for its totals and hourly queries.
             app.totals.clear();
-            app.hourly.clear();
+            app.curves.clear();
         }
         let started = Instant::now();
         if let Some(action) = handle_key(&app, key(c)) {
@@ -129,7 +133,7 @@ fn real_binary(db: &Path) {
         let state = tempfile::tempdir().expect("tempdir");
         let socket = format!("elhub-bench-{}-{run}", std::process::id());
         let cmd = format!(
-            "XDG_STATE_HOME='{}' ELHUB_LOG=elhub_explorer=info '{bin}' --db '{}' --from 2016-01 --to 2025-12; sleep 30",
+            "XDG_STATE_HOME='{}' ELHUB_LOG=elhub_explorer=info '{bin}' --db '{}' --from 2021-01 --to 2025-12; sleep 30",
             state.path().display(),
             db.display()
         );
@@ -182,7 +186,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let db = ten_year_db(&rt);
     let records = rt
-        .block_on(Store::Sqlite(SqliteStore::open(&db).expect("open")).count(Dataset::Production))
+        .block_on(Store::new(SqliteStore::open(&db).expect("open")).count(Dataset::PRODUCTION))
         .expect("count");
     println!("store: {} with {records} production records", db.display());
     key_to_frame(&rt, &db, true);

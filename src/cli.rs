@@ -1,11 +1,13 @@
 //! The command-line contract (DESIGN.md): the TUI by default, `--ingest-only`, `export`,
-//! `summary` and `replica`, with the shared options. Every option also reads `ELHUB_*`.
+//! `summary`, `datasets` and `replica`, with the shared options. Every option also reads
+//! `ELHUB_*`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::export::ExportFormat;
 use crate::model::{Dataset, Month, PriceArea};
 use crate::store::StoreKind;
 
@@ -50,18 +52,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the stored records as canonical CSV or JSON, sorted by area, group and start.
+    /// Write the stored records as canonical CSV or JSON, sorted by entity, group and start.
     Export(ExportArgs),
-    /// Print annual totals per area and group.
+    /// Print annual totals per entity and group.
     Summary(SummaryArgs),
+    /// List the datasets the program knows, with what the store holds of each.
+    Datasets,
     /// Serve a local replica of the Elhub API (deterministic data, optional faults).
     Replica(ReplicaArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    Csv,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -69,9 +67,12 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
-    /// Only this price area.
+    /// Only this price area (for grid areas: those that lie in it).
     #[arg(long, value_parser = parse_area)]
     pub area: Option<PriceArea>,
+    /// Only this entity: a price area (NO1), a municipality number (0301) or a grid area's EIC.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<String>,
     /// Only this group (e.g. hydro, household).
     #[arg(long)]
     pub group: Option<String>,
@@ -82,9 +83,12 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// Only this price area.
+    /// Only this price area (for grid areas: those that lie in it).
     #[arg(long, value_parser = parse_area)]
     pub area: Option<PriceArea>,
+    /// Only this entity: a price area (NO1), a municipality number (0301) or a grid area's EIC.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -93,7 +97,7 @@ pub struct ReplicaArgs {
     #[arg(long, default_value = "127.0.0.1:8080", env = "ELHUB_REPLICA_LISTEN")]
     pub listen: SocketAddr,
     /// Faults each request gets on its first attempts, comma-separated:
-    /// 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS.
+    /// 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty.
     #[arg(long, default_value = "")]
     pub faults: String,
     /// Apply the faults to one request in N (by a hash of the request).
@@ -116,7 +120,8 @@ pub struct Options {
     /// Base URL of the Energy Data API.
     #[arg(long, global = true, env = "ELHUB_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
-    /// Dataset: production or consumption.
+    /// Dataset: an alias (production, consumption, production-15min, consumption-municipality,
+    /// consumption-grid-area) or the Elhub name, in any case.
     #[arg(long, global = true, env = "ELHUB_DATASET", value_parser = parse_dataset)]
     pub dataset: Option<Dataset>,
     /// First local month of the range (inclusive).
@@ -211,9 +216,27 @@ mod tests {
             Some(Command::Export(e)) => {
                 assert_eq!(e.format, ExportFormat::Json);
                 assert_eq!(e.area, Some(PriceArea::NO1));
+                assert_eq!(e.entity, None);
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn datasets_are_named_by_alias_or_elhub_name() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--dataset",
+            "CONSUMPTION_PER_GROUP_MGA_HOUR",
+            "summary",
+            "--entity",
+            "50YWO-6UUIJ4BF1D",
+        ])
+        .unwrap();
+        assert_eq!(cli.options.dataset, Some(Dataset::CONSUMPTION_GRID_AREA));
+        let cli = Cli::try_parse_from(["x", "datasets", "--dataset", "production-15min"]).unwrap();
+        assert_eq!(cli.options.dataset, Some(Dataset::PRODUCTION_15MIN));
+        assert!(matches!(cli.command, Some(Command::Datasets)));
     }
 
     #[test]

@@ -7,16 +7,33 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Parser;
-use tokio::sync::mpsc;
 
 use crate::cli::{Cli, Command, ExportArgs, ReplicaArgs, SummaryArgs};
-use crate::elhub::replica::{self, Faults, ReplicaState};
 use crate::elhub::ElhubClient;
-use crate::export::{self, ExportFilter};
-use crate::ingest::{self, exit, CancellationToken, FetchMode, IngestPlan};
+use crate::export;
+use crate::ingest::{CancellationToken, FetchMode, Launch, Outcome};
+use crate::model::{printable, Dataset, EntityKind, PriceArea, SeriesKey};
+use crate::replica::{self, Faults, ReplicaState};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{CassandraStore, MongoStore, SqliteStore, Store, StoreError, StoreKind};
+use crate::store::{CassandraStore, ErrorKind, MongoStore, Scope, SqliteStore, Store, StoreError, StoreKind};
+
+/// The exit codes of DESIGN.md.
+pub mod exit {
+    pub const DONE: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const PARTIAL: i32 = 3;
+}
+
+/// The exit code of an ingest's outcome.
+pub fn exit_code(outcome: Outcome) -> i32 {
+    match outcome {
+        Outcome::Done => exit::DONE,
+        Outcome::Failed => exit::FAILED,
+        Outcome::Partial => exit::PARTIAL,
+    }
+}
 
 /// A failure that ends the program: one line and an exit code.
 #[derive(Debug)]
@@ -37,9 +54,9 @@ impl Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Config(m) => Failure::usage(m),
-            StoreError::Runtime(m) => Failure::failed(m),
+        match e.kind {
+            ErrorKind::Config => Failure::usage(e.message),
+            ErrorKind::Locked | ErrorKind::Unavailable | ErrorKind::Runtime => Failure::failed(e.message),
         }
     }
 }
@@ -62,7 +79,7 @@ pub fn main() -> i32 {
     let code = match runtime.block_on(run(cli, launched)) {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("elhub-explorer: {}", f.message);
+            eprintln!("elhub-explorer: {}", printable(&f.message));
             f.code
         }
     };
@@ -91,7 +108,7 @@ fn clap_exit(e: clap::Error) -> i32 {
                 })
                 .collect();
             let line = line.join(" ");
-            eprintln!("elhub-explorer: {}", line.trim_start_matches("error: "));
+            eprintln!("elhub-explorer: {}", printable(line.trim_start_matches("error: ")));
             exit::USAGE
         }
     }
@@ -107,6 +124,7 @@ async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
     match &cli.command {
         Some(Command::Export(args)) => run_export(&settings, args).await,
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
+        Some(Command::Datasets) => run_datasets(&settings).await,
         Some(Command::Replica(_)) => unreachable!("handled above"),
         None if cli.ingest_only => run_ingest(&settings, fetch_mode(&cli)).await,
         None => run_tui(&settings, cli.ascii, launched).await,
@@ -144,13 +162,13 @@ pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, F
                     })?;
                 }
             }
-            Ok(Store::Sqlite(SqliteStore::open_with(&settings.db_path, settings.busy_timeout)?))
+            Ok(Store::new(SqliteStore::open_with(&settings.db_path, settings.busy_timeout)?))
         }
         StoreKind::Mongodb => {
             let mongo = settings.mongodb.clone().ok_or_else(|| {
                 Failure::usage("the mongodb store needs a URI: --mongodb-uri or ELHUB_MONGODB_URI")
             })?;
-            Ok(Store::Mongodb(MongoStore::open(mongo).await?))
+            Ok(Store::new(MongoStore::open(mongo).await?))
         }
         StoreKind::Cassandra => {
             let cassandra = settings.cassandra.clone().ok_or_else(|| {
@@ -158,7 +176,7 @@ pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, F
                     "the cassandra store needs contact points: --cassandra HOST:PORT[,..] or ELHUB_CASSANDRA",
                 )
             })?;
-            Ok(Store::Cassandra(Box::new(CassandraStore::open(cassandra).await?)))
+            Ok(Store::new(CassandraStore::open(cassandra).await?))
         }
     }
 }
@@ -172,7 +190,7 @@ fn fetch_mode(cli: &Cli) -> FetchMode {
 }
 
 /// Cancels `stop` on the first Ctrl-C or SIGTERM; a second one ends the process at once
-/// (what was written is whole: every month is one transaction, or upserts a rerun repeats).
+/// (what was written is whole: every window is one transaction, or upserts a rerun repeats).
 fn stop_on_signals(stop: CancellationToken) {
     tokio::spawn(async move {
         #[cfg(unix)]
@@ -194,7 +212,7 @@ fn stop_on_signals(stop: CancellationToken) {
                 _ = terminated => {}
             }
             if n == 0 {
-                eprintln!("elhub-explorer: stopping: months being written finish, the rest is left for a rerun (again to stop at once)");
+                eprintln!("elhub-explorer: stopping: what is being written finishes, the rest is left for a rerun (again to stop at once)");
                 stop.cancel();
             } else {
                 std::process::exit(exit::PARTIAL);
@@ -203,30 +221,34 @@ fn stop_on_signals(stop: CancellationToken) {
     });
 }
 
+/// The launcher of fetches for these settings (headless and the explorer share it).
+fn launch(settings: &Settings, client: Arc<ElhubClient>, sinks: Arc<Vec<Store>>, mode: FetchMode) -> Launch {
+    Launch {
+        client,
+        sinks,
+        dataset: settings.dataset,
+        range: settings.range,
+        concurrency: settings.concurrency,
+        mode,
+        policy: settings.refresh,
+    }
+}
+
 async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure> {
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
     let (sinks, unavailable) = open_sinks(settings).await?;
     for (_, why) in &unavailable {
-        eprintln!("elhub-explorer: {why} (the other sinks go on)");
+        eprintln!("elhub-explorer: {} (the other sinks go on)", printable(why));
     }
-    let plan = IngestPlan::for_sinks(
-        settings.dataset,
-        settings.range,
-        settings.concurrency,
-        &sinks,
-        mode,
-        settings.refresh,
-    )
-    .await?;
-    let stop = CancellationToken::new();
-    stop_on_signals(stop.clone());
-    let (tx, rx) = mpsc::unbounded_channel();
-    let reporter = tokio::spawn(report::report(rx));
-    let mut summary = ingest::run_until(Arc::new(client), Arc::new(sinks), plan, tx, stop).await;
+    let running = launch(settings, Arc::new(client), Arc::new(sinks), mode).start();
+    stop_on_signals(running.stop.clone());
+    let reporter = tokio::spawn(report::report(running.progress));
+    let mut summary =
+        running.task.await.map_err(|e| Failure::failed(format!("the ingest task failed: {e}")))?;
     let _ = reporter.await;
     summary.unavailable_sinks = unavailable;
-    eprint!("{}", summary.render());
-    Ok(summary.exit_code())
+    eprint!("{}", report::ingest_summary(&summary));
+    Ok(exit_code(summary.outcome()))
 }
 
 async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant) -> Result<i32, Failure> {
@@ -242,12 +264,7 @@ async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant)
     let explorer = crate::tui::Explorer {
         notice: unavailable.first().map(|(_, why)| format!("{why}; r writes the other sinks")),
         read: Arc::new(read),
-        sinks: Arc::new(sinks),
-        client: Arc::new(client),
-        dataset: settings.dataset,
-        range: settings.range,
-        concurrency: settings.concurrency,
-        refresh: settings.refresh,
+        launch: launch(settings, Arc::new(client), Arc::new(sinks), FetchMode::Resume),
         theme: crate::tui::theme::Theme::from_env(ascii),
         launched,
     };
@@ -277,24 +294,72 @@ async fn open_sinks(settings: &Settings) -> Result<(Vec<Store>, Vec<(StoreKind, 
     Ok((sinks, unavailable))
 }
 
+/// The entities `--entity` and `--area` choose among those stored (None: all of them).
+async fn chosen_entities(
+    store: &Store,
+    dataset: Dataset,
+    entity: Option<&str>,
+    area: Option<PriceArea>,
+) -> Result<Option<Vec<String>>, Failure> {
+    let kind = dataset.entity();
+    match (entity, area) {
+        (Some(e), _) if kind == EntityKind::PriceArea => {
+            let a: PriceArea = e.parse().map_err(Failure::usage)?;
+            if area.is_some_and(|x| x != a) {
+                return Err(Failure::usage(format!(
+                    "--entity {e} and --area {} name different areas",
+                    area.map_or("", PriceArea::as_str)
+                )));
+            }
+            Ok(Some(vec![a.to_string()]))
+        }
+        (Some(e), _) => Ok(Some(vec![e.trim().to_string()])),
+        (None, Some(a)) => match kind {
+            EntityKind::PriceArea => Ok(Some(vec![a.to_string()])),
+            EntityKind::GridArea => {
+                let ids = store
+                    .entities(kind)
+                    .await?
+                    .into_iter()
+                    .filter(|g| g.price_area.as_deref() == Some(a.as_str()))
+                    .map(|g| g.id)
+                    .collect();
+                Ok(Some(ids))
+            }
+            EntityKind::Municipality => Err(Failure::usage(format!(
+                "{dataset} has no price areas (municipalities are not assigned to one); use --entity NUMBER"
+            ))),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
 async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failure> {
     let store = open_store(settings, settings.read_store).await?;
-    let filter = ExportFilter { area: args.area, group: args.group.clone() };
+    let dataset = settings.dataset;
+    let entities = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
+    let series: Vec<SeriesKey> = store
+        .series(dataset)
+        .await?
+        .into_iter()
+        .filter(|k| entities.as_ref().is_none_or(|e| e.contains(&k.entity)))
+        .filter(|k| args.group.as_ref().is_none_or(|g| *g == k.group))
+        .collect();
     let result = match &args.output {
         Some(path) => {
             let file = File::create(path)
                 .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
-            export::export(&store, settings.dataset, &filter, args.format, BufWriter::new(file)).await
+            export::export(&store, dataset, &series, args.format, BufWriter::new(file)).await
         }
         None => {
             let stdout = std::io::stdout().lock();
-            export::export(&store, settings.dataset, &filter, args.format, BufWriter::new(stdout)).await
+            export::export(&store, dataset, &series, args.format, BufWriter::new(stdout)).await
         }
     };
     match result {
         Ok(n) => {
             if let Some(path) = &args.output {
-                eprintln!("wrote {n} {} records to {}", settings.dataset, path.display());
+                eprintln!("wrote {n} {dataset} records to {}", path.display());
             }
             Ok(exit::DONE)
         }
@@ -307,16 +372,53 @@ async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failu
 
 async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Result<i32, Failure> {
     let store = open_store(settings, settings.read_store).await?;
+    let dataset = settings.dataset;
+    let kind = dataset.entity();
     let years: Vec<i32> = match cli.options.year {
         Some(y) => vec![y],
         None => settings.range.years().collect(),
     };
-    let text = export::summary(&store, settings.dataset, &years, args.area)
-        .await
-        .map_err(|e| Failure::failed(e.to_string()))?;
+    let chosen = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
+    let mut ids: Vec<String> = match kind {
+        EntityKind::PriceArea => PriceArea::ALL.iter().map(|a| a.to_string()).collect(),
+        _ => {
+            let mut ids: Vec<String> = store.series(dataset).await?.into_iter().map(|k| k.entity).collect();
+            ids.dedup();
+            ids
+        }
+    };
+    if let Some(chosen) = &chosen {
+        ids.retain(|id| chosen.contains(id));
+    }
+    let names = store.entities(kind).await?;
+    let mut text = String::new();
+    for year in years {
+        let mut rows = Vec::new();
+        for id in &ids {
+            let totals = store.annual_totals(dataset, &Scope::Entity(id.clone()), year).await?;
+            rows.push(report::EntityTotals { id, label: report::entity_label(kind, id, &names), totals });
+        }
+        text.push_str(&report::annual_table(dataset, year, &rows));
+    }
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(|e| Failure::failed(e.to_string()))?;
-    Ok(exit::DONE)
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e.to_string())),
+        _ => Ok(exit::DONE),
+    }
+}
+
+async fn run_datasets(settings: &Settings) -> Result<i32, Failure> {
+    let store = open_store(settings, settings.read_store).await?;
+    let mut stored = Vec::new();
+    for dataset in Dataset::all() {
+        stored.push((dataset, store.coverage(dataset).await?));
+    }
+    let mut out = std::io::stdout().lock();
+    let text = report::datasets_table(&stored);
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e.to_string())),
+        _ => Ok(exit::DONE),
+    }
 }
 
 async fn run_replica(args: &ReplicaArgs) -> Result<i32, Failure> {

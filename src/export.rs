@@ -1,15 +1,16 @@
-//! Canonical CSV / JSON export, sorted by area, group and start, and the annual summary table.
+//! Canonical CSV / JSON export, sorted by entity, group and start.
 //!
-//! CSV columns (DESIGN.md): `price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc`,
-//! plus `metering_points` for consumption; times as `2021-01-01T00:00:00Z`; quantities in the
-//! shortest form that parses back to the same f64. One series is held in memory at a time.
+//! CSV columns (DESIGN.md): the entity's column (`price_area`, `municipality` or `grid_area`),
+//! then `group,start_utc,end_utc,quantity_kwh,last_updated_utc`, plus `metering_points` where
+//! the dataset has them; times as `2021-01-01T00:00:00Z`; quantities in the shortest form that
+//! parses back to the same f64. One series is held in memory at a time.
 
 use std::io::Write;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use chrono::DateTime;
+use serde::ser::{SerializeMap, Serializer};
 
-use crate::model::{all_time_utc, format_energy, Dataset, PriceArea, Record};
+use crate::model::{all_time_utc, utc_text, Dataset, Record, SeriesKey};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,58 +44,37 @@ impl From<csv::Error> for ExportError {
 
 pub type Result<T> = std::result::Result<T, ExportError>;
 
-pub use crate::cli::ExportFormat;
-
-/// Which records to export.
-#[derive(Debug, Clone, Default)]
-pub struct ExportFilter {
-    pub area: Option<PriceArea>,
-    pub group: Option<String>,
-}
-
-/// A UTC instant as `2021-01-01T00:00:00Z`.
-pub fn utc_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// The export's output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 /// The CSV header for a dataset.
 pub fn csv_header(dataset: Dataset) -> Vec<&'static str> {
-    let mut h = vec!["price_area", "group", "start_utc", "end_utc", "quantity_kwh", "last_updated_utc"];
-    if dataset == Dataset::Consumption {
+    let mut h =
+        vec![dataset.entity().column(), "group", "start_utc", "end_utc", "quantity_kwh", "last_updated_utc"];
+    if dataset.has_metering_points() {
         h.push("metering_points");
     }
     h
 }
 
-#[derive(Serialize)]
-struct JsonRecord<'a> {
-    price_area: &'a str,
-    group: &'a str,
-    start_utc: String,
-    end_utc: String,
-    quantity_kwh: f64,
-    last_updated_utc: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metering_points: Option<u32>,
-}
-
-/// Writes every stored record of `dataset` that passes `filter`; returns how many.
+/// Writes every stored record of the given series of `dataset` (chosen by the caller from
+/// `--entity`, `--area`, `--group`); returns how many.
 pub async fn export(
     store: &Store,
     dataset: Dataset,
-    filter: &ExportFilter,
+    series: &[SeriesKey],
     format: ExportFormat,
     out: impl Write,
 ) -> Result<u64> {
-    let series = store.series(dataset).await?;
     let (from, to) = all_time_utc();
     let mut count = 0u64;
     let mut writer = RecordWriter::new(dataset, format, out)?;
-    for (area, group) in series {
-        if filter.area.is_some_and(|a| a != area) || filter.group.as_ref().is_some_and(|g| *g != group) {
-            continue;
-        }
-        let records = store.series_records(dataset, area, &group, from, to).await?;
+    for key in series {
+        let records = store.series_records(dataset, key, from, to).await?;
         for r in &records {
             writer.write(r)?;
         }
@@ -131,11 +111,11 @@ impl<W: Write> RecordWriter<W> {
             RecordWriter::Csv(w, dataset) => {
                 let quantity = r.quantity_kwh.to_string();
                 let start = utc_text(r.start);
-                let end = utc_text(r.end());
+                let end = utc_text(r.end);
                 let updated = utc_text(r.last_updated);
-                let mut fields = vec![r.area.as_str(), &r.group, &start, &end, &quantity, &updated];
+                let mut fields = vec![r.entity.as_str(), &r.group, &start, &end, &quantity, &updated];
                 let points = r.metering_points.map(|p| p.to_string()).unwrap_or_default();
-                if *dataset == Dataset::Consumption {
+                if dataset.has_metering_points() {
                     fields.push(&points);
                 }
                 w.write_record(fields)?;
@@ -143,16 +123,7 @@ impl<W: Write> RecordWriter<W> {
             RecordWriter::Json(out, first) => {
                 out.write_all(if *first { b"\n" } else { b",\n" })?;
                 *first = false;
-                let j = JsonRecord {
-                    price_area: r.area.as_str(),
-                    group: &r.group,
-                    start_utc: utc_text(r.start),
-                    end_utc: utc_text(r.end()),
-                    quantity_kwh: r.quantity_kwh,
-                    last_updated_utc: utc_text(r.last_updated),
-                    metering_points: r.metering_points,
-                };
-                serde_json::to_writer(&mut *out, &j).map_err(std::io::Error::from)?;
+                json_record(&mut *out, r).map_err(std::io::Error::from)?;
             }
         }
         Ok(())
@@ -170,6 +141,22 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
+/// One record as a JSON object, keys in the CSV's order (serde_json keeps the order written).
+fn json_record(out: impl Write, r: &Record) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::new(out);
+    let mut map = ser.serialize_map(None)?;
+    map.serialize_entry(r.dataset.entity().column(), &r.entity)?;
+    map.serialize_entry("group", &r.group)?;
+    map.serialize_entry("start_utc", &utc_text(r.start))?;
+    map.serialize_entry("end_utc", &utc_text(r.end))?;
+    map.serialize_entry("quantity_kwh", &r.quantity_kwh)?;
+    map.serialize_entry("last_updated_utc", &utc_text(r.last_updated))?;
+    if let Some(p) = r.metering_points {
+        map.serialize_entry("metering_points", &p)?;
+    }
+    map.end()
+}
+
 /// Reads the canonical CSV back into records (the inverse of the CSV export).
 pub fn read_csv(dataset: Dataset, input: impl std::io::Read) -> std::result::Result<Vec<Record>, String> {
     let mut reader = csv::Reader::from_reader(input);
@@ -185,91 +172,40 @@ pub fn read_csv(dataset: Dataset, input: impl std::io::Read) -> std::result::Res
     for (i, row) in reader.records().enumerate() {
         let row = row.map_err(|e| e.to_string())?;
         let field = |n: usize| row.get(n).ok_or_else(|| format!("row {}: missing column {n}", i + 1));
-        let start = instant(field(2)?)?;
+        let points = if dataset.has_metering_points() {
+            let text = field(6)?;
+            (!text.is_empty())
+                .then(|| text.parse().map_err(|e| format!("row {}: points: {e}", i + 1)))
+                .transpose()?
+        } else {
+            None
+        };
         let record = Record {
             dataset,
-            area: field(0)?.parse()?,
+            entity: field(0)?.to_string(),
             group: field(1)?.to_string(),
-            start,
+            start: instant(field(2)?)?,
+            end: instant(field(3)?)?,
             quantity_kwh: field(4)?.parse().map_err(|e| format!("row {}: quantity: {e}", i + 1))?,
             last_updated: instant(field(5)?)?,
-            metering_points: match dataset {
-                Dataset::Production => None,
-                Dataset::Consumption => {
-                    Some(field(6)?.parse().map_err(|e| format!("row {}: points: {e}", i + 1))?)
-                }
-            },
+            metering_points: points,
         };
-        if instant(field(3)?)? != record.end() {
-            return Err(format!("row {}: end_utc is not one hour after start_utc", i + 1));
+        if (record.end - record.start).num_seconds() != dataset.resolution().seconds() {
+            return Err(format!(
+                "row {}: end_utc is not {} after start_utc",
+                i + 1,
+                dataset.resolution().label()
+            ));
         }
         out.push(record);
     }
     Ok(out)
 }
 
-/// The annual totals table: per year, per area, each group with its total, share and hours.
-pub async fn summary(
-    store: &Store,
-    dataset: Dataset,
-    years: &[i32],
-    area: Option<PriceArea>,
-) -> Result<String> {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    for &year in years {
-        let _ = writeln!(s, "{dataset} {year} (local year, Europe/Oslo)");
-        let _ = writeln!(
-            s,
-            "{:<5} {:<13} {:<10} {:>12} {:>7} {:>6}",
-            "area", "city", "group", "total", "share", "hours"
-        );
-        let mut any = false;
-        for a in PriceArea::ALL.into_iter().filter(|a| area.is_none_or(|x| x == *a)) {
-            let totals = store.annual_totals(dataset, a, year).await?;
-            let sum: f64 = totals.iter().map(|t| t.kwh).sum();
-            for t in &totals {
-                any = true;
-                let share = if sum > 0.0 { 100.0 * t.kwh / sum } else { 0.0 };
-                let _ = writeln!(
-                    s,
-                    "{:<5} {:<13} {:<10} {:>12} {:>6.1}% {:>6}",
-                    a.as_str(),
-                    a.city(),
-                    t.group,
-                    format_energy(t.kwh),
-                    share,
-                    t.hours
-                );
-            }
-            if !totals.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "{:<5} {:<13} {:<10} {:>12}",
-                    a.as_str(),
-                    a.city(),
-                    "all",
-                    format_energy(sum)
-                );
-            }
-        }
-        if !any {
-            let _ = writeln!(s, "(nothing stored for {year}; run --ingest-only with --year {year})");
-        }
-        let _ = writeln!(s);
-    }
-    Ok(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_utc_with_z() {
-        let t = DateTime::parse_from_rfc3339("2021-01-01T01:00:00+01:00").unwrap().to_utc();
-        assert_eq!(utc_text(t), "2021-01-01T00:00:00Z");
-    }
+    use crate::model::Point;
 
     #[test]
     fn quantities_round_trip_in_shortest_form() {
@@ -281,24 +217,24 @@ mod tests {
     }
 
     #[test]
-    fn csv_round_trips_awkward_groups_and_quantities() {
-        let t0 = DateTime::parse_from_rfc3339("2021-10-31T01:00:00Z").unwrap().to_utc();
+    fn csv_round_trips_awkward_groups_and_quantities_for_every_dataset() {
+        let t0 = DateTime::parse_from_rfc3339("2021-10-31T01:00:00Z").unwrap().timestamp();
         let groups =
             ["hydro", "with,comma", "with \"quotes\"", "line\nbreak", " padded ", "vannkraft æøå", ""];
         let quantities = [0.0, 2507716.8, 0.1 + 0.2, 5e-324, 1.7976931348623157e308, 123456789.12345679];
-        for dataset in Dataset::ALL {
+        for dataset in Dataset::all() {
             let records: Vec<Record> = groups
                 .iter()
                 .zip(quantities.iter().cycle())
                 .enumerate()
-                .map(|(i, (g, q))| Record {
-                    dataset,
-                    area: PriceArea::ALL[i % 5],
-                    group: g.to_string(),
-                    start: t0 + chrono::Duration::hours(i as i64),
-                    quantity_kwh: *q,
-                    last_updated: t0 + chrono::Duration::days(40),
-                    metering_points: (dataset == Dataset::Consumption).then_some(i as u32 * 1000),
+                .map(|(i, (g, q))| {
+                    let p = Point {
+                        start: t0 + i as i64 * dataset.resolution().seconds(),
+                        kwh: *q,
+                        updated: t0 + 40 * 86_400,
+                        metering_points: dataset.has_metering_points().then_some(i as u32 * 1000),
+                    };
+                    Record::new(dataset, ["NO1", "0301", "50YWO-6UUIJ4BF1D"][i % 3], g, &p)
                 })
                 .collect();
             let mut out = Vec::new();
@@ -307,16 +243,28 @@ mod tests {
                 w.write(r).unwrap();
             }
             w.finish().unwrap();
-            assert_eq!(read_csv(dataset, out.as_slice()).unwrap(), records);
+            assert_eq!(read_csv(dataset, out.as_slice()).unwrap(), records, "{dataset}");
         }
     }
 
     #[test]
-    fn consumption_has_metering_points() {
+    fn the_first_column_is_named_after_the_entity() {
         assert_eq!(
-            csv_header(Dataset::Production).join(","),
+            csv_header(Dataset::PRODUCTION).join(","),
             "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc"
         );
-        assert_eq!(csv_header(Dataset::Consumption).last(), Some(&"metering_points"));
+        assert_eq!(csv_header(Dataset::CONSUMPTION).last(), Some(&"metering_points"));
+        assert_eq!(csv_header(Dataset::CONSUMPTION_MUNICIPALITY)[0], "municipality");
+        assert_eq!(csv_header(Dataset::CONSUMPTION_GRID_AREA)[0], "grid_area");
+        let p = Point { start: 0, kwh: 1.5, updated: 0, metering_points: Some(7) };
+        let mut out = Vec::new();
+        let mut w =
+            RecordWriter::new(Dataset::CONSUMPTION_MUNICIPALITY, ExportFormat::Json, &mut out).unwrap();
+        w.write(&Record::new(Dataset::CONSUMPTION_MUNICIPALITY, "0301", "private", &p)).unwrap();
+        w.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[\n{\"municipality\":\"0301\",\"group\":\"private\",\"start_utc\":\"1970-01-01T00:00:00Z\",\"end_utc\":\"1970-01-01T01:00:00Z\",\"quantity_kwh\":1.5,\"last_updated_utc\":\"1970-01-01T00:00:00Z\",\"metering_points\":7}\n]\n"
+        );
     }
 }

@@ -1,21 +1,24 @@
 //! Plan -> fetch with bounded concurrency -> write to every sink -> checkpoint, emitting
 //! progress events on a channel (the TUI's progress pane, or the headless reporter).
 //!
-//! A window holds its concurrency permit until every sink has written it, so fetched data never
-//! piles up in memory faster than the slowest sink takes it. A failed sink does not stop the
-//! others; the window's records are then in the sinks that succeeded, and a rerun completes it.
+//! A month is fetched as the catalogue's request windows (one, or a day each). A window holds
+//! its concurrency permit until every sink has written it, so fetched data never piles up in
+//! memory faster than the slowest sink takes it: memory is bounded by the windows in flight,
+//! not by the range. The month's checkpoint goes with its last window, to each sink that wrote
+//! every window of it. A failed sink does not stop the others; a rerun completes the month.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Days, Utc};
 use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 pub use tokio_util::sync::CancellationToken;
 
-use crate::elhub::{ElhubClient, FetchError, FetchEvent, ParsedWindow, Window};
-use crate::model::{Dataset, Month, MonthRange};
-use crate::store::{MonthCoverage, Store, StoreKind, UpsertStats};
+use crate::elhub::{request_windows, ElhubClient, FetchError, FetchEvent, Parsed};
+use crate::model::{Dataset, Month, MonthRange, Window};
+use crate::store::{Checkpoint, MonthCoverage, Store, StoreKind, UpsertStats};
 
 /// Which months of the range a run fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,12 +123,14 @@ impl IngestPlan {
 pub enum Progress {
     /// The months to fetch, in order.
     Planned { dataset: Dataset, months: Vec<Month> },
-    /// A month's request went out.
+    /// A month's first request went out.
     Fetching { month: Month },
-    /// A month's request failed and will be retried.
+    /// One of a month's requests failed and will be retried.
     Retry { month: Month, attempt: usize, reason: String, delay: Duration },
     /// The API refused a window as too wide; it is fetched in halves.
     Split { month: Month, window: Window },
+    /// One window of a month of several windows was written (`done` of `of`).
+    WindowDone { month: Month, done: usize, of: usize },
     /// A sink could not write a month.
     SinkFailed { month: Month, sink: StoreKind, reason: String },
     /// A month is fetched and written to every sink that could take it.
@@ -134,8 +139,21 @@ pub enum Progress {
     Failed { month: Month, reason: String },
     /// A month was not fetched because the run was stopped.
     Left { month: Month },
+    /// Something worth a line that is not a failure (an inferred detail that proved wrong).
+    Notice(String),
     /// The ingest is over.
     Finished(IngestSummary),
+}
+
+/// How an ingest ended, as `commands` turns it into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every planned month landed in every sink.
+    Done,
+    /// Nothing landed.
+    Failed,
+    /// Some months or sinks failed, or the run was stopped: a rerun completes it.
+    Partial,
 }
 
 /// The outcome of an ingest.
@@ -158,78 +176,28 @@ pub struct IngestSummary {
     pub left: Vec<Month>,
     /// Months of the range skipped as already complete in every sink.
     pub skipped: usize,
-}
-
-/// The exit codes of DESIGN.md.
-pub mod exit {
-    pub const DONE: i32 = 0;
-    pub const FAILED: i32 = 1;
-    pub const USAGE: i32 = 2;
-    pub const PARTIAL: i32 = 3;
+    /// Lines worth showing that are not failures.
+    pub notices: Vec<String>,
 }
 
 impl IngestSummary {
-    pub fn exit_code(&self) -> i32 {
+    pub fn outcome(&self) -> Outcome {
         let complete = self.failed_months.is_empty()
             && self.sink_failures.is_empty()
             && self.unavailable_sinks.is_empty()
             && self.left.is_empty();
         if complete {
-            exit::DONE
+            Outcome::Done
         } else if self.months_done == 0 && self.months_planned > 0 && self.left.is_empty() {
-            exit::FAILED
+            Outcome::Failed
         } else {
-            exit::PARTIAL
+            Outcome::Partial
         }
     }
 
     /// Records per second fetched.
     pub fn rate(&self) -> f64 {
         self.fetched as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-
-    /// A multi-line human summary.
-    pub fn render(&self) -> String {
-        use std::fmt::Write;
-        let mut s = String::new();
-        let dataset = self.dataset.map_or("", |d| d.as_str());
-        let _ = writeln!(
-            s,
-            "{dataset}: {} of {} months done in {:.2} s, {} records fetched ({:.0} records/s), {} rejected",
-            self.months_done,
-            self.months_planned,
-            self.elapsed.as_secs_f64(),
-            self.fetched,
-            self.rate(),
-            self.rejected
-        );
-        if self.skipped > 0 {
-            let _ = writeln!(
-                s,
-                "  {} months already complete in every sink were skipped (--force fetches them)",
-                self.skipped
-            );
-        }
-        for (sink, st) in &self.per_sink {
-            let _ =
-                writeln!(s, "  {sink}: {} new, {} updated, {} unchanged", st.new, st.updated, st.unchanged);
-        }
-        for (month, reason) in &self.failed_months {
-            let _ = writeln!(s, "  failed {month}: {reason}");
-        }
-        for (sink, reason) in &self.unavailable_sinks {
-            let _ = writeln!(s, "  {sink} was not written: {reason}");
-        }
-        for (sink, month, reason) in &self.sink_failures {
-            let _ = writeln!(s, "  {sink} could not write {month}: {reason}");
-        }
-        if let (Some(first), Some(last)) = (self.left.first(), self.left.last()) {
-            let _ = writeln!(s, "  stopped: {} months left ({first}..{last})", self.left.len());
-        }
-        if self.exit_code() != exit::DONE {
-            let _ = writeln!(s, "  a rerun with the same range completes what is missing");
-        }
-        s
     }
 }
 
@@ -243,16 +211,30 @@ pub async fn run(
     run_until(client, sinks, plan, progress, CancellationToken::new()).await
 }
 
-/// What became of one month's fetch.
+/// What became of one window's fetch.
 enum Fetched {
-    Window(ParsedWindow),
+    Window(Parsed),
     Failed(FetchError),
-    /// The run was stopped before this month was fetched.
+    /// The run was stopped before this window was fetched.
     Stopped,
 }
 
-/// `run`, stoppable: once `stop` is cancelled no new month starts, months being fetched are
-/// dropped whole, and months being written finish; the summary lists what is left.
+/// A month's windows as they come back.
+struct MonthState {
+    windows: usize,
+    finished: usize,
+    started: DateTime<Utc>,
+    records: u64,
+    rejected: u64,
+    failed: bool,
+    stopped: bool,
+    /// Sinks that failed one of the month's windows: they get no checkpoint.
+    sink_failed: Vec<bool>,
+    stats: UpsertStats,
+}
+
+/// `run`, stoppable: once `stop` is cancelled no new window starts, windows being fetched are
+/// dropped whole, and windows being written finish; the summary lists the months left.
 pub async fn run_until(
     client: Arc<ElhubClient>,
     sinks: Arc<Vec<Store>>,
@@ -265,82 +247,152 @@ pub async fn run_until(
         // The receiver may have gone (the TUI quit): the ingest still finishes its writes.
         let _ = progress.send(p);
     };
-    send(Progress::Planned { dataset: plan.dataset, months: plan.months.clone() });
+    let dataset = plan.dataset;
+    send(Progress::Planned { dataset, months: plan.months.clone() });
     let mut summary = IngestSummary {
-        dataset: Some(plan.dataset),
+        dataset: Some(dataset),
         months_planned: plan.months.len(),
         skipped: plan.skipped,
         per_sink: sinks.iter().map(|s| (s.kind(), UpsertStats::default())).collect(),
         ..IngestSummary::default()
     };
+    let now = Utc::now();
     let permits = Arc::new(Semaphore::new(plan.concurrency));
     let mut fetches = JoinSet::new();
+    let mut months: HashMap<Month, MonthState> = HashMap::new();
     for month in plan.months.iter().copied() {
-        let (client, permits, progress) = (client.clone(), permits.clone(), progress.clone());
-        let dataset = plan.dataset;
-        let stop = stop.clone();
-        fetches.spawn(async move {
-            let permit = tokio::select! {
-                p = permits.acquire_owned() => p,
-                _ = stop.cancelled() => return (month, Fetched::Stopped, None),
-            };
-            let _ = progress.send(Progress::Fetching { month });
-            let events = |e: FetchEvent| {
-                let _ = progress.send(match e {
-                    FetchEvent::Retry { attempt, reason, delay } => {
-                        Progress::Retry { month, attempt, reason, delay }
-                    }
-                    FetchEvent::Split { window } => Progress::Split { month, window },
-                });
-            };
-            let fetched = tokio::select! {
-                r = client.fetch_window(dataset, Window::of_month(month), &events) => match r {
-                    Ok(parsed) => Fetched::Window(parsed),
-                    Err(e) => Fetched::Failed(e),
-                },
-                _ = stop.cancelled() => Fetched::Stopped,
-            };
-            (month, fetched, permit.ok())
-        });
+        let windows = request_windows(dataset, month, now);
+        months.insert(
+            month,
+            MonthState {
+                windows: windows.len(),
+                finished: 0,
+                started: now,
+                records: 0,
+                rejected: 0,
+                failed: false,
+                stopped: false,
+                sink_failed: vec![false; sinks.len()],
+                stats: UpsertStats::default(),
+            },
+        );
+        for (n, window) in windows.into_iter().enumerate() {
+            let (client, permits, progress, stop) =
+                (client.clone(), permits.clone(), progress.clone(), stop.clone());
+            fetches.spawn(async move {
+                let permit = tokio::select! {
+                    p = permits.acquire_owned() => p,
+                    _ = stop.cancelled() => return (month, window, Fetched::Stopped, None),
+                };
+                if n == 0 {
+                    let _ = progress.send(Progress::Fetching { month });
+                }
+                let events = |e: FetchEvent| {
+                    let _ = progress.send(match e {
+                        FetchEvent::Retry { attempt, reason, delay } => {
+                            Progress::Retry { month, attempt, reason, delay }
+                        }
+                        FetchEvent::Split { window } => Progress::Split { month, window },
+                    });
+                };
+                let fetched = tokio::select! {
+                    r = client.fetch_window(dataset, window, &events) => match r {
+                        Ok(parsed) => Fetched::Window(parsed),
+                        Err(e) => Fetched::Failed(e),
+                    },
+                    _ = stop.cancelled() => Fetched::Stopped,
+                };
+                (month, window, fetched, permit.ok())
+            });
+        }
+        // A month with no window (its days have not begun) is simply done.
     }
+    let mut warned_key = false;
     while let Some(joined) = fetches.join_next().await {
-        let (month, fetched, _permit) = match joined {
+        let (month, _window, fetched, _permit) = match joined {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!("fetch task failed: {e}");
                 continue;
             }
         };
+        let Some(state) = months.get_mut(&month) else { continue };
+        state.finished += 1;
+        let last = state.finished == state.windows;
         match fetched {
-            // A fetched month is written whole even when a stop came meanwhile.
+            // A fetched window is written whole even when a stop came meanwhile.
             Fetched::Window(parsed) => {
-                let parsed = Arc::new(parsed);
-                let stats = write_to_sinks(&sinks, plan.dataset, month, &parsed, &mut summary, &send).await;
-                summary.fetched += parsed.records.len() as u64;
-                summary.rejected += parsed.rejected;
-                if !parsed.rejection_samples.is_empty() {
-                    tracing::warn!(%month, rejected = parsed.rejected, samples = ?parsed.rejection_samples, "records rejected");
+                if let (Some(key), false) = (&parsed.fallback_key, warned_key) {
+                    warned_key = true;
+                    let line = format!(
+                        "{dataset}: the records were not under '{}' but under '{key}'; read from there (the catalogue's key is inferred)",
+                        dataset.spec().records_key
+                    );
+                    tracing::warn!("{line}");
+                    summary.notices.push(line.clone());
+                    send(Progress::Notice(line));
                 }
-                if let Some(stats) = stats {
-                    summary.months_done += 1;
-                    send(Progress::Done {
-                        month,
-                        records: parsed.records.len() as u64,
-                        rejected: parsed.rejected,
-                        stats,
-                    });
+                let data = Arc::new(parsed.data);
+                state.records += data.len() as u64;
+                state.rejected += data.rejected;
+                summary.fetched += data.len() as u64;
+                summary.rejected += data.rejected;
+                if !data.rejection_samples.is_empty() {
+                    tracing::warn!(%month, rejected = data.rejected, samples = ?data.rejection_samples, "records rejected");
+                }
+                let checkpoint = (last && !state.failed && !state.stopped).then(|| Checkpoint {
+                    month,
+                    window: Window::of_month(month),
+                    fetched_at: state.started,
+                    records: state.records,
+                    rejected: state.rejected,
+                });
+                let mut first_written = None;
+                for (i, sink) in sinks.iter().enumerate() {
+                    let checkpoint = checkpoint.as_ref().filter(|_| !state.sink_failed[i]);
+                    match sink.write_window(&data, checkpoint).await {
+                        Ok(stats) => {
+                            summary.per_sink[i].1.add(stats);
+                            first_written.get_or_insert(stats);
+                        }
+                        Err(e) => {
+                            tracing::error!(%month, sink = %sink.kind(), "write failed: {e}");
+                            if !state.sink_failed[i] {
+                                state.sink_failed[i] = true;
+                                summary.sink_failures.push((sink.kind(), month, e.to_string()));
+                                send(Progress::SinkFailed {
+                                    month,
+                                    sink: sink.kind(),
+                                    reason: e.to_string(),
+                                });
+                            }
+                        }
+                    }
+                }
+                if let Some(stats) = first_written {
+                    state.stats.add(stats);
+                }
+                if state.windows > 1 && !last {
+                    send(Progress::WindowDone { month, done: state.finished, of: state.windows });
                 }
             }
             Fetched::Failed(e) => {
                 tracing::error!(%month, "fetch failed: {e}");
-                summary.failed_months.push((month, e.to_string()));
-                send(Progress::Failed { month, reason: e.to_string() });
+                if !state.failed {
+                    state.failed = true;
+                    summary.failed_months.push((month, e.to_string()));
+                    send(Progress::Failed { month, reason: e.to_string() });
+                }
             }
-            Fetched::Stopped => {
-                summary.left.push(month);
-                send(Progress::Left { month });
-            }
+            Fetched::Stopped => state.stopped = true,
         }
+        if last {
+            finish_month(month, state, &mut summary, &send);
+        }
+    }
+    // Months whose windows were all planned before now but none came back (none to fetch).
+    for (month, state) in months.iter_mut().filter(|(_, s)| s.windows == 0) {
+        finish_month(*month, state, &mut summary, &send);
     }
     summary.left.sort();
     summary.failed_months.sort_by_key(|(m, _)| *m);
@@ -350,31 +402,70 @@ pub async fn run_until(
     summary
 }
 
-/// Writes one month to every sink; the stats of the first sink that wrote it, or None when
-/// every sink failed.
-async fn write_to_sinks(
-    sinks: &[Store],
-    dataset: Dataset,
-    month: Month,
-    parsed: &Arc<ParsedWindow>,
-    summary: &mut IngestSummary,
-    send: &impl Fn(Progress),
-) -> Option<UpsertStats> {
-    let mut first = None;
-    for (i, sink) in sinks.iter().enumerate() {
-        match sink.upsert_window(dataset, month, Window::of_month(month), parsed).await {
-            Ok(stats) => {
-                summary.per_sink[i].1.add(stats);
-                first.get_or_insert(stats);
-            }
-            Err(e) => {
-                tracing::error!(%month, sink = %sink.kind(), "write failed: {e}");
-                summary.sink_failures.push((sink.kind(), month, e.to_string()));
-                send(Progress::SinkFailed { month, sink: sink.kind(), reason: e.to_string() });
-            }
-        }
+/// A month whose windows have all come back: done, failed (already reported) or left.
+fn finish_month(month: Month, state: &MonthState, summary: &mut IngestSummary, send: &impl Fn(Progress)) {
+    if state.failed {
+        return;
     }
-    first
+    if state.stopped {
+        summary.left.push(month);
+        send(Progress::Left { month });
+        return;
+    }
+    if state.sink_failed.iter().all(|f| *f) && !state.sink_failed.is_empty() {
+        return;
+    }
+    summary.months_done += 1;
+    send(Progress::Done { month, records: state.records, rejected: state.rejected, stats: state.stats });
+}
+
+/// An ingest started in the background: its progress, its stop, and its summary at the end.
+pub struct Running {
+    pub progress: mpsc::UnboundedReceiver<Progress>,
+    pub stop: CancellationToken,
+    pub task: JoinHandle<IngestSummary>,
+}
+
+/// What to fetch: the one launcher the headless command and the explorer share.
+#[derive(Clone)]
+pub struct Launch {
+    pub client: Arc<ElhubClient>,
+    pub sinks: Arc<Vec<Store>>,
+    pub dataset: Dataset,
+    pub range: MonthRange,
+    pub concurrency: usize,
+    pub mode: FetchMode,
+    pub policy: RefreshPolicy,
+}
+
+impl Launch {
+    /// Plans against what the sinks hold (every month of the range if that cannot be read)
+    /// and runs in a task; `stop` ends it cleanly.
+    pub fn start(self) -> Running {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            let plan = match IngestPlan::for_sinks(
+                self.dataset,
+                self.range,
+                self.concurrency,
+                &self.sinks,
+                self.mode,
+                self.policy,
+            )
+            .await
+            {
+                Ok(plan) => plan,
+                Err(e) => {
+                    tracing::error!("cannot read what the sinks hold, fetching the whole range: {e}");
+                    IngestPlan::for_range(self.dataset, self.range, self.concurrency)
+                }
+            };
+            run_until(self.client, self.sinks, plan, tx, stopped).await
+        });
+        Running { progress: rx, stop, task }
+    }
 }
 
 #[cfg(test)]
@@ -454,19 +545,19 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_follow_the_contract() {
+    fn outcomes_follow_the_contract() {
         let mut s = IngestSummary { months_planned: 3, months_done: 3, ..Default::default() };
-        assert_eq!(s.exit_code(), exit::DONE);
+        assert_eq!(s.outcome(), Outcome::Done);
         s.left = vec![m("2021-03")];
-        assert_eq!(s.exit_code(), exit::PARTIAL, "stopped: a rerun completes it");
+        assert_eq!(s.outcome(), Outcome::Partial, "stopped: a rerun completes it");
         s.left.clear();
         s.unavailable_sinks = vec![(StoreKind::Mongodb, "down".into())];
-        assert_eq!(s.exit_code(), exit::PARTIAL);
+        assert_eq!(s.outcome(), Outcome::Partial);
         let none = IngestSummary {
             months_planned: 2,
             failed_months: vec![(m("2021-01"), "x".into())],
             ..Default::default()
         };
-        assert_eq!(none.exit_code(), exit::FAILED);
+        assert_eq!(none.outcome(), Outcome::Failed);
     }
 }

@@ -13,7 +13,6 @@ use crate::ingest::RefreshPolicy;
 use crate::model::{Dataset, Month, MonthRange};
 use crate::store::{CassandraSettings, MongoSettings, StoreKind};
 
-pub const DEFAULT_API_URL: &str = "https://api.elhub.no/energy-data/v0";
 const APP_DIR: &str = "elhub-explorer";
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +47,7 @@ pub struct ApiSection {
     pub min_backoff_ms: Option<u64>,
     pub max_backoff_secs: Option<u64>,
     pub max_retry_after_secs: Option<u64>,
+    pub rate_limit: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +91,8 @@ pub struct MongodbSection {
     pub database: Option<String>,
     pub production_collection: Option<String>,
     pub consumption_collection: Option<String>,
+    /// Collection names by dataset alias (`"production-15min" = "..."`).
+    pub collections: Option<std::collections::HashMap<String, String>>,
     pub server_selection_timeout_secs: Option<u64>,
 }
 
@@ -126,23 +128,30 @@ impl Settings {
         let dirs = etcetera::choose_base_strategy().ok();
         let (file, path) = read_config(options.config.as_deref(), dirs.as_ref())?;
         let api = &file.api;
+        let defaults = ClientConfig::default();
         let client = ClientConfig {
-            base_url: options
-                .api_url
-                .clone()
-                .or_else(|| api.url.clone())
-                .unwrap_or_else(|| DEFAULT_API_URL.into()),
-            timeout: Duration::from_secs(api.timeout_secs.unwrap_or(60).max(1)),
-            max_retries: api.max_retries.unwrap_or(6),
-            min_backoff: Duration::from_millis(api.min_backoff_ms.unwrap_or(500)),
-            max_backoff: Duration::from_secs(api.max_backoff_secs.unwrap_or(30)),
-            max_retry_after: Duration::from_secs(api.max_retry_after_secs.unwrap_or(120)),
+            base_url: options.api_url.clone().or_else(|| api.url.clone()).unwrap_or(defaults.base_url),
+            timeout: api.timeout_secs.map_or(defaults.timeout, |s| Duration::from_secs(s.max(1))),
+            max_retries: api.max_retries.unwrap_or(defaults.max_retries),
+            min_backoff: api.min_backoff_ms.map_or(defaults.min_backoff, Duration::from_millis),
+            max_backoff: api.max_backoff_secs.map_or(defaults.max_backoff, Duration::from_secs),
+            max_retry_after: api.max_retry_after_secs.map_or(defaults.max_retry_after, Duration::from_secs),
+            rate_limit: match api.rate_limit {
+                Some(r) if !r.is_finite() || r < 0.0 => {
+                    return Err(file_error(
+                        &path,
+                        "api.rate_limit must be a number of requests per second, 0 or more",
+                    ))
+                }
+                Some(r) => r,
+                None => defaults.rate_limit,
+            },
         };
         let concurrency = options.concurrency.or(api.concurrency).unwrap_or(4);
         if !(1..=16).contains(&concurrency) {
             return Err(file_error(&path, "api.concurrency must be between 1 and 16"));
         }
-        let dataset = options.dataset.or(file.range.dataset).unwrap_or(Dataset::Production);
+        let dataset = options.dataset.or(file.range.dataset).unwrap_or(Dataset::PRODUCTION);
         let range = resolve_range(options, &file.range, &path)?;
         let (db_path, db_is_default) = match options.db.clone().or_else(|| file.store.db.clone()) {
             Some(p) => (expand_tilde(&p), false),
@@ -225,24 +234,38 @@ fn resolve_mongodb(
     let Some(uri) = options.mongodb_uri.clone().or_else(|| file.uri.clone()) else {
         return Ok(None);
     };
-    let mut settings = MongoSettings {
+    let mut collections = file.collections.clone().unwrap_or_default();
+    for (dataset, name) in [
+        (Dataset::PRODUCTION, &file.production_collection),
+        (Dataset::CONSUMPTION, &file.consumption_collection),
+    ] {
+        if let Some(name) = name {
+            collections.insert(dataset.as_str().to_string(), name.clone());
+        }
+    }
+    if let Some(unknown) = collections.keys().find(|k| k.parse::<Dataset>().is_err()) {
+        return Err(file_error(
+            path,
+            &format!(
+                "mongodb.collections names an unknown dataset '{unknown}' (expected one of {})",
+                Dataset::aliases()
+            ),
+        ));
+    }
+    // --mongodb-collection names the collection of this run's dataset.
+    if let Some(name) = &options.mongodb_collection {
+        collections.insert(dataset.as_str().to_string(), name.clone());
+    }
+    let settings = MongoSettings {
         uri,
         database: options
             .mongodb_db
             .clone()
             .or_else(|| file.database.clone())
             .unwrap_or_else(|| "elhub".into()),
-        production_collection: file.production_collection.clone().unwrap_or_else(|| "production".into()),
-        consumption_collection: file.consumption_collection.clone().unwrap_or_else(|| "consumption".into()),
+        collections,
         server_selection_timeout: Duration::from_secs(file.server_selection_timeout_secs.unwrap_or(5).max(1)),
     };
-    // --mongodb-collection names the collection of this run's dataset.
-    if let Some(name) = &options.mongodb_collection {
-        match dataset {
-            Dataset::Production => settings.production_collection = name.clone(),
-            Dataset::Consumption => settings.consumption_collection = name.clone(),
-        }
-    }
     Ok(Some(settings))
 }
 
@@ -376,10 +399,10 @@ mod tests {
     fn mongodb_settings_merge_and_keep_passwords_out_of_files() {
         let path = Some(PathBuf::from("c.toml"));
         let file = MongodbSection { uri: Some("mongodb://u:pw@h:1".into()), ..Default::default() };
-        let err = resolve_mongodb(&Options::default(), &file, &path, Dataset::Production).unwrap_err();
+        let err = resolve_mongodb(&Options::default(), &file, &path, Dataset::PRODUCTION).unwrap_err();
         assert!(err.0.contains("ELHUB_MONGODB_URI") && !err.0.contains("pw"), "{err}");
         assert_eq!(
-            resolve_mongodb(&Options::default(), &MongodbSection::default(), &path, Dataset::Production)
+            resolve_mongodb(&Options::default(), &MongodbSection::default(), &path, Dataset::PRODUCTION)
                 .unwrap(),
             None
         );
@@ -389,10 +412,30 @@ mod tests {
             ..Default::default()
         };
         let file = MongodbSection { database: Some("energy".into()), ..Default::default() };
-        let m = resolve_mongodb(&opts, &file, &path, Dataset::Consumption).unwrap().unwrap();
+        let m = resolve_mongodb(&opts, &file, &path, Dataset::CONSUMPTION).unwrap().unwrap();
         assert_eq!(m.database, "energy");
-        assert_eq!(m.collection(Dataset::Consumption), "cons_hourly");
-        assert_eq!(m.collection(Dataset::Production), "production");
+        assert_eq!(m.collection(Dataset::CONSUMPTION), "cons_hourly");
+        assert_eq!(m.collection(Dataset::PRODUCTION), "production");
+        assert_eq!(m.collection(Dataset::CONSUMPTION_MUNICIPALITY), "consumption_municipality");
+        let file = MongodbSection {
+            collections: Some([("production-15min".to_string(), "q".to_string())].into()),
+            ..Default::default()
+        };
+        let m = resolve_mongodb(
+            &Options { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() },
+            &file,
+            &path,
+            Dataset::PRODUCTION,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(m.collection(Dataset::PRODUCTION_15MIN), "q");
+        let bad = MongodbSection {
+            collections: Some([("exchange".to_string(), "x".to_string())].into()),
+            ..Default::default()
+        };
+        let opts = Options { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() };
+        assert!(resolve_mongodb(&opts, &bad, &path, Dataset::PRODUCTION).unwrap_err().0.contains("exchange"));
         assert_eq!(m.server_selection_timeout, Duration::from_secs(5));
     }
 
@@ -424,9 +467,13 @@ mod tests {
     fn the_shipped_config_parses_and_documents_the_defaults() {
         let text = include_str!("../config.toml");
         let file = parse_config(text).unwrap();
-        assert_eq!(file.api.url.as_deref(), Some(DEFAULT_API_URL));
+        assert_eq!(file.api.url.as_deref(), Some(crate::elhub::DEFAULT_API_URL));
+        let defaults = ClientConfig::default();
+        assert_eq!(file.api.rate_limit, Some(defaults.rate_limit));
+        assert_eq!(file.api.max_retries, Some(defaults.max_retries));
+        assert_eq!(file.api.timeout_secs, Some(defaults.timeout.as_secs()));
         assert_eq!(file.range.from, "2021-01".parse().ok());
         assert_eq!(file.range.to, "2021-12".parse().ok());
-        assert_eq!(file.range.dataset, Some(Dataset::Production));
+        assert_eq!(file.range.dataset, Some(Dataset::PRODUCTION));
     }
 }

@@ -57,9 +57,9 @@ async fn tls_with_the_cluster_ca_and_a_clear_line_without_it() {
     let mut settings = cassandra_settings_at(host, "tls");
     settings.tls = true;
     settings.tls_ca_file = Some(ca.into());
-    let store = Store::Cassandra(Box::new(CassandraStore::open(settings.clone()).await.unwrap()));
-    assert_eq!(store.coverage(elhub_explorer::model::Dataset::Production).await.unwrap(), vec![]);
-    drop_mongo(&store).await;
+    let store = Store::new(CassandraStore::open(settings.clone()).await.unwrap());
+    assert_eq!(store.coverage(elhub_explorer::model::Dataset::PRODUCTION).await.unwrap(), vec![]);
+    drop_store(&store).await;
     settings.tls_ca_file = None; // web PKI roots only: the cluster's own CA is unknown
     let err = CassandraStore::open(settings.clone()).await.err().unwrap().to_string();
     assert!(err.starts_with(&format!("Cassandra at {host}: TLS certificate not trusted")), "{err}");

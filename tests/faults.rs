@@ -11,8 +11,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use elhub_explorer::elhub::replica::{self, Faults, Replica};
 use elhub_explorer::model::{Dataset, MonthRange};
+use elhub_explorer::replica::{self, Faults, Replica};
 use elhub_explorer::store::{SqliteStore, Store};
 
 /// A test directory with a config of quick retries and its own XDG directories.
@@ -61,7 +61,7 @@ impl Case {
     }
 
     async fn store(&self) -> Store {
-        Store::Sqlite(SqliteStore::open(&self.db()).unwrap())
+        Store::new(SqliteStore::open(&self.db()).unwrap())
     }
 }
 
@@ -78,16 +78,14 @@ fn assert_clean(o: &Output, code: i32) -> String {
 
 /// The store holds exactly what the replica serves for the range: every record once.
 async fn assert_exact(case: &Case, replica: &Replica, range: MonthRange) {
-    let expected = replica.state.records(Dataset::Production, range.from().start_utc(), range.to().end_utc());
+    let expected = replica.state.records(Dataset::PRODUCTION, range.from().start_utc(), range.to().end_utc());
     let store = case.store().await;
-    let got = stored(&store, Dataset::Production).await;
+    let got = stored(&store, Dataset::PRODUCTION).await;
     assert_eq!(got.len(), expected.len(), "record count");
     assert!(got == sorted(expected), "stored records differ from the generated ones");
-    if let Store::Sqlite(s) = &store {
-        let conn = rusqlite::Connection::open(s.path()).unwrap();
-        let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-        assert_eq!(check, "ok");
-    }
+    let conn = rusqlite::Connection::open(case.db()).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
 }
 
 async fn with_faults(sequence: &str, every: u64) -> Replica {
@@ -183,7 +181,7 @@ async fn the_api_going_away_mid_run() {
     // The API comes back: the rerun fetches only what is missing, and the store is exact.
     let back = replica::spawn(addr, replica_state()).await.unwrap();
     let err = assert_clean(&case.ingest(&back.url(), six, &[]).await, 0);
-    assert!(err.contains("months already complete in every sink were skipped"), "{err}");
+    assert!(err.contains("already complete in every sink (--force fetches them)"), "{err}");
     assert_exact(&case, &back, six).await;
 }
 
@@ -239,9 +237,9 @@ async fn a_full_disk_loses_nothing_already_stored() {
     assert!(!err.contains("panicked"), "{err}");
     // What was stored is intact and whole months only.
     let store = case.store().await;
-    let coverage = store.coverage(Dataset::Production).await.unwrap();
+    let coverage = store.coverage(Dataset::PRODUCTION).await.unwrap();
     let counted: u64 = coverage.iter().map(|c| c.records).sum();
-    assert_eq!(store.count(Dataset::Production).await.unwrap(), counted, "no partial month");
+    assert_eq!(store.count(Dataset::PRODUCTION).await.unwrap(), counted, "no partial month");
     drop(store);
     // Room again: the rerun completes the year exactly.
     let status = Command::new("mount").args(["-o", "remount,size=128m"]).arg(&mount).status().unwrap();
@@ -299,12 +297,12 @@ async fn stop_with_ctrl_c_leaves_whole_months_and_says_what_is_left() {
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
     let err = assert_clean(&o, 3);
-    assert!(err.contains("stopping: months being written finish"), "{err}");
+    assert!(err.contains("stopping: what is being written finishes"), "{err}");
     assert!(err.contains("stopped:") && err.contains("months left"), "{err}");
     let store = case.store().await;
-    let coverage = store.coverage(Dataset::Production).await.unwrap();
+    let coverage = store.coverage(Dataset::PRODUCTION).await.unwrap();
     assert_eq!(
-        store.count(Dataset::Production).await.unwrap(),
+        store.count(Dataset::PRODUCTION).await.unwrap(),
         coverage.iter().map(|c| c.records).sum::<u64>()
     );
     drop(store);
@@ -341,7 +339,8 @@ async fn the_explorer_reads_while_an_ingest_writes() {
         }
     }
     let _kill = Kill(&tmux);
-    wait_until(|| tmux(&["capture-pane", "-p", "-t", "t"]).contains("Hourly · NO1 hydro · Jan 2021")).await;
+    wait_until(|| tmux(&["capture-pane", "-p", "-t", "t"]).contains("Hourly · NO1 Oslo hydro · Jan 2021"))
+        .await;
     // A headless ingest writes the rest of the year while the explorer is being used.
     let mut writer = case.command(&replica.url(), range("2021-02", "2021-12"), &[]);
     let ingest = tokio::task::spawn_blocking(move || writer.output().unwrap());

@@ -1,165 +1,281 @@
-//! The store contract: what every backend must do, run here against SQLite. The suite is a set
-//! of functions over `&Store`, so the Cassandra and MongoDB stores run the very same checks.
+//! The store contract: what every backend must do, for every catalogued dataset. The suite is
+//! a set of functions over `&Store`, so the SQLite, Cassandra and MongoDB stores run the very
+//! same checks; plus the migrations of SQLite files written by earlier versions.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 mod common;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use elhub_explorer::elhub::{ParsedWindow, Window};
-use elhub_explorer::export::{self, ExportFilter, ExportFormat};
-use elhub_explorer::model::{Dataset, Month, PriceArea, Record};
-use elhub_explorer::store::{Store, UpsertStats};
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use elhub_explorer::elhub::request_windows;
+use elhub_explorer::export::{self, ExportFormat};
+use elhub_explorer::model::{
+    day_key, month_key, Dataset, Entity, EntityKind, Month, Point, Record, SeriesData, SeriesKey, Window,
+    WindowData,
+};
+use elhub_explorer::store::{Checkpoint, Period, Scope, Store, UpsertStats};
 
 fn month(s: &str) -> Month {
     s.parse().unwrap()
 }
 
-fn record(
-    dataset: Dataset,
-    area: PriceArea,
-    group: &str,
-    start: DateTime<Utc>,
-    q: f64,
-    updated_days: i64,
-) -> Record {
-    Record {
-        dataset,
-        area,
-        group: group.into(),
-        start,
-        quantity_kwh: q,
-        last_updated: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(updated_days),
-        metering_points: (dataset == Dataset::Consumption).then_some(1234),
+/// Two entities of the dataset's kind, as the API names them.
+fn entities(dataset: Dataset) -> [(&'static str, &'static str); 2] {
+    match dataset.entity() {
+        EntityKind::PriceArea => [("NO1", "NO1"), ("NO2", "NO2")],
+        EntityKind::Municipality => [("0301", "Oslo"), ("5041", "SnÃ¥sa")],
+        EntityKind::GridArea => [("50YWO-6UUIJ4BF1D", "EIDSIVA-D"), ("50Y7-A8B9C0D1E2F", "ELVIA 1")],
     }
 }
 
-/// Every hour of `m` for two series of NO1 and one of NO2, values from the hour index.
-fn month_records(dataset: Dataset, m: Month, updated_days: i64, bump: f64) -> Vec<Record> {
-    let groups: &[(PriceArea, &str)] = match dataset {
-        Dataset::Production => {
-            &[(PriceArea::NO1, "hydro"), (PriceArea::NO1, "wind"), (PriceArea::NO2, "hydro")]
-        }
-        Dataset::Consumption => &[(PriceArea::NO1, "household"), (PriceArea::NO5, "cabin")],
-    };
-    let mut out = Vec::new();
-    for (area, group) in groups {
-        for h in 0..m.hours() {
-            let q = if *group == "wind" && h % 5 == 0 { 0.0 } else { 1000.0 + h as f64 + 0.125 + bump };
-            out.push(record(dataset, *area, group, m.start_utc() + Duration::hours(h), q, updated_days));
-        }
+/// The series of the suite: two groups of the first entity and one of the second.
+fn suite_series(dataset: Dataset) -> Vec<SeriesKey> {
+    let [(a, _), (b, _)] = entities(dataset);
+    let g = dataset.known_groups();
+    vec![SeriesKey::new(a, g[0]), SeriesKey::new(a, g[1]), SeriesKey::new(b, g[0])]
+}
+
+/// The value of step `i` of a series: a zero every fifth step of the second group.
+fn value(key: &SeriesKey, dataset: Dataset, i: i64, bump: f64) -> f64 {
+    if key.group == dataset.known_groups()[1] && i % 5 == 0 {
+        0.0
+    } else {
+        1000.0 + i as f64 + 0.125 + bump
     }
-    out
 }
 
-async fn upsert(store: &Store, dataset: Dataset, m: Month, records: Vec<Record>) -> UpsertStats {
-    let parsed = std::sync::Arc::new(ParsedWindow { records, rejected: 0, rejection_samples: vec![] });
-    store.upsert_window(dataset, m, Window::of_month(m), &parsed).await.unwrap()
+/// The windows of month `m` as the client fetches them, each with every step of the suite's
+/// series, `lastUpdatedTime` `updated_days` after 2024-01-01.
+fn month_windows(dataset: Dataset, m: Month, updated_days: i64, bump: f64) -> Vec<WindowData> {
+    let step = dataset.resolution().seconds();
+    let updated = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap().timestamp() + updated_days * 86_400;
+    request_windows(dataset, m, Utc::now())
+        .into_iter()
+        .map(|w| {
+            let mut data = WindowData::new(dataset, w);
+            for key in suite_series(dataset) {
+                let points = (w.start.timestamp()..w.end.timestamp())
+                    .step_by(step as usize)
+                    .map(|t| {
+                        let i = (t - m.start_utc().timestamp()) / step;
+                        Point {
+                            start: t,
+                            kwh: value(&key, dataset, i, bump),
+                            updated,
+                            metering_points: dataset.has_metering_points().then_some(1234),
+                        }
+                    })
+                    .collect();
+                data.series.push(SeriesData { key, points });
+            }
+            for (id, name) in entities(dataset) {
+                let price_area = (dataset.entity() == EntityKind::GridArea).then(|| "NO1".to_string());
+                data.entities.push(Entity {
+                    kind: dataset.entity(),
+                    id: id.into(),
+                    name: name.into(),
+                    price_area,
+                });
+            }
+            data
+        })
+        .collect()
 }
 
-pub async fn upserts_are_idempotent_and_newest_wins(store: &Store) {
-    let d = Dataset::Production;
+/// Writes a month window by window, the checkpoint with the last; returns the summed stats.
+async fn write_month(store: &Store, dataset: Dataset, m: Month, updated_days: i64, bump: f64) -> UpsertStats {
+    let windows = month_windows(dataset, m, updated_days, bump);
+    let n = windows.len();
+    let records: u64 = windows.iter().map(|w| w.len() as u64).sum();
+    let mut stats = UpsertStats::default();
+    for (i, w) in windows.into_iter().enumerate() {
+        let checkpoint = (i + 1 == n).then(|| Checkpoint {
+            month: m,
+            window: Window::of_month(m),
+            fetched_at: m.end_utc() + Duration::days(30),
+            records,
+            rejected: 0,
+        });
+        stats.add(store.write_window(&Arc::new(w), checkpoint.as_ref()).await.unwrap());
+    }
+    stats
+}
+
+fn steps_in(dataset: Dataset, m: Month) -> u64 {
+    m.hours() as u64 * dataset.resolution().per_hour() as u64
+}
+
+pub async fn upserts_are_idempotent_and_newest_wins(store: &Store, dataset: Dataset) {
     let oct = month("2021-10");
-    let first = month_records(d, oct, 0, 0.0);
-    let n = first.len() as u64;
-    assert_eq!(n, 3 * 745, "October has 745 local hours");
-    assert_eq!(upsert(store, d, oct, first.clone()).await, UpsertStats { new: n, updated: 0, unchanged: 0 });
-    assert_eq!(upsert(store, d, oct, first.clone()).await, UpsertStats { new: 0, updated: 0, unchanged: n });
-    assert_eq!(store.count(d).await.unwrap(), n);
-    // An older revision never replaces a newer one.
-    let older = month_records(d, oct, -5, 99.0);
-    assert_eq!(upsert(store, d, oct, older).await, UpsertStats { new: 0, updated: 0, unchanged: n });
-    // A newer one replaces in place.
-    let newer = month_records(d, oct, 3, 0.5);
-    assert_eq!(upsert(store, d, oct, newer.clone()).await, UpsertStats { new: 0, updated: n, unchanged: 0 });
-    assert_eq!(store.count(d).await.unwrap(), n);
-    let stored =
-        store.series_records(d, PriceArea::NO1, "hydro", oct.start_utc(), oct.end_utc()).await.unwrap();
-    let expected: Vec<Record> =
-        newer.into_iter().filter(|r| r.area == PriceArea::NO1 && r.group == "hydro").collect();
-    assert_eq!(stored, expected);
-}
-
-pub async fn queries_answer_totals_hourly_coverage(store: &Store) {
-    let d = Dataset::Production;
-    for m in ["2021-03", "2021-04", "2022-01"] {
-        upsert(store, d, month(m), month_records(d, month(m), 0, 0.0)).await;
-    }
-    // Hourly: one local month, sorted, DST month with 743 hours.
-    let hourly = store.hourly(d, PriceArea::NO1, "hydro", month("2021-03")).await.unwrap();
-    assert_eq!(hourly.len(), 743);
-    assert!(hourly.windows(2).all(|w| w[0].start < w[1].start));
-    assert_eq!(hourly[0].start, month("2021-03").start_utc());
-    assert_eq!(hourly[5].kwh, 1005.125);
-    // Totals over the local year 2021 only.
-    let totals = store.annual_totals(d, PriceArea::NO1, 2021).await.unwrap();
-    let groups: Vec<&str> = totals.iter().map(|t| t.group.as_str()).collect();
-    assert_eq!(groups, ["hydro", "wind"]);
-    let hours = 743 + 720;
-    assert_eq!(totals[0].hours, hours);
-    let expected: f64 = (0..743).chain(0..720).map(|h| 1000.0 + h as f64 + 0.125).sum();
-    assert!((totals[0].kwh - expected).abs() < 1e-6, "{} vs {expected}", totals[0].kwh);
-    assert!(store.annual_totals(d, PriceArea::NO3, 2021).await.unwrap().is_empty());
-    assert_eq!(store.annual_totals(d, PriceArea::NO2, 2022).await.unwrap()[0].hours, 744);
-    // Series and coverage.
-    let series = store.series(d).await.unwrap();
+    let n = 3 * steps_in(dataset, oct);
+    assert_eq!(n, 3 * 745 * dataset.resolution().per_hour() as u64, "October has 745 local hours");
     assert_eq!(
-        series,
-        [
-            (PriceArea::NO1, "hydro".to_string()),
-            (PriceArea::NO1, "wind".to_string()),
-            (PriceArea::NO2, "hydro".to_string())
-        ]
+        write_month(store, dataset, oct, 0, 0.0).await,
+        UpsertStats { new: n, updated: 0, unchanged: 0 }
     );
-    let covered: Vec<String> = store.coverage(d).await.unwrap().iter().map(|c| c.month.to_string()).collect();
-    assert_eq!(covered, ["2021-03", "2021-04", "2022-01"]);
-    assert_eq!(store.coverage(d).await.unwrap()[0].records, 3 * 743);
-    // Datasets do not mix.
-    assert_eq!(store.count(Dataset::Consumption).await.unwrap(), 0);
+    assert_eq!(
+        write_month(store, dataset, oct, 0, 0.0).await,
+        UpsertStats { new: 0, updated: 0, unchanged: n }
+    );
+    assert_eq!(store.count(dataset).await.unwrap(), n);
+    // An older revision never replaces a newer one.
+    assert_eq!(
+        write_month(store, dataset, oct, -5, 99.0).await,
+        UpsertStats { new: 0, updated: 0, unchanged: n }
+    );
+    // A newer one replaces in place, and the rollups follow.
+    assert_eq!(
+        write_month(store, dataset, oct, 3, 0.5).await,
+        UpsertStats { new: 0, updated: n, unchanged: 0 }
+    );
+    assert_eq!(store.count(dataset).await.unwrap(), n);
+    let key = &suite_series(dataset)[0];
+    let stored = store.series_records(dataset, key, oct.start_utc(), oct.end_utc()).await.unwrap();
+    let expected: Vec<Record> = month_windows(dataset, oct, 3, 0.5)
+        .iter()
+        .flat_map(|w| {
+            w.records().filter(|r| r.entity == key.entity && r.group == key.group).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(stored, expected);
+    let total: f64 = expected.iter().map(|r| r.quantity_kwh).sum();
+    let t = store.annual_totals(dataset, &Scope::Entity(key.entity.clone()), 2021).await.unwrap();
+    let hydro = t.iter().find(|t| t.group == key.group).unwrap();
+    assert!((hydro.kwh - total).abs() < 1e-6, "the rollup follows the revision: {} vs {total}", hydro.kwh);
 }
 
-pub async fn export_is_canonical(store: &Store) {
-    let d = Dataset::Consumption;
+pub async fn queries_answer_totals_curves_rollups_and_coverage(store: &Store, dataset: Dataset) {
+    for m in ["2021-03", "2021-04", "2022-01"] {
+        write_month(store, dataset, month(m), 0, 0.0).await;
+    }
+    let series = suite_series(dataset);
+    let per_hour = dataset.resolution().per_hour();
+    // The curve: one local month, sorted, the DST month one hour short.
+    let march = store
+        .steps(dataset, &series[0], month("2021-03").start_utc(), month("2021-03").end_utc())
+        .await
+        .unwrap();
+    assert_eq!(march.len() as i64, 743 * per_hour);
+    assert!(march.windows(2).all(|w| w[0].start < w[1].start));
+    assert_eq!(march[0].start, month("2021-03").start_utc());
+    assert_eq!(march[5].kwh, 1005.125);
+    // Totals over the local year 2021 only.
+    let entity = Scope::Entity(series[0].entity.clone());
+    let totals = store.annual_totals(dataset, &entity, 2021).await.unwrap();
+    let groups: Vec<&str> = totals.iter().map(|t| t.group.as_str()).collect();
+    let mut want_groups = vec![series[0].group.as_str(), series[1].group.as_str()];
+    want_groups.sort();
+    assert_eq!(groups, want_groups);
+    let steps = (743 + 720) * per_hour;
+    let first = totals.iter().find(|t| t.group == series[0].group).unwrap();
+    assert_eq!(first.count as i64, steps);
+    let expected: f64 = (0..743 * per_hour).chain(0..720 * per_hour).map(|i| 1000.0 + i as f64 + 0.125).sum();
+    assert!((first.kwh - expected).abs() < 1e-6, "{} vs {expected}", first.kwh);
+    assert!(store.annual_totals(dataset, &Scope::Entity("NO9".into()), 2021).await.unwrap().is_empty());
+    assert_eq!(
+        store.annual_totals(dataset, &Scope::Entity(series[2].entity.clone()), 2022).await.unwrap()[0].count
+            as i64,
+        744 * per_hour
+    );
+    // All entities: the first group is in both entities, so its sum is theirs together.
+    let all = store.annual_totals(dataset, &Scope::All, 2021).await.unwrap();
+    let all_first = all.iter().find(|t| t.group == series[0].group).unwrap();
+    assert_eq!(all_first.count as i64, 2 * steps);
+    assert!((all_first.kwh - 2.0 * expected).abs() < 1e-6);
+    // Daily rollups: 31 days in March, 28 March one hour short, with min and max.
+    let (from, to) = (day_key(month("2021-03").first_day()), day_key(month("2021-04").first_day()) - 1);
+    let days = store.rollups(dataset, &entity, Period::Day, from, to).await.unwrap();
+    let first_days: Vec<_> = days.iter().filter(|r| r.group == series[0].group).collect();
+    assert_eq!(first_days.len(), 31);
+    let dst = first_days.iter().find(|r| r.key == 20210328).unwrap();
+    assert_eq!(dst.count as i64, 23 * per_hour);
+    assert_eq!(dst.min, Some(1000.0 + (27 * 24 * per_hour) as f64 + 0.125));
+    let months = store
+        .rollups(dataset, &entity, Period::Month, month_key(month("2021-01")), month_key(month("2021-12")))
+        .await
+        .unwrap();
+    let zeros = months.iter().find(|r| r.group == series[1].group && r.key == 202103).unwrap();
+    assert_eq!((zeros.min, zeros.count as i64), (Some(0.0), 743 * per_hour), "zeros are values");
+    // Series, entities and coverage.
+    let mut want_series = series.clone();
+    want_series.sort();
+    assert_eq!(store.series(dataset).await.unwrap(), want_series);
+    let known = store.entities(dataset.entity()).await.unwrap();
+    let [(a, a_name), (b, _)] = entities(dataset);
+    assert_eq!(known.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), {
+        let mut ids = vec![a, b];
+        ids.sort();
+        ids
+    });
+    assert_eq!(known.iter().find(|e| e.id == a).unwrap().name, a_name, "names as they came");
+    if dataset.entity() == EntityKind::GridArea {
+        assert!(known.iter().all(|e| e.price_area.as_deref() == Some("NO1")));
+    }
+    let covered: Vec<String> =
+        store.coverage(dataset).await.unwrap().iter().map(|c| c.month.to_string()).collect();
+    assert_eq!(covered, ["2021-03", "2021-04", "2022-01"]);
+    assert_eq!(store.coverage(dataset).await.unwrap()[0].records as i64, 3 * 743 * per_hour);
+    // Datasets do not mix.
+    for other in Dataset::all().filter(|d| *d != dataset) {
+        assert_eq!(store.count(other).await.unwrap(), 0, "{other}");
+    }
+}
+
+pub async fn export_is_canonical(store: &Store, dataset: Dataset) {
     let m = month("2021-01");
-    upsert(store, d, m, month_records(d, m, 0, 0.0)).await;
+    write_month(store, dataset, m, 0, 0.0).await;
+    let series = store.series(dataset).await.unwrap();
     let mut out = Vec::new();
-    let n = export::export(store, d, &ExportFilter::default(), ExportFormat::Csv, &mut out).await.unwrap();
+    let n = export::export(store, dataset, &series, ExportFormat::Csv, &mut out).await.unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(n, 2 * 744);
+    let steps = steps_in(dataset, m);
+    assert_eq!(n, 3 * steps);
     assert_eq!(lines.len() as u64, n + 1);
-    assert_eq!(lines[0], "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc,metering_points");
+    let column = dataset.entity().column();
+    let points = if dataset.has_metering_points() { ",metering_points" } else { "" };
+    assert_eq!(lines[0], format!("{column},group,start_utc,end_utc,quantity_kwh,last_updated_utc{points}"));
+    let first = &series[0];
+    let end =
+        if dataset.resolution().seconds() == 900 { "2020-12-31T23:15:00Z" } else { "2021-01-01T00:00:00Z" };
+    let points = if dataset.has_metering_points() { ",1234" } else { "" };
+    let q = value(first, dataset, 0, 0.0);
     assert_eq!(
         lines[1],
-        "NO1,household,2020-12-31T23:00:00Z,2021-01-01T00:00:00Z,1000.125,2024-01-01T00:00:00Z,1234"
+        format!(
+            "{},{},2020-12-31T23:00:00Z,{end},{q},2024-01-01T00:00:00Z{points}",
+            first.entity, first.group
+        )
     );
-    assert!(lines[745].starts_with("NO5,cabin,2020-12-31T23:00:00Z,"), "{}", lines[745]);
     let mut json = Vec::new();
-    let filter = ExportFilter { area: Some(PriceArea::NO5), group: None };
-    export::export(store, d, &filter, ExportFormat::Json, &mut json).await.unwrap();
+    export::export(store, dataset, &series[2..], ExportFormat::Json, &mut json).await.unwrap();
     let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(parsed.as_array().unwrap().len(), 744);
-    assert_eq!(parsed[0]["price_area"], "NO5");
-    assert_eq!(parsed[0]["metering_points"], 1234);
+    assert_eq!(parsed.as_array().unwrap().len() as u64, steps);
+    assert_eq!(parsed[0][column], series[2].entity.as_str());
     assert_eq!(parsed[0]["quantity_kwh"], 1000.125);
 }
 
-/// The suite for one backend: `$open` takes a test name and yields `(guard, Store)`; the
-/// attributes say when the backend's server is missing here (the tests are then ignored, with
-/// the reason shown).
+/// The suite for one backend and every dataset: `$open` takes a test name and yields
+/// `(guard, Store)`; the attributes say when the backend's server is missing here (the tests
+/// are then ignored, with the reason shown).
 macro_rules! contract_tests {
     ($open:expr $(, #[$attr:meta])*) => {
         contract_tests!(@one $open, upserts_are_idempotent_and_newest_wins $(, #[$attr])*);
-        contract_tests!(@one $open, queries_answer_totals_hourly_coverage $(, #[$attr])*);
+        contract_tests!(@one $open, queries_answer_totals_curves_rollups_and_coverage $(, #[$attr])*);
         contract_tests!(@one $open, export_is_canonical $(, #[$attr])*);
     };
     (@one $open:expr, $name:ident $(, #[$attr:meta])*) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         $(#[$attr])*
         async fn $name() {
-            let (_guard, store) = $open(stringify!($name)).await;
-            super::$name(&store).await;
-            crate::common::drop_mongo(&store).await;
+            for dataset in elhub_explorer::model::Dataset::all() {
+                let name = format!("{}_{}", dataset.index(), stringify!($name));
+                let (_guard, store) = $open(&name).await;
+                super::$name(&store, dataset).await;
+                crate::common::drop_store(&store).await;
+            }
         }
     };
 }
@@ -185,6 +301,59 @@ mod mongodb {
         ((), crate::common::test_mongo(name).await)
     }
     contract_tests!(open, #[cfg_attr(not(mongodb_server), ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against")]);
+}
+
+/// A schema-2 file written by the previous version (tests/fixtures/schema2, see its README)
+/// opens as schema 3 with every record, its coverage and rollups, and exports byte for byte
+/// what the previous version exported from it.
+#[tokio::test]
+async fn a_schema_2_file_from_the_previous_version_migrates_without_losing_a_record() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema2");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s2.sqlite");
+    std::fs::copy(fixtures.join("s2.sqlite"), &path).unwrap();
+    let store = Store::new(elhub_explorer::store::SqliteStore::open(&path).unwrap());
+    for (dataset, format, file) in [
+        (Dataset::PRODUCTION, ExportFormat::Csv, "production.csv"),
+        (Dataset::CONSUMPTION, ExportFormat::Csv, "consumption.csv"),
+        (Dataset::PRODUCTION, ExportFormat::Json, "production.json"),
+    ] {
+        let series = store.series(dataset).await.unwrap();
+        let mut out = Vec::new();
+        export::export(&store, dataset, &series, format, &mut out).await.unwrap();
+        let want = std::fs::read(fixtures.join(file)).unwrap();
+        assert!(out == want, "{file}: the export differs from the previous version's");
+    }
+    assert_eq!(store.count(Dataset::PRODUCTION).await.unwrap(), 625);
+    assert_eq!(store.count(Dataset::CONSUMPTION).await.unwrap(), 575);
+    assert_eq!(store.coverage(Dataset::PRODUCTION).await.unwrap()[0].month, month("2021-10"));
+    // Rollups were built from the records: 31 October 2021 has 25 hours in every series.
+    let days = store
+        .rollups(Dataset::PRODUCTION, &Scope::Entity("NO1".into()), Period::Day, 20211031, 20211031)
+        .await
+        .unwrap();
+    assert_eq!(days.len(), 5);
+    assert!(days.iter().all(|d| d.count == 25));
+    let areas = store.entities(EntityKind::PriceArea).await.unwrap();
+    assert_eq!(areas.len(), 5);
+    // And it keeps working as schema 3: a newer revision of the same hours replaces them.
+    let oct = month("2021-10");
+    let mut data = WindowData::new(Dataset::PRODUCTION, Window::of_month(oct));
+    let old = store
+        .series_records(Dataset::PRODUCTION, &SeriesKey::new("NO1", "hydro"), oct.start_utc(), oct.end_utc())
+        .await
+        .unwrap();
+    data.series.push(SeriesData {
+        key: SeriesKey::new("NO1", "hydro"),
+        points: old
+            .iter()
+            .map(|r| Point { kwh: 1.0, updated: r.last_updated.timestamp() + 1, ..r.point() })
+            .collect(),
+    });
+    let stats = store.write_window(&Arc::new(data), None).await.unwrap();
+    assert_eq!(stats, UpsertStats { new: 0, updated: 25, unchanged: 0 });
+    let t = store.annual_totals(Dataset::PRODUCTION, &Scope::Entity("NO1".into()), 2021).await.unwrap();
+    assert_eq!(t.iter().find(|t| t.group == "hydro").map(|t| (t.kwh, t.count)), Some((25.0, 25)));
 }
 
 /// A database written by schema 1 (text keys) opens with every record and coverage intact.
@@ -214,25 +383,24 @@ async fn a_schema_1_database_is_migrated_with_its_data() {
         )
         .unwrap();
     }
-    let store =
-        elhub_explorer::store::Store::Sqlite(elhub_explorer::store::SqliteStore::open(&path).unwrap());
-    assert_eq!(store.count(Dataset::Production).await.unwrap(), 2);
-    assert_eq!(store.count(Dataset::Consumption).await.unwrap(), 1);
+    let store = Store::new(elhub_explorer::store::SqliteStore::open(&path).unwrap());
+    assert_eq!(store.count(Dataset::PRODUCTION).await.unwrap(), 2);
+    assert_eq!(store.count(Dataset::CONSUMPTION).await.unwrap(), 1);
     let jan = month("2021-01");
     let hydro = store
-        .series_records(Dataset::Production, PriceArea::NO1, "hydro", jan.start_utc(), jan.end_utc())
+        .series_records(Dataset::PRODUCTION, &SeriesKey::new("NO1", "hydro"), jan.start_utc(), jan.end_utc())
         .await
         .unwrap();
     assert_eq!(hydro.iter().map(|r| r.quantity_kwh).collect::<Vec<_>>(), [2507716.8, 2494728.0]);
     let cabin = store
-        .series_records(Dataset::Consumption, PriceArea::NO5, "cabin", jan.start_utc(), jan.end_utc())
+        .series_records(Dataset::CONSUMPTION, &SeriesKey::new("NO5", "cabin"), jan.start_utc(), jan.end_utc())
         .await
         .unwrap();
     assert_eq!(cabin[0].metering_points, Some(4321));
-    assert_eq!(store.coverage(Dataset::Production).await.unwrap()[0].records, 2);
-    // And it keeps working as schema 2.
-    let records = month_records(Dataset::Production, jan, 0, 0.0);
-    let n = records.len() as u64;
-    let stats = upsert(&store, Dataset::Production, jan, records).await;
-    assert_eq!(stats.new + stats.updated + stats.unchanged, n);
+    assert_eq!(store.coverage(Dataset::PRODUCTION).await.unwrap()[0].records, 2);
+    let t = store.annual_totals(Dataset::PRODUCTION, &Scope::Entity("NO1".into()), 2021).await.unwrap();
+    assert_eq!(t[0].count, 2);
+    // And it keeps working as schema 3.
+    let stats = write_month(&store, Dataset::PRODUCTION, jan, 0, 0.0).await;
+    assert_eq!(stats.total(), 3 * 744);
 }

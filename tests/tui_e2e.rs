@@ -96,7 +96,7 @@ async fn explore_with_keys_in_a_real_terminal() {
         "Totals · production 2021 · NO1 Oslo · bars",
         ">hydro",
     ]);
-    let screen = tmux.wait_for(&["Hourly · NO1 hydro · Mar 2021", "min ", "743 h"]);
+    let screen = tmux.wait_for(&["Hourly · NO1 Oslo hydro · Mar 2021", "min ", "743 h"]);
     assert!(screen.contains("? help"), "{screen}");
 
     // Idle means no wake-ups: over two quiet seconds the process uses next to no CPU
@@ -116,11 +116,11 @@ async fn explore_with_keys_in_a_real_terminal() {
     assert!(used <= 5, "the idle explorer used {used} CPU ticks in 2 s");
 
     tmux.keys(&["3"]);
-    tmux.wait_for(&["NO3 Trondheim · bars", ">3 NO3 Trondheim", "Hourly · NO3 hydro"]);
+    tmux.wait_for(&["NO3 Trondheim · bars", ">3 NO3 Trondheim", "Hourly · NO3 Trondheim hydro"]);
     tmux.keys(&["g"]);
-    tmux.wait_for(&["Hourly · NO3 wind"]);
+    tmux.wait_for(&["Hourly · NO3 Trondheim wind"]);
     tmux.keys(&["h"]);
-    tmux.wait_for(&["Hourly · NO3 wind · Feb 2021", "672 h"]);
+    tmux.wait_for(&["Hourly · NO3 Trondheim wind · Feb 2021", "672 h"]);
     tmux.keys(&["b"]);
     tmux.wait_for(&["NO3 Trondheim · sectors", ">■ wind"]);
     tmux.keys(&["?"]);
@@ -141,4 +141,55 @@ async fn explore_with_keys_in_a_real_terminal() {
     let after: Vec<&str> = screen.lines().skip_while(|l| !l.contains("exit=0")).collect();
     assert!(after.iter().any(|l| l.trim() == "icanon"), "terminal not restored:\n{screen}");
     assert!(d.join("state/elhub-explorer/elhub-explorer.log").is_file(), "logs go to the state directory");
+}
+
+/// Municipalities: a day at a time with the rate limit, the list filled as days land, `/`
+/// finding Tromsø by typing "tromso", Enter keeping the filter, Esc dropping it, and `d`
+/// moving on through the catalogue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(tmux_present),
+    ignore = "tmux is not installed: the binary cannot be driven in a terminal here"
+)]
+async fn municipalities_are_found_by_typing_their_name() {
+    assert!(tmux_available(), "tmux was found at build time but does not run");
+    let replica = common::start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let script = format!(
+        "cd {dir} && env -i HOME={dir} PATH=/usr/bin:/bin TERM=xterm-256color XDG_DATA_HOME={dir}/data \
+         XDG_STATE_HOME={dir}/state XDG_CONFIG_HOME={dir}/config {bin} --api-url {url} \
+         --dataset consumption-municipality --from 2021-02 --to 2021-02; echo \"exit=$?\"; sleep 60",
+        dir = shell_quote(d),
+        bin = shell_quote(Path::new(env!("CARGO_BIN_EXE_elhub-explorer"))),
+        url = replica.url(),
+    );
+    let tmux = Tmux { socket: format!("elhub-e2e-muni-{}", std::process::id()) };
+    tmux.run(&["new-session", "-d", "-s", "e2e", "-x", "110", "-y", "32", &script]);
+    // 28 one-day requests at the API's rate: the list fills as the first day lands.
+    tmux.wait_for(&["Municipalities · 361", "0000 Ukjent"]);
+    tmux.wait_for(&["Fetched ", "2021-02 ✓ 727,776"]);
+    let requests = replica.state.request_log();
+    assert_eq!(requests.len(), 28, "a request a day");
+    tmux.keys(&["/"]);
+    tmux.wait_for(&["/_"]);
+    for c in ["t", "r", "o", "m", "s", "o"] {
+        tmux.keys(&[c]);
+    }
+    let screen =
+        tmux.wait_for(&["Municipalities · 1/361", ">1 5501 Tromsø", "/tromso_", "5501 Tromsø · bars"]);
+    assert!(screen.contains("Hourly · 5501 Tromsø private · Feb 2021"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["/tromso "]);
+    // With the filter kept, keys act again: g moves the group.
+    tmux.keys(&["g"]);
+    tmux.wait_for(&["Hourly · 5501 Tromsø business"]);
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for(&["Municipalities · 361"]);
+    assert!(screen.contains(">  5501 Tromsø"), "the selection stays when the filter goes: {screen}");
+    assert!(!screen.contains("/tromso"), "{screen}");
+    tmux.keys(&["d"]);
+    tmux.wait_for(&["Grid areas", "consumption-grid-area"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["exit=0"]);
 }

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use elhub_explorer::elhub::generator;
 use elhub_explorer::ingest::Progress;
-use elhub_explorer::model::{Dataset, Month, MonthRange, PriceArea};
-use elhub_explorer::store::{GroupTotal, HourValue, MonthCoverage, UpsertStats};
+use elhub_explorer::model::{Dataset, Entity, EntityKind, Month, MonthRange, Window};
+use elhub_explorer::replica::generator;
+use elhub_explorer::store::{GroupTotal, MonthCoverage, StepValue, UpsertStats};
 use elhub_explorer::tui::state::{update, Action, App, ChartKind};
 use elhub_explorer::tui::theme::Theme;
-use elhub_explorer::tui::view::{self, AreasPane};
+use elhub_explorer::tui::view::{self, EntitiesPane};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -29,44 +29,58 @@ fn month(s: &str) -> Month {
 /// An explorer showing NO1 in March 2021 with the replica's data, as the loop would after its
 /// first queries came back.
 fn app_with_data(theme: Theme) -> App {
+    app_of(Dataset::PRODUCTION, theme)
+}
+
+fn app_of(dataset: Dataset, theme: Theme) -> App {
     let year = MonthRange::new(month("2021-01"), month("2021-12")).unwrap();
     let t0 = Instant::now();
-    let mut app = App::new(Dataset::Production, year, "sqlite elhub.sqlite".into(), theme, t0);
+    let mut app = App::new(dataset, year, "sqlite elhub.sqlite".into(), theme, t0);
     app.month = month("2021-03");
     app.start();
     answer_queries(&mut app);
     app
 }
 
-/// Answers the totals, hourly and coverage queries of what `app` shows, from the generator.
+/// Answers the entity, totals, curve and coverage queries of what `app` shows, from the generator.
 fn answer_queries(app: &mut App) {
     let year = app.range;
     let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let (from, to) = (year.from().start_utc(), year.to().end_utc());
-    let records =
-        generator::records(Dataset::Production, from, to, until, Some(PriceArea::NO1), None, &|_| 0);
-    let mut sums: BTreeMap<String, (f64, u64)> = BTreeMap::new();
-    for r in &records {
-        let e = sums.entry(r.group.clone()).or_default();
-        e.0 += r.quantity_kwh;
-        e.1 += 1;
+    let window = Window { start: year.from().start_utc(), end: year.to().end_utc() };
+    let dataset = app.dataset;
+    if dataset.entity() != EntityKind::PriceArea
+        && app
+            .entities
+            .get(&dataset.entity())
+            .is_none_or(|e| !matches!(e, elhub_explorer::tui::state::Loadable::Ready(_)))
+    {
+        let day = Window::of_day(chrono::NaiveDate::from_ymd_opt(2021, 3, 1).unwrap());
+        let entities: Vec<Entity> = generator::window_data(dataset, day, until, None, None, &|_| 0).entities;
+        update(app, Action::EntitiesLoaded(dataset.entity(), Ok(entities)));
     }
-    let totals = sums.into_iter().map(|(group, (kwh, hours))| GroupTotal { group, kwh, hours }).collect();
+    let data = generator::window_data(dataset, window, until, Some(&app.entity), None, &|_| 0);
+    let mut sums: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+    for s in &data.series {
+        let e = sums.entry(s.key.group.clone()).or_default();
+        e.0 += s.points.iter().map(|p| p.kwh).sum::<f64>();
+        e.1 += s.points.len() as u64;
+    }
+    let totals = sums.into_iter().map(|(group, (kwh, count))| GroupTotal { group, kwh, count }).collect();
     let key = app.totals_key();
     update(app, Action::TotalsLoaded(key, Ok(totals)));
     let m = app.month;
-    let hourly: Vec<HourValue> = records
-        .iter()
+    let curve: Vec<StepValue> = data
+        .records()
         .filter(|r| r.group == app.group && m.start_utc() <= r.start && r.start < m.end_utc())
-        .map(|r| HourValue { start: r.start, kwh: r.quantity_kwh })
+        .map(|r| StepValue { start: r.start, kwh: r.quantity_kwh })
         .collect();
-    let key = app.hourly_key();
-    update(app, Action::HourlyLoaded(key, Ok(hourly)));
+    let key = app.curve_key();
+    update(app, Action::CurveLoaded(key, Ok(curve)));
     let coverage = year
         .months()
         .map(|m| MonthCoverage { month: m, records: 17_856, rejected: 0, fetched_at: until })
         .collect();
-    update(app, Action::CoverageLoaded(Dataset::Production, Ok(coverage)));
+    update(app, Action::CoverageLoaded(dataset, Ok(coverage)));
 }
 
 fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
@@ -205,9 +219,9 @@ fn no_color_means_no_colour() {
 #[test]
 fn areas_pane_renders_cities_and_the_selection() {
     let mut app = app_with_data(Theme { ascii: true, color: false });
-    update(&mut app, Action::SelectArea(PriceArea::NO4));
+    update(&mut app, Action::SelectNth(3));
     let mut buf = Buffer::empty(Rect::new(0, 0, 22, 7));
-    AreasPane { app: &app }.render(buf.area, &mut buf);
+    EntitiesPane { app: &app }.render(buf.area, &mut buf);
     let expected = Buffer::with_lines([
         "+ Price areas -------+",
         "| 1 NO1 Oslo         |",
@@ -220,4 +234,44 @@ fn areas_pane_renders_cities_and_the_selection() {
     // Compare the glyphs; styles (bold title, reversed selection) are checked by the snapshots.
     let glyphs = |b: &Buffer| b.content.iter().map(|c| c.symbol().to_string()).collect::<Vec<_>>();
     assert_eq!(glyphs(&buf), glyphs(&expected));
+}
+
+#[test]
+fn municipalities_list_filters_as_you_type() {
+    let mut app = app_of(Dataset::CONSUMPTION_MUNICIPALITY, Theme { ascii: true, color: false });
+    assert_eq!(app.entity, "0000", "the first municipality, unknown");
+    update(&mut app, Action::StartFilter);
+    for c in "tromso".chars() {
+        update(&mut app, Action::FilterType(c));
+    }
+    answer_queries(&mut app);
+    assert_eq!(app.entity, "5501");
+    let mut buf = Buffer::empty(Rect::new(0, 0, 26, 5));
+    EntitiesPane { app: &app }.render(buf.area, &mut buf);
+    let expected = Buffer::with_lines([
+        "+ Municipalities · 1/361 +",
+        "|>1 5501 Tromsø          |",
+        "|                        |",
+        "|                        |",
+        "+ /tromso_ --------------+",
+    ]);
+    let glyphs = |b: &Buffer| b.content.iter().map(|c| c.symbol().to_string()).collect::<Vec<_>>();
+    assert_eq!(glyphs(&buf), glyphs(&expected));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn grid_areas_and_quarter_hours() {
+    let app = app_of(Dataset::CONSUMPTION_GRID_AREA, Theme::default());
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("Grid areas · 99"), "{text}");
+    assert!(text.contains("EIDSIVA-D"), "{text}");
+    let mut quarter = app_of(Dataset::PRODUCTION_15MIN, Theme::default());
+    quarter.month = month("2024-03");
+    quarter.range = MonthRange::new(month("2024-01"), month("2024-12")).unwrap();
+    answer_queries(&mut quarter);
+    let text = screen(&quarter, 100, 30);
+    assert!(text.contains("Quarter-hourly · NO1 Oslo hydro · Mar 2024"), "{text}");
+    assert!(text.contains("743 h · 12 h/col"), "quarter-hours bucket like hours: {text}");
+    insta::assert_snapshot!(text);
 }

@@ -1,6 +1,7 @@
-//! The HTTP client of the Energy Data API: one GET per window, retried with exponential backoff
-//! and jitter on 429 (honouring Retry-After), 5xx, connection errors, timeouts and truncated or
-//! unparsable bodies; a window refused with 400 is split in halves down to single days.
+//! The HTTP client of the Energy Data API: one GET per window, spaced by the rate limiter,
+//! retried with exponential backoff and jitter on 429 (honouring Retry-After, and slowing the
+//! limiter), 5xx, connection errors, timeouts and truncated or unparsable bodies; a window
+//! refused with 400 is split in halves down to single days.
 
 use std::time::Duration;
 
@@ -8,9 +9,12 @@ use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use super::payload::{error_message, parse_window, ParsedWindow};
-use super::windows::Window;
-use crate::model::Dataset;
+use super::payload::{error_message, parse_window, Parsed};
+use super::rate::RateLimiter;
+use crate::model::{format_local, Dataset, Window, WindowData};
+
+/// The API's base URL, unless configured otherwise.
+pub const DEFAULT_API_URL: &str = "https://api.elhub.no/energy-data/v0";
 
 /// How the client talks to the API.
 #[derive(Debug, Clone)]
@@ -26,17 +30,20 @@ pub struct ClientConfig {
     pub max_backoff: Duration,
     /// A Retry-After longer than this is capped (a broken header must not stall a cron job).
     pub max_retry_after: Duration,
+    /// Requests started per second at most (0: no limit, for tests and benchmarks only).
+    pub rate_limit: f64,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
-            base_url: crate::settings::DEFAULT_API_URL.to_string(),
+            base_url: DEFAULT_API_URL.to_string(),
             timeout: Duration::from_secs(60),
             max_retries: 6,
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
+            rate_limit: 5.0,
         }
     }
 }
@@ -92,8 +99,9 @@ pub enum FetchEvent {
 
 pub struct ElhubClient {
     http: reqwest::Client,
-    price_areas: Url,
+    base: Url,
     config: ClientConfig,
+    limiter: Option<RateLimiter>,
 }
 
 impl ElhubClient {
@@ -103,7 +111,7 @@ impl ElhubClient {
         if !matches!(base.scheme(), "http" | "https") {
             return Err(bad("the scheme must be http or https".into()));
         }
-        base.path_segments_mut().map_err(|_| bad("it cannot be a base URL".into()))?.push("price-areas");
+        base.path_segments_mut().map_err(|_| bad("it cannot be a base URL".into()))?;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, reqwest::header::HeaderValue::from_static("application/vnd.api+json"));
         let http = reqwest::Client::builder()
@@ -113,16 +121,21 @@ impl ElhubClient {
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(ElhubClient { http, price_areas: base, config })
+        let limiter = RateLimiter::new(config.rate_limit);
+        Ok(ElhubClient { http, base, config, limiter })
     }
 
-    /// The URL of one window's request, with the offsets' `+` percent-encoded.
+    /// The URL of one window's request (`{base}/{entity}?dataset=..&startDate=..&endDate=..`),
+    /// with the offsets' `+` percent-encoded.
     pub fn window_url(&self, dataset: Dataset, window: &Window) -> Url {
-        let mut url = self.price_areas.clone();
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push(dataset.entity().path());
+        }
         url.query_pairs_mut()
             .append_pair("dataset", dataset.api_name())
-            .append_pair("startDate", &window.start_param())
-            .append_pair("endDate", &window.end_param());
+            .append_pair("startDate", &format_local(window.start))
+            .append_pair("endDate", &format_local(window.end));
         url
     }
 
@@ -132,13 +145,15 @@ impl ElhubClient {
         dataset: Dataset,
         window: Window,
         events: &(dyn Fn(FetchEvent) + Sync),
-    ) -> Result<ParsedWindow> {
+    ) -> Result<Parsed> {
         match self.fetch_with_retries(dataset, window, events).await {
             Err(FetchError::Status { status: 400, .. }) if window.split().is_some() => {
                 let Some((first, second)) = window.split() else { unreachable!("checked by the guard") };
                 events(FetchEvent::Split { window });
                 let mut parsed = Box::pin(self.fetch_window(dataset, first, events)).await?;
-                parsed.absorb(Box::pin(self.fetch_window(dataset, second, events)).await?);
+                let second = Box::pin(self.fetch_window(dataset, second, events)).await?;
+                parsed.data.absorb(second.data);
+                parsed.fallback_key = parsed.fallback_key.or(second.fallback_key);
                 Ok(parsed)
             }
             other => other,
@@ -150,7 +165,7 @@ impl ElhubClient {
         dataset: Dataset,
         window: Window,
         events: &(dyn Fn(FetchEvent) + Sync),
-    ) -> Result<ParsedWindow> {
+    ) -> Result<Parsed> {
         let url = self.window_url(dataset, &window);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.config.min_backoff)
@@ -158,7 +173,7 @@ impl ElhubClient {
             .with_max_times(self.config.max_retries)
             .with_jitter();
         let attempt = std::sync::atomic::AtomicUsize::new(0);
-        (|| self.fetch_once(dataset, url.clone()))
+        (|| self.fetch_once(dataset, window, url.clone()))
             .retry(backoff)
             .when(FetchError::is_retryable)
             .adjust(|err, delay| {
@@ -171,6 +186,9 @@ impl ElhubClient {
                 }
             })
             .notify(|err, delay| {
+                if let (FetchError::Status { status: 429, .. }, Some(limiter)) = (err, &self.limiter) {
+                    limiter.slow_down();
+                }
                 let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 tracing::info!(%window, attempt = n, ?delay, "retrying: {err}");
                 events(FetchEvent::Retry { attempt: n, reason: err.short_reason(), delay });
@@ -178,7 +196,10 @@ impl ElhubClient {
             .await
     }
 
-    async fn fetch_once(&self, dataset: Dataset, url: Url) -> Result<ParsedWindow> {
+    async fn fetch_once(&self, dataset: Dataset, window: Window, url: Url) -> Result<Parsed> {
+        if let Some(limiter) = &self.limiter {
+            limiter.acquire().await;
+        }
         let response = self.http.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
@@ -190,7 +211,7 @@ impl ElhubClient {
             }
         })?;
         if status == StatusCode::NOT_FOUND && error_message(&body).to_ascii_lowercase().contains("no data") {
-            return Ok(ParsedWindow::default());
+            return Ok(Parsed { data: WindowData::new(dataset, window), fallback_key: None });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -199,8 +220,11 @@ impl ElhubClient {
                 retry_after,
             });
         }
+        if let Some(limiter) = &self.limiter {
+            limiter.recover();
+        }
         // Parsing a month is a few milliseconds of CPU; keep it off the async workers.
-        tokio::task::spawn_blocking(move || parse_window(&body, dataset))
+        tokio::task::spawn_blocking(move || parse_window(&body, dataset, window))
             .await
             .map_err(|e| FetchError::Client(e.to_string()))?
             .map_err(|e| FetchError::Body(e.to_string()))
@@ -251,11 +275,14 @@ mod tests {
         })
         .unwrap();
         let w = Window::of_month("2021-01".parse().unwrap());
-        let url = client.window_url(Dataset::Production, &w).to_string();
+        let url = client.window_url(Dataset::PRODUCTION, &w).to_string();
         assert!(url.starts_with("https://api.elhub.no/energy-data/v0/price-areas?"), "{url}");
         assert!(url.contains("dataset=PRODUCTION_PER_GROUP_MBA_HOUR"), "{url}");
         assert!(url.contains("startDate=2021-01-01T00%3A00%3A00%2B01%3A00"), "{url}");
         assert!(!url.contains('+'), "{url}");
+        let day = Window::of_day(chrono::NaiveDate::from_ymd_opt(2021, 3, 28).unwrap());
+        let url = client.window_url(Dataset::CONSUMPTION_MUNICIPALITY, &day).to_string();
+        assert_eq!(url, "https://api.elhub.no/energy-data/v0/municipalities?dataset=CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR&startDate=2021-03-28T00%3A00%3A00%2B01%3A00&endDate=2021-03-29T00%3A00%3A00%2B02%3A00");
     }
 
     #[test]

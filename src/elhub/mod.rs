@@ -1,12 +1,12 @@
-//! Everything that knows the Elhub Energy Data API: request windows, payloads, the client,
-//! and the local replica with its deterministic data.
+//! The client of the Elhub Energy Data API: request windows, rate limiting, the HTTP client
+//! with its retries, and the payload parser. The replica (a local server of the same shape)
+//! lives in `crate::replica`.
 
 pub mod client;
-pub mod generator;
 pub mod payload;
-pub mod replica;
+pub mod rate;
 pub mod windows;
 
-pub use client::{ClientConfig, ElhubClient, FetchError, FetchEvent};
-pub use payload::{parse_window, ParsedWindow};
-pub use windows::Window;
+pub use client::{ClientConfig, ElhubClient, FetchError, FetchEvent, DEFAULT_API_URL};
+pub use payload::{parse_window, Parsed};
+pub use windows::request_windows;

@@ -1,22 +1,27 @@
 //! Cassandra / ScyllaDB as a sink and a read store (`scylla` crate, CQL v4, prepared statements).
 //!
-//! A table per dataset, partitioned `((price_area, grp, year), start_time)` with `year` the
-//! local (Europe/Oslo) year: an hourly month is one partition slice and an annual total one
-//! aggregate per partition. `series` lists the (area, group, year) partitions present,
-//! `fetched_windows` the months fetched, `schema_version` the schema.
+//! A table per dataset (the catalogue's `table`), partitioned `((<entity>, grp, year),
+//! start_time)` with the entity column named as in the export (`price_area`, `municipality`,
+//! `grid_area`) and `year` the local (Europe/Oslo) year: a month's curve is one partition slice,
+//! and a partition holds at most a year of one series (35,136 quarter-hours, about 1.5 MB).
+//! Beside them: `series_by_entity ((dataset), entity, grp, year)` lists the partitions,
+//! `entities ((kind), id)` names them, `rollup_day ((dataset, entity, grp, year), day)` and
+//! `rollup_month ((dataset, entity, grp), month)` hold the sums, counts, minima and maxima,
+//! `fetched_windows` the months fetched, `schema_version` the layout (2; version 1 is
+//! upgraded on open).
 //!
 //! Newest `lastUpdatedTime` wins through the write timestamp: every cell is written
 //! `USING TIMESTAMP <lastUpdatedTime in µs>`, so Cassandra's last-write-wins keeps the newest
-//! revision whatever order writes arrive in, idempotently, with no read-before-write on the
-//! write path and no Paxos round per row (a lightweight transaction would cost four round trips
-//! per record). Before writing a month, one read per partition slice finds what is stored, to
-//! count new / updated / unchanged and to skip unchanged rows (which also keeps an equal
-//! timestamp from letting Cassandra's value tie-break replace a stored value).
+//! revision whatever order writes arrive in, idempotently, with no Paxos round per row (a
+//! lightweight transaction would cost four round trips per record). Before writing a window,
+//! one read per partition slice finds what is stored, to count new / updated / unchanged, to
+//! skip unchanged rows (which also keeps an equal timestamp from letting Cassandra's value
+//! tie-break replace a stored value), and to compute the rollups of the final values.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use scylla::client::session::Session;
@@ -24,14 +29,20 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::MaybeUnset;
 
-use super::{GroupTotal, HourValue, MonthCoverage, Result, StoreError, UpsertStats};
-use crate::elhub::{ParsedWindow, Window};
-use crate::model::{year_bounds_utc, Dataset, Group, Month, PriceArea, Record, LOCAL_TZ};
+use super::merge::{day_rollups_of, merge, month_of_days, months_of, DayRollup, StoredValue};
+use super::{
+    Backend, Checkpoint, MonthCoverage, Period, Result, Rollup, Scope, StepValue, StoreError, StoreKind,
+    UpsertStats,
+};
+use crate::model::{
+    all_time_utc, instant, year_bounds_utc, Dataset, Entity, EntityKind, Point, Record, SeriesKey,
+    WindowData, LOCAL_TZ,
+};
 
 /// The schema this program writes; `schema_version` lets a later one migrate.
-pub const SCHEMA_VERSION: i32 = 1;
-/// Writes in flight at once per sink.
-const WRITE_CONCURRENCY: usize = 64;
+pub const SCHEMA_VERSION: i32 = 2;
+/// Writes and reads in flight at once per sink.
+const CONCURRENCY: usize = 64;
 
 /// How to reach the cluster and where the data goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,51 +69,66 @@ impl CassandraSettings {
     }
 }
 
-/// The statements, one set per dataset, prepared once.
-struct Statements {
+/// The statements of one dataset's table, prepared once.
+struct TableStatements {
     insert: PreparedStatement,
     slice: PreparedStatement,
-    hourly: PreparedStatement,
+    steps: PreparedStatement,
     records: PreparedStatement,
-    total: PreparedStatement,
+    count: PreparedStatement,
+}
+
+/// The statements of the shared tables.
+struct Shared {
+    add_series: PreparedStatement,
+    series: PreparedStatement,
+    add_entity: PreparedStatement,
+    entities: PreparedStatement,
+    add_day: PreparedStatement,
+    days: PreparedStatement,
+    add_month: PreparedStatement,
+    months: PreparedStatement,
+    checkpoint: PreparedStatement,
+    coverage: PreparedStatement,
 }
 
 pub struct CassandraStore {
     session: Session,
     settings: CassandraSettings,
-    production: Statements,
-    consumption: Statements,
-    add_series: PreparedStatement,
-    series: PreparedStatement,
-    checkpoint: PreparedStatement,
-    coverage: PreparedStatement,
-}
-
-/// The table of a dataset.
-pub fn table(dataset: Dataset) -> &'static str {
-    match dataset {
-        Dataset::Production => "production_hourly",
-        Dataset::Consumption => "consumption_hourly",
-    }
+    tables: Vec<TableStatements>,
+    shared: Shared,
 }
 
 /// `CREATE` statements for the keyspace and its tables, in order.
 pub fn schema_statements(keyspace: &str, replication: &str) -> Vec<String> {
     let mut out = vec![format!("CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication}")];
-    for dataset in Dataset::ALL {
+    for dataset in Dataset::all() {
+        let entity = dataset.entity().column();
         out.push(format!(
             "CREATE TABLE IF NOT EXISTS {keyspace}.{} (
-                price_area text, grp text, year int, start_time timestamp,
+                {entity} text, grp text, year int, start_time timestamp,
                 quantity_kwh double, last_updated timestamp, metering_points int,
-                PRIMARY KEY ((price_area, grp, year), start_time)
+                PRIMARY KEY (({entity}, grp, year), start_time)
             ) WITH CLUSTERING ORDER BY (start_time ASC)",
-            table(dataset)
+            dataset.spec().table
         ));
     }
     out.push(format!(
-        "CREATE TABLE IF NOT EXISTS {keyspace}.series (
-            dataset text, price_area text, grp text, year int,
-            PRIMARY KEY ((dataset), price_area, grp, year))"
+        "CREATE TABLE IF NOT EXISTS {keyspace}.series_by_entity (
+            dataset text, entity text, grp text, year int, PRIMARY KEY ((dataset), entity, grp, year))"
+    ));
+    out.push(format!(
+        "CREATE TABLE IF NOT EXISTS {keyspace}.entities (kind text, id text, name text, price_area text, PRIMARY KEY ((kind), id))"
+    ));
+    out.push(format!(
+        "CREATE TABLE IF NOT EXISTS {keyspace}.rollup_day (
+            dataset text, entity text, grp text, year int, day int, kwh double, n bigint, min_kwh double, max_kwh double,
+            PRIMARY KEY ((dataset, entity, grp, year), day))"
+    ));
+    out.push(format!(
+        "CREATE TABLE IF NOT EXISTS {keyspace}.rollup_month (
+            dataset text, entity text, grp text, month int, kwh double, n bigint, min_kwh double, max_kwh double,
+            PRIMARY KEY ((dataset, entity, grp), month))"
     ));
     out.push(format!(
         "CREATE TABLE IF NOT EXISTS {keyspace}.fetched_windows (
@@ -119,9 +145,10 @@ pub fn schema_statements(keyspace: &str, replication: &str) -> Vec<String> {
 /// The upsert of one record; its write timestamp is the record's `lastUpdatedTime`.
 pub fn insert_cql(keyspace: &str, dataset: Dataset) -> String {
     format!(
-        "INSERT INTO {keyspace}.{} (price_area, grp, year, start_time, quantity_kwh, last_updated, metering_points)
+        "INSERT INTO {keyspace}.{} ({}, grp, year, start_time, quantity_kwh, last_updated, metering_points)
          VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
-        table(dataset)
+        dataset.spec().table,
+        dataset.entity().column()
     )
 }
 
@@ -130,30 +157,27 @@ pub fn partition_year(t: DateTime<Utc>) -> i32 {
     t.with_timezone(&LOCAL_TZ).year()
 }
 
-/// Microseconds since the epoch: the write timestamp of a record.
-pub fn write_timestamp(r: &Record) -> i64 {
-    r.last_updated.timestamp_micros()
-}
-
-/// The bound values of `insert_cql` for a record. Production has no metering points: the column
-/// is left unset rather than null, which would write a tombstone.
+/// The bound values of `insert_cql` for a point of a series. A dataset without metering
+/// points leaves the column unset rather than null, which would write a tombstone.
 #[allow(clippy::type_complexity)]
-pub fn insert_values(
-    r: &Record,
-) -> (&'static str, &str, i32, DateTime<Utc>, f64, DateTime<Utc>, MaybeUnset<i32>, i64) {
-    let points = match r.metering_points {
-        Some(p) => MaybeUnset::Set(p.min(i32::MAX as u32) as i32),
+pub fn insert_values<'a>(
+    series: &'a SeriesKey,
+    p: &Point,
+) -> (&'a str, &'a str, i32, DateTime<Utc>, f64, DateTime<Utc>, MaybeUnset<i32>, i64) {
+    let points = match p.metering_points {
+        Some(n) => MaybeUnset::Set(n.min(i32::MAX as u32) as i32),
         None => MaybeUnset::Unset,
     };
+    let start = instant(p.start);
     (
-        r.area.as_str(),
-        r.group.as_str(),
-        partition_year(r.start),
-        r.start,
-        r.quantity_kwh,
-        r.last_updated,
+        series.entity.as_str(),
+        series.group.as_str(),
+        partition_year(start),
+        start,
+        p.kwh,
+        instant(p.updated),
         points,
-        write_timestamp(r),
+        p.updated * 1_000_000,
     )
 }
 
@@ -161,159 +185,176 @@ pub fn insert_values(
 pub type RecordRow = (DateTime<Utc>, f64, DateTime<Utc>, Option<i32>);
 
 /// A row of the `records` query as a record.
-pub fn decode_row(dataset: Dataset, area: PriceArea, group: &str, row: RecordRow) -> Record {
-    let (start, quantity_kwh, last_updated, points) = row;
-    Record {
-        dataset,
-        area,
-        group: group.to_string(),
-        start,
-        quantity_kwh,
-        last_updated,
+pub fn decode_row(dataset: Dataset, series: &SeriesKey, row: RecordRow) -> Record {
+    let (start, kwh, updated, points) = row;
+    let p = Point {
+        start: start.timestamp(),
+        kwh,
+        updated: updated.timestamp(),
         metering_points: points.map(|p| p.max(0) as u32),
-    }
+    };
+    Record::new(dataset, &series.entity, &series.group, &p)
 }
 
+/// A rollup row: key, kwh, n, min, max.
+type RollupRow = (i32, f64, i64, f64, f64);
+
 impl CassandraStore {
-    /// Connects, creates the schema if absent, checks its version and prepares the statements.
+    /// Connects, creates the schema if absent, checks or upgrades its version and prepares the
+    /// statements.
     pub async fn open(settings: CassandraSettings) -> Result<CassandraStore> {
         let hosts = settings.hosts();
         if settings.contact_points.is_empty() {
-            return Err(StoreError::Config(
-                "Cassandra needs contact points: --cassandra HOST:PORT[,..]".into(),
-            ));
+            return Err(StoreError::config("Cassandra needs contact points: --cassandra HOST:PORT[,..]"));
         }
         if !valid_identifier(&settings.keyspace) {
-            return Err(StoreError::Config(format!(
+            return Err(StoreError::config(format!(
                 "Cassandra keyspace '{}' is not a valid name (letters, digits and _; at most 48)",
                 settings.keyspace
             )));
         }
-        let mut builder = SessionBuilder::new()
-            .known_nodes(&settings.contact_points)
-            .connection_timeout(settings.connect_timeout);
-        if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
-            builder = builder.user(user.clone(), password.clone());
-        }
-        if settings.tls {
-            builder = builder.tls_context(Some(tls_config(settings.tls_ca_file.as_deref())?));
-        }
-        if let Some(dc) = &settings.local_datacenter {
-            let policy = scylla::policies::load_balancing::DefaultPolicy::builder()
-                .prefer_datacenter(dc.clone())
-                .build();
-            let profile = scylla::client::execution_profile::ExecutionProfile::builder()
-                .load_balancing_policy(policy)
-                .build();
-            builder = builder.default_execution_profile_handle(profile.into_handle());
-        }
-        let session = tokio::time::timeout(settings.connect_timeout * 2, builder.build())
-            .await
-            .map_err(|_| {
-                StoreError::Runtime(format!(
-                    "Cassandra at {hosts} cannot be reached: no answer within {:?}",
-                    settings.connect_timeout * 2
-                ))
-            })?
-            .map_err(|e| describe(&hosts, &e.to_string()))?;
+        let session = connect(&settings).await?;
+        let e = |e: &dyn std::fmt::Display| describe(&hosts, &e.to_string());
         let ks = settings.keyspace.clone();
         for cql in schema_statements(&ks, &settings.replication) {
-            session.query_unpaged(cql, ()).await.map_err(|e| describe(&hosts, &e.to_string()))?;
+            session.query_unpaged(cql, ()).await.map_err(|x| e(&x))?;
         }
-        session.await_schema_agreement().await.map_err(|e| describe(&hosts, &e.to_string()))?;
+        session.await_schema_agreement().await.map_err(|x| e(&x))?;
         let version: Option<(i32,)> = session
             .query_unpaged(format!("SELECT version FROM {ks}.schema_version WHERE id = 0"), ())
             .await
-            .map_err(|e| describe(&hosts, &e.to_string()))?
+            .map_err(|x| e(&x))?
             .into_rows_result()
-            .map_err(|e| describe(&hosts, &e.to_string()))?
+            .map_err(|x| e(&x))?
             .maybe_first_row::<(i32,)>()
-            .map_err(|e| describe(&hosts, &e.to_string()))?;
-        match version {
-            None => {
-                session
-                    .query_unpaged(format!("INSERT INTO {ks}.schema_version (id, version) VALUES (0, {SCHEMA_VERSION})"), ())
-                    .await
-                    .map_err(|e| describe(&hosts, &e.to_string()))?;
-            }
-            Some((v,)) if v == SCHEMA_VERSION => {}
+            .map_err(|x| e(&x))?;
+        let upgrade = match version {
+            None => false,
+            Some((1,)) => true,
+            Some((v,)) if v == SCHEMA_VERSION => false,
             Some((v,)) => {
-                return Err(StoreError::Config(format!(
+                return Err(StoreError::config(format!(
                     "Cassandra keyspace {ks} at {hosts} has schema version {v}, this program knows version {SCHEMA_VERSION}"
                 )))
             }
-        }
+        };
         let prepare = |cql: String| {
             let session = &session;
             let hosts = hosts.clone();
-            async move { session.prepare(cql).await.map_err(|e| describe(&hosts, &e.to_string())) }
+            async move { session.prepare(cql).await.map_err(|x| describe(&hosts, &x.to_string())) }
         };
-        let mut statements = Vec::new();
-        for dataset in Dataset::ALL {
-            let t = table(dataset);
+        let mut tables = Vec::new();
+        for dataset in Dataset::all() {
+            let (t, entity) = (dataset.spec().table, dataset.entity().column());
             let mut insert = prepare(insert_cql(&ks, dataset)).await?;
             insert.set_is_idempotent(true);
-            statements.push(Statements {
+            let select = |columns: &str, upper: &str| {
+                format!(
+                    "SELECT {columns} FROM {ks}.{t} WHERE {entity} = ? AND grp = ? AND year = ? AND start_time >= ? AND start_time {upper} ?"
+                )
+            };
+            tables.push(TableStatements {
                 insert,
-                slice: prepare(format!(
-                    "SELECT start_time, last_updated FROM {ks}.{t}
-                     WHERE price_area = ? AND grp = ? AND year = ? AND start_time >= ? AND start_time <= ?"
-                ))
-                .await?,
-                hourly: prepare(format!(
-                    "SELECT start_time, quantity_kwh FROM {ks}.{t}
-                     WHERE price_area = ? AND grp = ? AND year = ? AND start_time >= ? AND start_time < ?"
-                ))
-                .await?,
-                records: prepare(format!(
-                    "SELECT start_time, quantity_kwh, last_updated, metering_points FROM {ks}.{t}
-                     WHERE price_area = ? AND grp = ? AND year = ? AND start_time >= ? AND start_time < ?"
-                ))
-                .await?,
-                total: prepare(format!(
-                    "SELECT SUM(quantity_kwh), COUNT(*) FROM {ks}.{t} WHERE price_area = ? AND grp = ? AND year = ?"
+                slice: prepare(select("start_time, quantity_kwh, last_updated", "<")).await?,
+                steps: prepare(select("start_time, quantity_kwh", "<")).await?,
+                records: prepare(select("start_time, quantity_kwh, last_updated, metering_points", "<"))
+                    .await?,
+                count: prepare(format!(
+                    "SELECT COUNT(*) FROM {ks}.{t} WHERE {entity} = ? AND grp = ? AND year = ?"
                 ))
                 .await?,
             });
         }
-        let consumption = statements.pop().ok_or_else(|| StoreError::Runtime("no statements".into()))?;
-        let production = statements.pop().ok_or_else(|| StoreError::Runtime("no statements".into()))?;
-        Ok(CassandraStore {
-            add_series: prepare(format!(
-                "INSERT INTO {ks}.series (dataset, price_area, grp, year) VALUES (?, ?, ?, ?)"
+        let shared = Shared {
+            add_series: prepare(format!("INSERT INTO {ks}.series_by_entity (dataset, entity, grp, year) VALUES (?, ?, ?, ?)")).await?,
+            series: prepare(format!("SELECT entity, grp, year FROM {ks}.series_by_entity WHERE dataset = ?")).await?,
+            add_entity: prepare(format!("INSERT INTO {ks}.entities (kind, id, name, price_area) VALUES (?, ?, ?, ?)")).await?,
+            entities: prepare(format!("SELECT id, name, price_area FROM {ks}.entities WHERE kind = ?")).await?,
+            add_day: prepare(format!(
+                "INSERT INTO {ks}.rollup_day (dataset, entity, grp, year, day, kwh, n, min_kwh, max_kwh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ))
             .await?,
-            series: prepare(format!("SELECT price_area, grp, year FROM {ks}.series WHERE dataset = ?")).await?,
+            days: prepare(format!(
+                "SELECT day, kwh, n, min_kwh, max_kwh FROM {ks}.rollup_day WHERE dataset = ? AND entity = ? AND grp = ? AND year = ? AND day >= ? AND day <= ?"
+            ))
+            .await?,
+            add_month: prepare(format!(
+                "INSERT INTO {ks}.rollup_month (dataset, entity, grp, month, kwh, n, min_kwh, max_kwh) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            ))
+            .await?,
+            months: prepare(format!(
+                "SELECT month, kwh, n, min_kwh, max_kwh FROM {ks}.rollup_month WHERE dataset = ? AND entity = ? AND grp = ? AND month >= ? AND month <= ?"
+            ))
+            .await?,
             checkpoint: prepare(format!(
                 "INSERT INTO {ks}.fetched_windows (dataset, month, start_time, end_time, fetched_at, records, rejected)
                  VALUES (?, ?, ?, ?, ?, ?, ?)"
             ))
             .await?,
-            coverage: prepare(format!(
-                "SELECT month, records, rejected, fetched_at FROM {ks}.fetched_windows WHERE dataset = ?"
-            ))
-            .await?,
-            session,
-            settings,
-            production,
-            consumption,
-        })
-    }
-
-    /// `cassandra://host:port/keyspace`, without credentials.
-    pub fn location(&self) -> String {
-        format!("cassandra://{}/{}", self.settings.hosts(), self.settings.keyspace)
-    }
-
-    fn statements(&self, dataset: Dataset) -> &Statements {
-        match dataset {
-            Dataset::Production => &self.production,
-            Dataset::Consumption => &self.consumption,
+            coverage: prepare(format!("SELECT month, records, rejected, fetched_at FROM {ks}.fetched_windows WHERE dataset = ?")).await?,
+        };
+        let store = CassandraStore { session, settings, tables, shared };
+        if upgrade {
+            store.upgrade_from_1().await?;
         }
+        if upgrade || version.is_none() {
+            store
+                .session
+                .query_unpaged(
+                    format!("INSERT INTO {ks}.schema_version (id, version) VALUES (0, {SCHEMA_VERSION})"),
+                    (),
+                )
+                .await
+                .map_err(|x| store.error(x))?;
+        }
+        Ok(store)
+    }
+
+    /// Version 1 listed partitions in `series (dataset, price_area, grp, year)` and had no
+    /// entities or rollups: copy the list, name the areas, and build the rollups.
+    async fn upgrade_from_1(&self) -> Result<()> {
+        let ks = &self.settings.keyspace;
+        let rows: Vec<(String, String, String, i32)> = self
+            .session
+            .query_unpaged(format!("SELECT dataset, price_area, grp, year FROM {ks}.series"), ())
+            .await
+            .map_err(|x| self.error(x))?
+            .into_rows_result()
+            .map_err(|x| self.error(x))?
+            .rows::<(String, String, String, i32)>()
+            .map_err(|x| self.error(x))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|x| self.error(x))?;
+        for (dataset, area, group, year) in &rows {
+            self.execute(&self.shared.add_series, (dataset.as_str(), area.as_str(), group.as_str(), *year))
+                .await?;
+            self.execute(
+                &self.shared.add_entity,
+                ("price-areas", area.as_str(), area.as_str(), None::<&str>),
+            )
+            .await?;
+        }
+        for dataset in Dataset::all() {
+            self.rebuild_rollups(dataset).await?;
+        }
+        tracing::info!(keyspace = %ks, "upgraded the Cassandra keyspace to schema {SCHEMA_VERSION}");
+        Ok(())
+    }
+
+    fn table(&self, dataset: Dataset) -> &TableStatements {
+        &self.tables[dataset.index()]
     }
 
     fn error(&self, e: impl std::fmt::Display) -> StoreError {
         describe(&self.settings.hosts(), &e.to_string())
+    }
+
+    async fn execute(
+        &self,
+        stmt: &PreparedStatement,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> Result<()> {
+        self.session.execute_unpaged(stmt, values).await.map(|_| ()).map_err(|e| self.error(e))
     }
 
     /// Rows of a prepared query, all pages.
@@ -329,177 +370,353 @@ impl CassandraStore {
         pager.rows_stream::<T>().map_err(|e| self.error(e))?.try_collect().await.map_err(|e| self.error(e))
     }
 
-    pub async fn upsert_window(
+    /// Partitions present: (series, years), sorted by series.
+    async fn partitions(&self, dataset: Dataset) -> Result<Vec<(SeriesKey, Vec<i32>)>> {
+        let rows: Vec<(String, String, i32)> = self.rows(&self.shared.series, (dataset.as_str(),)).await?;
+        let mut out: Vec<(SeriesKey, Vec<i32>)> = Vec::new();
+        for (entity, group, year) in rows {
+            match out.last_mut() {
+                Some((k, years)) if k.entity == entity && k.group == group => years.push(year),
+                _ => out.push((SeriesKey { entity, group }, vec![year])),
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Writes day rollups, then each touched month again from its days.
+    async fn write_rollups(
         &self,
         dataset: Dataset,
-        month: Month,
-        window: Window,
-        parsed: &Arc<ParsedWindow>,
+        key: &SeriesKey,
+        year: i32,
+        days: &[DayRollup],
+    ) -> Result<()> {
+        let d = dataset.as_str();
+        let mut pending = futures_util::stream::FuturesUnordered::new();
+        for r in days {
+            pending.push(self.execute(
+                &self.shared.add_day,
+                (
+                    d,
+                    key.entity.as_str(),
+                    key.group.as_str(),
+                    year,
+                    r.day,
+                    r.kwh,
+                    r.count as i64,
+                    r.min,
+                    r.max,
+                ),
+            ));
+        }
+        while let Some(done) = pending.next().await {
+            done?;
+        }
+        for month in months_of(days) {
+            let rows: Vec<RollupRow> = self
+                .rows(
+                    &self.shared.days,
+                    (d, key.entity.as_str(), key.group.as_str(), year, month * 100, month * 100 + 99),
+                )
+                .await?;
+            let all: Vec<DayRollup> = rows
+                .into_iter()
+                .map(|(day, kwh, n, min, max)| DayRollup { day, kwh, count: n as u64, min, max })
+                .collect();
+            if let Some(m) = month_of_days(&all) {
+                self.execute(
+                    &self.shared.add_month,
+                    (d, key.entity.as_str(), key.group.as_str(), m.day, m.kwh, m.count as i64, m.min, m.max),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Recomputes the rollups of every series of `dataset` from its records.
+    pub async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
+        let (from, to) = all_time_utc();
+        let partitions = self.partitions(dataset).await?;
+        for (key, _) in &partitions {
+            let values: Vec<(i64, f64)> = self
+                .steps(dataset, key, from, to)
+                .await?
+                .into_iter()
+                .map(|s| (s.start.timestamp(), s.kwh))
+                .collect();
+            for year in day_rollups_of(values).chunk_by(|a, b| a.day / 10_000 == b.day / 10_000) {
+                self.write_rollups(dataset, key, year[0].day / 10_000, year).await?;
+            }
+        }
+        Ok(partitions.len() as u64)
+    }
+
+    /// Rollups of one series with keys in [from, to].
+    async fn series_rollups(
+        &self,
+        dataset: Dataset,
+        key: &SeriesKey,
+        years: &[i32],
+        period: Period,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<Rollup>> {
+        let d = dataset.as_str();
+        let rows: Vec<RollupRow> = match period {
+            Period::Month => {
+                self.rows(&self.shared.months, (d, key.entity.as_str(), key.group.as_str(), from, to)).await?
+            }
+            Period::Day => {
+                let mut out = Vec::new();
+                for year in years.iter().filter(|y| (from / 10_000..=to / 10_000).contains(*y)) {
+                    out.extend(
+                        self.rows::<RollupRow>(
+                            &self.shared.days,
+                            (d, key.entity.as_str(), key.group.as_str(), *year, from, to),
+                        )
+                        .await?,
+                    );
+                }
+                out
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(k, kwh, n, min, max)| Rollup {
+                group: key.group.clone(),
+                key: k,
+                kwh,
+                count: n as u64,
+                min: Some(min),
+                max: Some(max),
+            })
+            .collect())
+    }
+
+    /// Drops the keyspace: the test suites' clean-up of their own keyspaces.
+    pub async fn drop_keyspace(&self) -> Result<()> {
+        self.session
+            .query_unpaged(format!("DROP KEYSPACE IF EXISTS {}", self.settings.keyspace), ())
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+}
+
+async fn connect(settings: &CassandraSettings) -> Result<Session> {
+    let hosts = settings.hosts();
+    let mut builder = SessionBuilder::new()
+        .known_nodes(&settings.contact_points)
+        .connection_timeout(settings.connect_timeout);
+    if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
+        builder = builder.user(user.clone(), password.clone());
+    }
+    if settings.tls {
+        builder = builder.tls_context(Some(tls_config(settings.tls_ca_file.as_deref())?));
+    }
+    if let Some(dc) = &settings.local_datacenter {
+        let policy =
+            scylla::policies::load_balancing::DefaultPolicy::builder().prefer_datacenter(dc.clone()).build();
+        let profile = scylla::client::execution_profile::ExecutionProfile::builder()
+            .load_balancing_policy(policy)
+            .build();
+        builder = builder.default_execution_profile_handle(profile.into_handle());
+    }
+    tokio::time::timeout(settings.connect_timeout * 2, builder.build())
+        .await
+        .map_err(|_| {
+            StoreError::unavailable(format!(
+                "Cassandra at {hosts} cannot be reached: no answer within {:?}",
+                settings.connect_timeout * 2
+            ))
+        })?
+        .map_err(|e| describe(&hosts, &e.to_string()))
+}
+
+#[async_trait]
+impl Backend for CassandraStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Cassandra
+    }
+
+    /// `cassandra://host:port/keyspace`, without credentials.
+    fn location(&self) -> String {
+        format!("cassandra://{}/{}", self.settings.hosts(), self.settings.keyspace)
+    }
+
+    async fn write_window(
+        &self,
+        data: &Arc<WindowData>,
+        checkpoint: Option<&Checkpoint>,
     ) -> Result<UpsertStats> {
-        let st = self.statements(dataset);
+        let dataset = data.dataset;
+        let t = self.table(dataset);
+        for e in &data.entities {
+            self.execute(
+                &self.shared.add_entity,
+                (e.kind.as_str(), e.id.as_str(), e.name.as_str(), e.price_area.as_deref()),
+            )
+            .await?;
+        }
+        // A window is whole local days of one month, so of one local year: one partition a series.
+        let year = partition_year(data.window.start);
+        let bounds = data.window.day_bounds();
         let mut stats = UpsertStats::default();
-        let mut to_write: Vec<&Record> = Vec::new();
-        // One read per partition slice: what is stored, and how new.
-        for run in parsed.records.chunk_by(|a, b| {
-            a.area == b.area && a.group == b.group && partition_year(a.start) == partition_year(b.start)
-        }) {
-            let first = &run[0];
-            let (lo, hi) =
-                run.iter().fold((first.start, first.start), |(lo, hi), r| (lo.min(r.start), hi.max(r.start)));
-            let stored: HashMap<DateTime<Utc>, DateTime<Utc>> = self
-                .rows::<(DateTime<Utc>, DateTime<Utc>)>(
-                    &st.slice,
-                    (first.area.as_str(), first.group.as_str(), partition_year(first.start), lo, hi),
+        let mut writes: Vec<(&SeriesKey, &Point)> = Vec::new();
+        let mut rollups: Vec<(&SeriesKey, Vec<DayRollup>)> = Vec::new();
+        for s in &data.series {
+            let stored: Vec<StoredValue> = self
+                .rows::<(DateTime<Utc>, f64, DateTime<Utc>)>(
+                    &t.slice,
+                    (s.key.entity.as_str(), s.key.group.as_str(), year, data.window.start, data.window.end),
                 )
                 .await?
                 .into_iter()
+                .map(|(start, kwh, updated)| (start.timestamp(), kwh, updated.timestamp()))
                 .collect();
-            for r in run {
-                match stored.get(&r.start) {
-                    None => {
-                        stats.new += 1;
-                        to_write.push(r);
-                    }
-                    Some(t) if *t < r.last_updated => {
-                        stats.updated += 1;
-                        to_write.push(r);
-                    }
-                    Some(_) => stats.unchanged += 1,
-                }
-            }
-            self.session
-                .execute_unpaged(
-                    &self.add_series,
-                    (
-                        dataset.as_str(),
-                        first.area.as_str(),
-                        first.group.as_str(),
-                        partition_year(first.start),
-                    ),
-                )
-                .await
-                .map_err(|e| self.error(e))?;
+            let merged = merge(&s.points, &stored, &bounds);
+            stats.add(merged.stats);
+            writes.extend(merged.writes.iter().map(|p| (&s.key, *p)));
+            rollups.push((&s.key, merged.days));
+            self.execute(
+                &self.shared.add_series,
+                (dataset.as_str(), s.key.entity.as_str(), s.key.group.as_str(), year),
+            )
+            .await?;
         }
-        // At most WRITE_CONCURRENCY writes in flight.
+        // At most CONCURRENCY writes in flight.
         let mut pending = futures_util::stream::FuturesUnordered::new();
-        for r in to_write {
-            if pending.len() >= WRITE_CONCURRENCY {
+        for (key, p) in writes {
+            if pending.len() >= CONCURRENCY {
                 if let Some(done) = pending.next().await {
                     let done: std::result::Result<_, scylla::errors::ExecutionError> = done;
                     done.map_err(|e| self.error(e))?;
                 }
             }
-            pending.push(self.session.execute_unpaged(&st.insert, insert_values(r)));
+            pending.push(self.session.execute_unpaged(&t.insert, insert_values(key, p)));
         }
         while let Some(done) = pending.next().await {
             done.map_err(|e| self.error(e))?;
         }
+        for (key, days) in &rollups {
+            self.write_rollups(dataset, key, year, days).await?;
+        }
         // The checkpoint goes last: a crash before it leaves the month to be fetched again.
-        self.session
-            .execute_unpaged(
-                &self.checkpoint,
+        if let Some(c) = checkpoint {
+            self.execute(
+                &self.shared.checkpoint,
                 (
                     dataset.as_str(),
-                    month.to_string(),
-                    window.start,
-                    window.end,
-                    Utc::now(),
-                    parsed.records.len() as i64,
-                    parsed.rejected as i64,
+                    c.month.to_string(),
+                    c.window.start,
+                    c.window.end,
+                    c.fetched_at,
+                    c.records as i64,
+                    c.rejected as i64,
                 ),
             )
-            .await
-            .map_err(|e| self.error(e))?;
+            .await?;
+        }
         Ok(stats)
     }
 
-    /// Partitions present: (area, group) -> years, sorted.
-    async fn partitions(&self, dataset: Dataset) -> Result<Vec<(PriceArea, Group, Vec<i32>)>> {
-        let rows: Vec<(String, String, i32)> = self.rows(&self.series, (dataset.as_str(),)).await?;
-        let mut out: Vec<(PriceArea, Group, Vec<i32>)> = Vec::new();
-        for (area, group, year) in rows {
-            let Ok(area) = area.parse::<PriceArea>() else { continue };
-            match out.last_mut() {
-                Some((a, g, years)) if *a == area && *g == group => years.push(year),
-                _ => out.push((area, group, vec![year])),
-            }
-        }
-        out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        Ok(out)
+    async fn series(&self, dataset: Dataset) -> Result<Vec<SeriesKey>> {
+        Ok(self.partitions(dataset).await?.into_iter().map(|(k, _)| k).collect())
     }
 
-    pub async fn series(&self, dataset: Dataset) -> Result<Vec<(PriceArea, Group)>> {
-        Ok(self.partitions(dataset).await?.into_iter().map(|(a, g, _)| (a, g)).collect())
+    async fn entities(&self, kind: EntityKind) -> Result<Vec<Entity>> {
+        let rows: Vec<(String, Option<String>, Option<String>)> =
+            self.rows(&self.shared.entities, (kind.as_str(),)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, price_area)| Entity {
+                kind,
+                name: name.unwrap_or_else(|| id.clone()),
+                id,
+                price_area,
+            })
+            .collect())
     }
 
-    pub async fn series_records(
+    async fn series_records(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        group: &str,
+        series: &SeriesKey,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>> {
-        let years = self
+        let mut out = Vec::new();
+        for year in self.years_of(dataset, series, from, to).await? {
+            let (ys, ye) = year_bounds_utc(year);
+            let rows: Vec<RecordRow> = self
+                .rows(
+                    &self.table(dataset).records,
+                    (series.entity.as_str(), series.group.as_str(), year, from.max(ys), to.min(ye)),
+                )
+                .await?;
+            out.extend(rows.into_iter().map(|row| decode_row(dataset, series, row)));
+        }
+        Ok(out)
+    }
+
+    async fn steps(
+        &self,
+        dataset: Dataset,
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StepValue>> {
+        let mut out = Vec::new();
+        for year in self.years_of(dataset, series, from, to).await? {
+            let (ys, ye) = year_bounds_utc(year);
+            let rows: Vec<(DateTime<Utc>, f64)> = self
+                .rows(
+                    &self.table(dataset).steps,
+                    (series.entity.as_str(), series.group.as_str(), year, from.max(ys), to.min(ye)),
+                )
+                .await?;
+            out.extend(rows.into_iter().map(|(start, kwh)| StepValue { start, kwh }));
+        }
+        Ok(out)
+    }
+
+    async fn rollups(
+        &self,
+        dataset: Dataset,
+        scope: &Scope,
+        period: Period,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<Rollup>> {
+        let partitions: Vec<(SeriesKey, Vec<i32>)> = self
             .partitions(dataset)
             .await?
             .into_iter()
-            .find(|(a, g, _)| *a == area && g == group)
-            .map(|(_, _, years)| years)
-            .unwrap_or_default();
-        let st = self.statements(dataset);
-        let mut out = Vec::new();
-        for year in years {
-            let (ys, ye) = year_bounds_utc(year);
-            if ye <= from || ys >= to {
-                continue;
-            }
-            let rows: Vec<RecordRow> =
-                self.rows(&st.records, (area.as_str(), group, year, from.max(ys), to.min(ye))).await?;
-            out.extend(rows.into_iter().map(|row| decode_row(dataset, area, group, row)));
+            .filter(|(k, _)| match scope {
+                Scope::Entity(e) => &k.entity == e,
+                Scope::All => true,
+            })
+            .collect();
+        let mut rows = Vec::new();
+        let queries: Vec<_> = partitions
+            .iter()
+            .map(|(key, years)| self.series_rollups(dataset, key, years, period, from, to))
+            .collect();
+        let mut pending = futures_util::stream::iter(queries).buffered(CONCURRENCY);
+        while let Some(r) = pending.next().await {
+            rows.extend(r?);
         }
-        Ok(out)
+        Ok(match scope {
+            Scope::Entity(_) => rows,
+            Scope::All => super::merge::sum_over_entities(rows),
+        })
     }
 
-    pub async fn annual_totals(
-        &self,
-        dataset: Dataset,
-        area: PriceArea,
-        year: i32,
-    ) -> Result<Vec<GroupTotal>> {
-        let mut out = Vec::new();
-        for (a, group, years) in self.partitions(dataset).await? {
-            if a != area || !years.contains(&year) {
-                continue;
-            }
-            let (kwh, hours) = self.partition_total(dataset, area, &group, year).await?;
-            if hours > 0 {
-                out.push(GroupTotal { group, kwh, hours });
-            }
-        }
-        out.sort_by(|a, b| a.group.cmp(&b.group));
-        Ok(out)
-    }
-
-    pub async fn hourly(
-        &self,
-        dataset: Dataset,
-        area: PriceArea,
-        group: &str,
-        month: Month,
-    ) -> Result<Vec<HourValue>> {
-        let rows: Vec<(DateTime<Utc>, f64)> = self
-            .rows(
-                &self.statements(dataset).hourly,
-                (area.as_str(), group, month.year(), month.start_utc(), month.end_utc()),
-            )
-            .await?;
-        Ok(rows.into_iter().map(|(start, kwh)| HourValue { start, kwh }).collect())
-    }
-
-    pub async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
+    async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
         let rows: Vec<(String, i64, i64, DateTime<Utc>)> =
-            self.rows(&self.coverage, (dataset.as_str(),)).await?;
+            self.rows(&self.shared.coverage, (dataset.as_str(),)).await?;
         let mut out: Vec<MonthCoverage> = rows
             .into_iter()
             .filter_map(|(month, records, rejected, fetched_at)| {
@@ -515,36 +732,47 @@ impl CassandraStore {
         Ok(out)
     }
 
-    pub async fn count(&self, dataset: Dataset) -> Result<u64> {
+    async fn count(&self, dataset: Dataset) -> Result<u64> {
         let mut total = 0u64;
-        for (area, group, years) in self.partitions(dataset).await? {
+        for (key, years) in self.partitions(dataset).await? {
             for year in years {
-                total += self.partition_total(dataset, area, &group, year).await?.1;
+                let rows: Vec<(i64,)> = self
+                    .rows(&self.table(dataset).count, (key.entity.as_str(), key.group.as_str(), year))
+                    .await?;
+                total += rows.first().map_or(0, |r| r.0 as u64);
             }
         }
         Ok(total)
     }
 
-    /// kWh and hours stored in one partition (one `SUM`/`COUNT` on the node).
-    async fn partition_total(
+    async fn destroy(&self) -> Result<()> {
+        self.drop_keyspace().await
+    }
+}
+
+impl CassandraStore {
+    /// The partition years of a series that overlap [from, to).
+    async fn years_of(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        group: &str,
-        year: i32,
-    ) -> Result<(f64, u64)> {
-        let rows: Vec<(Option<f64>, i64)> =
-            self.rows(&self.statements(dataset).total, (area.as_str(), group, year)).await?;
-        Ok(rows.first().map_or((0.0, 0), |(sum, n)| (sum.unwrap_or(0.0), *n as u64)))
-    }
-
-    /// Drops the keyspace: the test suites' clean-up of their own keyspaces.
-    pub async fn drop_keyspace(&self) -> Result<()> {
-        self.session
-            .query_unpaged(format!("DROP KEYSPACE IF EXISTS {}", self.settings.keyspace), ())
-            .await
-            .map(|_| ())
-            .map_err(|e| self.error(e))
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<i32>> {
+        let years = self
+            .partitions(dataset)
+            .await?
+            .into_iter()
+            .find(|(k, _)| k == series)
+            .map(|(_, y)| y)
+            .unwrap_or_default();
+        Ok(years
+            .into_iter()
+            .filter(|y| {
+                let (ys, ye) = year_bounds_utc(*y);
+                ye > from && ys < to
+            })
+            .collect())
     }
 }
 
@@ -556,7 +784,7 @@ pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::Clien
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {
-        let bad = |e: String| StoreError::Config(format!("Cassandra TLS CA file {}: {e}", path.display()));
+        let bad = |e: String| StoreError::config(format!("Cassandra TLS CA file {}: {e}", path.display()));
         let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))?;
         let mut added = 0;
         for cert in certs {
@@ -570,7 +798,7 @@ pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::Clien
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError::Config(format!("Cassandra TLS: {e}")))?
+        .map_err(|e| StoreError::config(format!("Cassandra TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
@@ -593,29 +821,29 @@ pub fn describe(hosts: &str, message: &str) -> StoreError {
         detail.push('…');
     }
     if lower.contains("certificate") {
-        StoreError::Runtime(format!(
+        StoreError::unavailable(format!(
             "Cassandra at {hosts}: TLS certificate not trusted (give the cluster's CA as tls_ca_file): {detail}"
         ))
     } else if lower.contains("connection setup request") {
-        StoreError::Runtime(format!(
+        StoreError::unavailable(format!(
             "Cassandra at {hosts}: the connection handshake failed (does the node require TLS? set tls = true): {detail}"
         ))
     } else if lower.contains("authentication")
         || lower.contains("bad credentials")
         || lower.contains("username and/or password")
     {
-        StoreError::Runtime(format!("Cassandra at {hosts}: authentication failed ({detail})"))
+        StoreError::unavailable(format!("Cassandra at {hosts}: authentication failed ({detail})"))
     } else if lower.contains("unauthorized") || lower.contains("has no") && lower.contains("permission") {
-        StoreError::Runtime(format!("Cassandra at {hosts}: not permitted: {detail}"))
+        StoreError::unavailable(format!("Cassandra at {hosts}: not permitted: {detail}"))
     } else if lower.contains("connection refused")
         || lower.contains("could not connect")
         || lower.contains("failed to connect")
     {
-        StoreError::Runtime(format!("Cassandra at {hosts} cannot be reached: {detail}"))
+        StoreError::unavailable(format!("Cassandra at {hosts} cannot be reached: {detail}"))
     } else if lower.contains("timed out") || lower.contains("timeout") {
-        StoreError::Runtime(format!("Cassandra at {hosts}: timed out: {detail}"))
+        StoreError::runtime(format!("Cassandra at {hosts}: timed out: {detail}"))
     } else {
-        StoreError::Runtime(format!("Cassandra at {hosts}: {detail}"))
+        StoreError::runtime(format!("Cassandra at {hosts}: {detail}"))
     }
 }
 
@@ -624,65 +852,65 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn record(dataset: Dataset) -> Record {
-        Record {
-            dataset,
-            area: PriceArea::NO1,
-            group: "hydro".into(),
+    fn point(dataset: Dataset) -> Point {
+        Point {
             // 23:00 UTC on New Year's Eve is 00:00 on 1 January local: the 2021 partition.
-            start: Utc.with_ymd_and_hms(2020, 12, 31, 23, 0, 0).unwrap(),
-            quantity_kwh: 2507716.8,
-            last_updated: Utc.with_ymd_and_hms(2024, 2, 1, 9, 0, 0).unwrap(),
-            metering_points: (dataset == Dataset::Consumption).then_some(4321),
+            start: Utc.with_ymd_and_hms(2020, 12, 31, 23, 0, 0).unwrap().timestamp(),
+            kwh: 2507716.8,
+            updated: Utc.with_ymd_and_hms(2024, 2, 1, 9, 0, 0).unwrap().timestamp(),
+            metering_points: dataset.has_metering_points().then_some(4321),
         }
     }
 
     #[test]
-    fn schema_partitions_by_area_group_and_local_year() {
+    fn schema_partitions_by_entity_group_and_local_year() {
         let cql = schema_statements("elhub", "{'class': 'SimpleStrategy', 'replication_factor': 1}");
         assert!(cql[0].starts_with(
             "CREATE KEYSPACE IF NOT EXISTS elhub WITH replication = {'class': 'SimpleStrategy'"
         ));
         assert!(cql[1].contains("elhub.production_hourly"));
-        assert!(cql[1].contains("PRIMARY KEY ((price_area, grp, year), start_time)"));
-        assert!(cql[2].contains("elhub.consumption_hourly"));
-        assert!(cql.iter().any(|c| c.contains("elhub.series")));
-        assert!(cql.iter().any(|c| c.contains("elhub.fetched_windows")));
-        assert!(cql.iter().any(|c| c.contains("elhub.schema_version")));
+        assert!(cql[1].contains("PRIMARY KEY ((price_area, grp, year), start_time)"), "{}", cql[1]);
+        assert!(cql.iter().any(|c| c.contains("elhub.consumption_municipality_hourly")
+            && c.contains("PRIMARY KEY ((municipality, grp, year)")));
+        assert!(cql.iter().any(|c| c.contains("elhub.consumption_grid_area_hourly")
+            && c.contains("PRIMARY KEY ((grid_area, grp, year)")));
+        for table in [
+            "series_by_entity",
+            "entities",
+            "rollup_day",
+            "rollup_month",
+            "fetched_windows",
+            "schema_version",
+        ] {
+            assert!(cql.iter().any(|c| c.contains(&format!("elhub.{table} "))), "{table}");
+        }
     }
 
     #[test]
     fn inserts_carry_the_revision_as_write_timestamp() {
-        let cql = insert_cql("ks", Dataset::Consumption);
-        assert!(cql.contains("INSERT INTO ks.consumption_hourly"));
+        let cql = insert_cql("ks", Dataset::CONSUMPTION_MUNICIPALITY);
+        assert!(cql.contains("INSERT INTO ks.consumption_municipality_hourly (municipality, grp,"), "{cql}");
         assert!(cql.trim_end().ends_with("USING TIMESTAMP ?"));
-        let r = record(Dataset::Consumption);
-        let v = insert_values(&r);
+        let key = SeriesKey::new("NO1", "hydro");
+        let p = point(Dataset::CONSUMPTION);
+        let v = insert_values(&key, &p);
         assert_eq!((v.0, v.1, v.2), ("NO1", "hydro", 2021), "local year of the start");
-        assert_eq!(v.3, r.start);
+        assert_eq!(v.3, instant(p.start));
         assert_eq!(v.4, 2507716.8);
         assert!(matches!(v.6, MaybeUnset::Set(4321)));
         assert_eq!(v.7, 1_706_778_000_000_000, "lastUpdatedTime in microseconds");
-        let production = record(Dataset::Production);
-        let p = insert_values(&production);
-        assert!(matches!(p.6, MaybeUnset::Unset), "no null, so no tombstone");
+        let production = point(Dataset::PRODUCTION);
+        assert!(matches!(insert_values(&key, &production).6, MaybeUnset::Unset), "no null, so no tombstone");
     }
 
     #[test]
     fn rows_decode_back_to_records() {
-        let r = record(Dataset::Consumption);
-        let row = (r.start, r.quantity_kwh, r.last_updated, Some(4321));
-        assert_eq!(decode_row(Dataset::Consumption, PriceArea::NO1, "hydro", row), r);
-        let p = record(Dataset::Production);
-        assert_eq!(
-            decode_row(
-                Dataset::Production,
-                PriceArea::NO1,
-                "hydro",
-                (p.start, p.quantity_kwh, p.last_updated, None)
-            ),
-            p
-        );
+        for dataset in [Dataset::CONSUMPTION, Dataset::PRODUCTION_15MIN] {
+            let key = SeriesKey::new("NO1", "hydro");
+            let p = point(dataset);
+            let row = (instant(p.start), p.kwh, instant(p.updated), p.metering_points.map(|n| n as i32));
+            assert_eq!(decode_row(dataset, &key, row), Record::new(dataset, "NO1", "hydro", &p));
+        }
     }
 
     #[test]
@@ -710,6 +938,7 @@ mod tests {
             describe("127.0.0.1:9042", "Control connection pool error: Connection refused (os error 111)");
         assert_eq!(e.to_string().split(':').next(), Some("Cassandra at 127.0.0.1"));
         assert!(e.to_string().contains("cannot be reached"), "{e}");
+        assert_eq!(e.kind, super::super::ErrorKind::Unavailable);
         let e = describe("h:9042", "Authentication failed: Provided username and/or password are incorrect");
         assert!(e.to_string().contains("authentication failed"), "{e}");
         let e = describe("h:9042", "Unauthorized: User elhub has no CREATE permission on <all keyspaces>");

@@ -1,32 +1,63 @@
-//! The store interface shared by every backend: idempotent upserts of a fetched window with its
-//! checkpoint, and the queries the explorer, export and summary need.
+//! The store interface shared by every backend: idempotent writes of a fetched window with its
+//! rollups (and, with the month's last window, its checkpoint), and the queries the explorer,
+//! export and summary need. The store speaks the model only (`WindowData`, `Record`, `Entity`).
 //!
-//! A closed set of backends, so an enum rather than trait objects: each method dispatches to
-//! the backend, and every backend passes the same contract tests (tests/store_contract.rs).
+//! `Backend` is written out once and implemented by each backend; `Store` holds one behind a
+//! box, so callers never dispatch by hand. Every backend passes the same contract tests
+//! (tests/store_contract.rs).
 
 pub mod cassandra;
+pub mod merge;
 pub mod mongodb;
 pub mod sqlite;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::elhub::{ParsedWindow, Window};
-use crate::model::{Dataset, Group, Month, PriceArea, Record};
+use crate::model::{
+    month_key, Dataset, Entity, EntityKind, Group, Month, Record, SeriesKey, Window, WindowData,
+};
 
 pub use self::cassandra::{CassandraSettings, CassandraStore};
 pub use self::mongodb::{MongoSettings, MongoStore};
 pub use sqlite::SqliteStore;
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The store cannot be opened as configured (a missing directory, a file that is not a database).
-    #[error("{0}")]
-    Config(String),
-    /// The store failed while working (locked, disk full, gone away).
-    #[error("{0}")]
-    Runtime(String),
+/// What went wrong, as far as a caller acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The store cannot be opened as configured (a missing directory, a file that is not a
+    /// database, a bad keyspace name): the user's to fix, exit code 2.
+    Config,
+    /// Another process holds the store's lock longer than we wait.
+    Locked,
+    /// The server cannot be reached, refused the login, or went away.
+    Unavailable,
+    /// Anything else while working (disk full, a refused write, a corrupt page).
+    Runtime,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl StoreError {
+    pub fn config(message: impl Into<String>) -> StoreError {
+        StoreError { kind: ErrorKind::Config, message: message.into() }
+    }
+
+    pub fn runtime(message: impl Into<String>) -> StoreError {
+        StoreError { kind: ErrorKind::Runtime, message: message.into() }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> StoreError {
+        StoreError { kind: ErrorKind::Unavailable, message: message.into() }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -67,7 +98,9 @@ impl std::str::FromStr for StoreKind {
     }
 }
 
-/// What an upsert did, record by record.
+crate::model::deserialize_from_str!(StoreKind);
+
+/// What a write did, record by record.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct UpsertStats {
     /// Keys not stored before.
@@ -90,23 +123,14 @@ impl UpsertStats {
     }
 }
 
-/// The annual (or any period's) total of one group.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupTotal {
-    pub group: Group,
-    pub kwh: f64,
-    /// Hours stored, to show how complete the total is.
-    pub hours: u64,
-}
-
-/// One hour of one series, for the hourly view.
+/// One time step of one series, for the curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HourValue {
+pub struct StepValue {
     pub start: DateTime<Utc>,
     pub kwh: f64,
 }
 
-/// A fetched month, as recorded by the checkpoint written with its records.
+/// A fetched month, as recorded by the checkpoint written with its last window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthCoverage {
     pub month: Month,
@@ -115,119 +139,150 @@ pub struct MonthCoverage {
     pub fetched_at: DateTime<Utc>,
 }
 
-/// An opened store.
-pub enum Store {
-    Sqlite(SqliteStore),
-    Mongodb(MongoStore),
-    /// Boxed: the session and prepared statements make it much larger than the others.
-    Cassandra(Box<CassandraStore>),
+/// The record that a month was fetched whole: written with the month's last window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    pub month: Month,
+    pub window: Window,
+    /// When the month's fetch began (decides whether the month had ended: DESIGN.md, Resume).
+    pub fetched_at: DateTime<Utc>,
+    pub records: u64,
+    pub rejected: u64,
 }
 
-impl Store {
-    pub fn kind(&self) -> StoreKind {
-        match self {
-            Store::Sqlite(_) => StoreKind::Sqlite,
-            Store::Mongodb(_) => StoreKind::Mongodb,
-            Store::Cassandra(_) => StoreKind::Cassandra,
-        }
-    }
+/// Whose rollups a query wants.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// One entity: `NO1`, `0301`, a grid area's EIC.
+    Entity(String),
+    /// Every entity of the dataset summed: all of Norway, all municipalities.
+    All,
+}
+
+/// The period of a rollup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Keys `yyyymmdd` of local days.
+    Day,
+    /// Keys `yyyymm` of local months.
+    Month,
+}
+
+/// A rollup of one group over one day or month: the sum, count, and (for one entity) the
+/// smallest and largest step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollup {
+    pub group: Group,
+    /// `yyyymmdd` or `yyyymm`.
+    pub key: i32,
+    pub kwh: f64,
+    pub count: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The total of one group over a period (a year), from rollups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTotal {
+    pub group: Group,
+    pub kwh: f64,
+    /// Records stored, to show how complete the total is.
+    pub count: u64,
+}
+
+/// What every backend does. Queries are sorted as documented on each method.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn kind(&self) -> StoreKind;
 
     /// Where the store is, for messages (credentials redacted).
-    pub fn location(&self) -> String {
-        match self {
-            Store::Sqlite(s) => s.path().display().to_string(),
-            Store::Mongodb(s) => s.location(),
-            Store::Cassandra(s) => s.location(),
-        }
-    }
+    fn location(&self) -> String;
 
-    /// Upserts a fetched month's records and records the month as fetched, in one transaction
-    /// where the backend has them: a crash leaves either both or neither.
-    pub async fn upsert_window(
+    /// Upserts a window's records (a newer `lastUpdatedTime` replaces, an older one never
+    /// does), its entities and the rollups of the days and months it touches; with
+    /// `checkpoint`, also records the month as fetched. One transaction where the backend has
+    /// them: a crash leaves all or nothing.
+    async fn write_window(
         &self,
-        dataset: Dataset,
-        month: Month,
-        window: Window,
-        parsed: &Arc<ParsedWindow>,
-    ) -> Result<UpsertStats> {
-        match self {
-            Store::Sqlite(s) => s.upsert_window(dataset, month, window, parsed).await,
-            Store::Mongodb(s) => s.upsert_window(dataset, month, window, parsed).await,
-            Store::Cassandra(s) => s.upsert_window(dataset, month, window, parsed).await,
-        }
-    }
+        data: &Arc<WindowData>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<UpsertStats>;
 
-    /// The series stored for a dataset, sorted by area then group.
-    pub async fn series(&self, dataset: Dataset) -> Result<Vec<(PriceArea, Group)>> {
-        match self {
-            Store::Sqlite(s) => s.series(dataset).await,
-            Store::Mongodb(s) => s.series(dataset).await,
-            Store::Cassandra(s) => s.series(dataset).await,
-        }
-    }
+    /// The series stored for a dataset, sorted by entity then group.
+    async fn series(&self, dataset: Dataset) -> Result<Vec<SeriesKey>>;
+
+    /// The entities seen of a kind, sorted by id.
+    async fn entities(&self, kind: EntityKind) -> Result<Vec<Entity>>;
 
     /// The records of one series in [from, to), sorted by start.
-    pub async fn series_records(
+    async fn series_records(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        group: &str,
+        series: &SeriesKey,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<Record>> {
-        match self {
-            Store::Sqlite(s) => s.series_records(dataset, area, group, from, to).await,
-            Store::Mongodb(s) => s.series_records(dataset, area, group, from, to).await,
-            Store::Cassandra(s) => s.series_records(dataset, area, group, from, to).await,
-        }
-    }
+    ) -> Result<Vec<Record>>;
 
-    /// Totals per group of one area over a local year, sorted by group.
-    pub async fn annual_totals(
+    /// The values of one series in [from, to), sorted by start: the curve.
+    async fn steps(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        year: i32,
-    ) -> Result<Vec<GroupTotal>> {
-        match self {
-            Store::Sqlite(s) => s.annual_totals(dataset, area, year).await,
-            Store::Mongodb(s) => s.annual_totals(dataset, area, year).await,
-            Store::Cassandra(s) => s.annual_totals(dataset, area, year).await,
-        }
-    }
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StepValue>>;
 
-    /// The hourly values of one series in one local month, sorted by start.
-    pub async fn hourly(
+    /// Rollups of `scope` per group and period with keys in [from, to], sorted by group then key.
+    async fn rollups(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        group: &str,
-        month: Month,
-    ) -> Result<Vec<HourValue>> {
-        match self {
-            Store::Sqlite(s) => s.hourly(dataset, area, group, month).await,
-            Store::Mongodb(s) => s.hourly(dataset, area, group, month).await,
-            Store::Cassandra(s) => s.hourly(dataset, area, group, month).await,
-        }
-    }
+        scope: &Scope,
+        period: Period,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<Rollup>>;
 
     /// The months fetched for a dataset, sorted.
-    pub async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
-        match self {
-            Store::Sqlite(s) => s.coverage(dataset).await,
-            Store::Mongodb(s) => s.coverage(dataset).await,
-            Store::Cassandra(s) => s.coverage(dataset).await,
-        }
+    async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>>;
+
+    /// How many records are stored for a dataset (counted in the records, not the rollups).
+    async fn count(&self, dataset: Dataset) -> Result<u64>;
+
+    /// Drops the database, keyspace or file's data: the test suites' clean-up.
+    async fn destroy(&self) -> Result<()>;
+}
+
+/// An opened store of any backend.
+pub struct Store(Box<dyn Backend>);
+
+impl Store {
+    pub fn new(backend: impl Backend + 'static) -> Store {
+        Store(Box::new(backend))
     }
 
-    /// How many records are stored for a dataset.
-    pub async fn count(&self, dataset: Dataset) -> Result<u64> {
-        match self {
-            Store::Sqlite(s) => s.count(dataset).await,
-            Store::Mongodb(s) => s.count(dataset).await,
-            Store::Cassandra(s) => s.count(dataset).await,
+    /// Totals per group of `scope` over a local year, from the monthly rollups; sorted by group.
+    pub async fn annual_totals(&self, dataset: Dataset, scope: &Scope, year: i32) -> Result<Vec<GroupTotal>> {
+        let (Some(first), Some(last)) = (Month::new(year, 1), Month::new(year, 12)) else {
+            return Ok(Vec::new());
+        };
+        let months = self.rollups(dataset, scope, Period::Month, month_key(first), month_key(last)).await?;
+        let mut out: Vec<GroupTotal> = Vec::new();
+        for r in months {
+            match out.last_mut() {
+                Some(t) if t.group == r.group => {
+                    t.kwh += r.kwh;
+                    t.count += r.count;
+                }
+                _ => out.push(GroupTotal { group: r.group, kwh: r.kwh, count: r.count }),
+            }
         }
+        Ok(out)
     }
 }
 
-crate::model::deserialize_from_str!(StoreKind);
+impl Deref for Store {
+    type Target = dyn Backend;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
+    }
+}

@@ -1,32 +1,48 @@
 //! MongoDB as a sink and a read store: one collection per dataset with documents keyed
-//! `_id = "{area}|{group}|{start_utc}"`, fields named as in the API, BSON dates, and a unique
-//! compound index (priceArea, group, startTime); plus `elhub_series` and
-//! `elhub_fetched_windows` for the series present and the months fetched.
+//! `_id = "{entity}|{group}|{start_utc}"`, fields named as in the API (`priceArea`,
+//! `municipalityNumber` or `gridArea`; `productionGroup` or `consumptionGroup`; `startTime`,
+//! `endTime`, `quantityKwh`, `lastUpdatedTime`, `meteringPointCount`), BSON dates, and a unique
+//! compound index (entity, group, startTime); plus `elhub_series`, `elhub_entities`,
+//! `elhub_fetched_windows`, `elhub_rollups` (daily and monthly rollups, unique on dataset,
+//! entity, group, period and key) and `elhub_meta` (the schema version).
 //!
 //! Writes are raw `update` commands with many unordered upsert statements (servers before 8.0
 //! have no `bulkWrite`). A statement matches only a stored document with an older
 //! `lastUpdatedTime`; when the stored one is as new or newer, the upsert's insert hits the
 //! `_id` and fails with a duplicate-key error, which counts as "unchanged". So the newest value
-//! wins, a rerun changes nothing, and no record is ever doubled.
+//! wins, a rerun changes nothing, and no record is ever doubled. The window's stored values are
+//! read first, so the rollups written with it are those of the final values.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, Bson, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::{GroupTotal, HourValue, MonthCoverage, Result, StoreError, UpsertStats};
-use crate::elhub::{ParsedWindow, Window};
-use crate::export::utc_text;
-use crate::model::{year_bounds_utc, Dataset, Group, Month, PriceArea, Record};
+use super::merge::{day_rollups_of, merge, month_of_days, DayRollup, StoredValue};
+use super::{
+    Backend, Checkpoint, MonthCoverage, Period, Result, Rollup, Scope, StepValue, StoreError, StoreKind,
+    UpsertStats,
+};
+use crate::model::{
+    all_time_utc, utc_text, Dataset, Entity, EntityKind, Point, Record, SeriesKey, WindowData,
+};
 
 /// Statements per `update` command: well under the 16 MB command and 100,000-statement limits.
 const BATCH: usize = 5_000;
 const SERIES: &str = "elhub_series";
 const WINDOWS: &str = "elhub_fetched_windows";
+const ENTITIES: &str = "elhub_entities";
+const ROLLUPS: &str = "elhub_rollups";
+const META: &str = "elhub_meta";
 const DUPLICATE_KEY: i64 = 11000;
+/// The layout this program writes: 2 added the entity and the rollups.
+const SCHEMA_VERSION: i32 = 2;
 
 /// How to reach MongoDB and where the data goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,18 +50,15 @@ pub struct MongoSettings {
     /// Connection string; may carry credentials, so it is only ever printed redacted.
     pub uri: String,
     pub database: String,
-    pub production_collection: String,
-    pub consumption_collection: String,
+    /// Collection names by dataset alias, where they differ from the catalogue's.
+    pub collections: HashMap<String, String>,
     /// Used when the URI does not set `serverSelectionTimeoutMS`.
     pub server_selection_timeout: Duration,
 }
 
 impl MongoSettings {
     pub fn collection(&self, dataset: Dataset) -> &str {
-        match dataset {
-            Dataset::Production => &self.production_collection,
-            Dataset::Consumption => &self.consumption_collection,
-        }
+        self.collections.get(dataset.as_str()).map_or(dataset.spec().collection, String::as_str)
     }
 }
 
@@ -57,7 +70,8 @@ pub struct MongoStore {
 }
 
 impl MongoStore {
-    /// Connects (a `ping` within the server selection timeout) and creates the indexes if absent.
+    /// Connects (a `ping` within the server selection timeout), creates the indexes if absent
+    /// and brings a store written by an older version up to date.
     pub async fn open(settings: MongoSettings) -> Result<MongoStore> {
         let hosts = uri_hosts(&settings.uri);
         let secret = uri_password(&settings.uri);
@@ -66,7 +80,7 @@ impl MongoStore {
                 mongodb::error::ErrorKind::InvalidArgument { message, .. } => message.clone(),
                 other => other.to_string(),
             };
-            StoreError::Config(format!(
+            StoreError::config(format!(
                 "MongoDB URI {}: {}",
                 redact_uri(&settings.uri),
                 one_line(&detail, &secret)
@@ -83,27 +97,105 @@ impl MongoStore {
         let client = Client::with_options(options).map_err(|e| error(&hosts, &secret, e))?;
         let db = client.database(&settings.database);
         let store = MongoStore { db, settings, hosts };
-        store.db.run_command(doc! {"ping": 1}).await.map_err(|e| match (store.error(e), tls) {
+        store.db.run_command(doc! {"ping": 1}).await.map_err(|e| {
+            let e = store.error(e);
             // A TLS client facing a plaintext server (or an untrusted certificate) often just times out.
-            (StoreError::Runtime(m), true) if m.contains("cannot be reached") => StoreError::Runtime(
-                format!("{m} (TLS is on: does the server speak TLS with a certificate this machine trusts?)"),
-            ),
-            (other, _) => other,
+            if tls && e.message.contains("cannot be reached") {
+                StoreError::unavailable(format!(
+                    "{} (TLS is on: does the server speak TLS with a certificate this machine trusts?)",
+                    e.message
+                ))
+            } else {
+                e
+            }
         })?;
-        for dataset in Dataset::ALL {
-            let keys = doc! {"priceArea": 1, dataset.group_field(): 1, "startTime": 1};
-            let index = IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name("area_group_start".to_string()).unique(true).build())
-                .build();
-            store.records(dataset).create_index(index).await.map_err(|e| store.error(e))?;
-        }
+        store.ensure_indexes().await?;
+        store.upgrade().await?;
         Ok(store)
     }
 
-    /// `mongodb://host:port/db` with no credentials.
-    pub fn location(&self) -> String {
-        format!("{}/{}", self.hosts, self.settings.database)
+    async fn ensure_indexes(&self) -> Result<()> {
+        for dataset in Dataset::all() {
+            let kind = dataset.entity();
+            let keys = doc! {kind.document_field(): 1, dataset.group_field(): 1, "startTime": 1};
+            // Price-area collections keep the index name their first version gave them.
+            let name = if kind == EntityKind::PriceArea { "area_group_start" } else { "entity_group_start" };
+            self.create_index(self.settings.collection(dataset), keys, name).await?;
+        }
+        let keys = doc! {"dataset": 1, "entity": 1, "group": 1, "period": 1, "key": 1};
+        self.create_index(ROLLUPS, keys, "rollup_key").await
+    }
+
+    async fn create_index(&self, collection: &str, keys: Document, name: &str) -> Result<()> {
+        let index = IndexModel::builder()
+            .keys(keys)
+            .options(IndexOptions::builder().name(name.to_string()).unique(true).build())
+            .build();
+        self.db.collection::<Document>(collection).create_index(index).await.map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Version 1 listed series by `priceArea` and had no rollups: name the entity and build them.
+    async fn upgrade(&self) -> Result<()> {
+        let meta: Collection<Document> = self.db.collection(META);
+        let version = meta
+            .find_one(doc! {"_id": "schema"})
+            .await
+            .map_err(|e| self.error(e))?
+            .and_then(|d| d.get("version").and_then(number))
+            .unwrap_or(1.0) as i32;
+        if version >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let series: Collection<Document> = self.db.collection(SERIES);
+        let mut legacy = series.find(doc! {"entity": {"$exists": false}}).await.map_err(|e| self.error(e))?;
+        let mut statements = Vec::new();
+        while let Some(d) = legacy.try_next().await.map_err(|e| self.error(e))? {
+            if let (Some(id), Ok(area)) = (d.get("_id").cloned(), d.get_str("priceArea")) {
+                statements.push(doc! {"q": {"_id": id}, "u": {"$set": {"entity": area}}});
+            }
+        }
+        if !statements.is_empty() {
+            self.upsert_statements(SERIES, statements).await?;
+            for dataset in Dataset::all() {
+                self.rebuild_rollups(dataset).await?;
+            }
+            tracing::info!(hosts = %self.hosts, "upgraded the MongoDB layout to version {SCHEMA_VERSION}");
+        }
+        meta.update_one(doc! {"_id": "schema"}, doc! {"$set": {"version": SCHEMA_VERSION}})
+            .upsert(true)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Recomputes the rollups of every series of `dataset` from its documents.
+    pub async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
+        let series = self.series(dataset).await?;
+        let (from, to) = all_time_utc();
+        for key in &series {
+            let values: Vec<(i64, f64)> = self
+                .steps(dataset, key, from, to)
+                .await?
+                .into_iter()
+                .map(|s| (s.start.timestamp(), s.kwh))
+                .collect();
+            let days = day_rollups_of(values);
+            let rollups: Collection<Document> = self.db.collection(ROLLUPS);
+            rollups
+                .delete_many(doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group})
+                .await
+                .map_err(|e| self.error(e))?;
+            let mut statements: Vec<Document> =
+                days.iter().map(|d| rollup_statement(dataset, key, Period::Day, d)).collect();
+            for month in days.chunk_by(|a, b| a.day / 100 == b.day / 100) {
+                if let Some(m) = month_of_days(month) {
+                    statements.push(rollup_statement(dataset, key, Period::Month, &m));
+                }
+            }
+            self.upsert_statements(ROLLUPS, statements).await?;
+        }
+        Ok(series.len() as u64)
     }
 
     fn records(&self, dataset: Dataset) -> Collection<Document> {
@@ -112,6 +204,10 @@ impl MongoStore {
 
     fn error(&self, e: mongodb::error::Error) -> StoreError {
         error(&self.hosts, &uri_password(&self.settings.uri), e)
+    }
+
+    fn bad(&self, m: impl std::fmt::Display) -> StoreError {
+        StoreError::runtime(format!("MongoDB at {}: {m}", self.hosts))
     }
 
     /// Runs `update` commands in batches; adds up what they did.
@@ -123,174 +219,340 @@ impl MongoStore {
             let n = batch.len();
             let reply =
                 self.db.run_command(update_command(collection, batch)).await.map_err(|e| self.error(e))?;
-            let tally = tally(&reply, n)
-                .map_err(|m| StoreError::Runtime(format!("MongoDB at {}: {m}", self.hosts)))?;
-            stats.add(tally);
+            stats.add(tally(&reply, n).map_err(|m| self.bad(m))?);
         }
         Ok(stats)
     }
 
-    pub async fn upsert_window(
+    /// The documents of `filter`, sorted and projected.
+    async fn find(
         &self,
-        dataset: Dataset,
-        month: Month,
-        window: Window,
-        parsed: &std::sync::Arc<ParsedWindow>,
-    ) -> Result<UpsertStats> {
-        let statements = parsed.records.iter().map(upsert_statement).collect();
-        let stats = self.upsert_statements(self.settings.collection(dataset), statements).await?;
-        let mut series: Vec<(PriceArea, &str)> =
-            parsed.records.iter().map(|r| (r.area, r.group.as_str())).collect();
-        series.dedup();
-        let series_statements = series
-            .into_iter()
-            .map(|(area, group)| {
-                let id = format!("{dataset}|{area}|{group}");
-                let set = doc! {"dataset": dataset.as_str(), "priceArea": area.as_str(), "group": group};
-                doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
-            })
-            .collect();
-        self.upsert_statements(SERIES, series_statements).await?;
-        // The checkpoint goes last: a crash before it leaves the month to be fetched again,
-        // which is harmless since upserts are idempotent.
-        let checkpoint = doc! {
-            "dataset": dataset.as_str(),
-            "month": month.to_string(),
-            "start": bson_date(window.start),
-            "end": bson_date(window.end),
-            "fetchedAt": bson_date(Utc::now()),
-            "records": parsed.records.len() as i64,
-            "rejected": parsed.rejected as i64,
+        collection: &Collection<Document>,
+        filter: Document,
+        sort: Document,
+        projection: Option<Document>,
+    ) -> Result<Vec<Document>> {
+        let mut find = collection.find(filter).sort(sort);
+        if let Some(p) = projection {
+            find = find.projection(p);
+        }
+        let mut cursor = find.await.map_err(|e| self.error(e))?;
+        let mut out = Vec::new();
+        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    /// What is stored in the window for the window's series, per series.
+    async fn stored_in(&self, data: &WindowData) -> Result<HashMap<SeriesKey, Vec<StoredValue>>> {
+        let dataset = data.dataset;
+        let (entity_field, group_field) = (dataset.entity().document_field(), dataset.group_field());
+        let mut entities: Vec<&str> = data.series.iter().map(|s| s.key.entity.as_str()).collect();
+        entities.sort();
+        entities.dedup();
+        let mut groups: Vec<&str> = data.series.iter().map(|s| s.key.group.as_str()).collect();
+        groups.sort();
+        groups.dedup();
+        let mut out: HashMap<SeriesKey, Vec<StoredValue>> = HashMap::new();
+        if entities.is_empty() {
+            return Ok(out);
+        }
+        let filter = doc! {
+            entity_field: {"$in": entities},
+            group_field: {"$in": groups},
+            "startTime": {"$gte": bson_date(data.window.start), "$lt": bson_date(data.window.end)},
         };
-        let id = format!("{dataset}|{month}");
-        self.upsert_statements(
-            WINDOWS,
-            vec![doc! {"q": {"_id": id}, "u": {"$set": checkpoint}, "upsert": true}],
-        )
-        .await?;
-        Ok(stats)
-    }
-
-    pub async fn series(&self, dataset: Dataset) -> Result<Vec<(PriceArea, Group)>> {
-        let coll: Collection<Document> = self.db.collection(SERIES);
-        let mut cursor = coll
-            .find(doc! {"dataset": dataset.as_str()})
-            .sort(doc! {"priceArea": 1, "group": 1})
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut out = Vec::new();
-        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
-            if let (Ok(area), Ok(group)) = (d.get_str("priceArea"), d.get_str("group")) {
-                if let Ok(area) = area.parse() {
-                    out.push((area, group.to_string()));
-                }
-            }
+        let projection = doc! {"_id": 0, entity_field: 1, group_field: 1, "startTime": 1, "quantityKwh": 1, "lastUpdatedTime": 1};
+        for d in self.find(&self.records(dataset), filter, doc! {"startTime": 1}, Some(projection)).await? {
+            let (Ok(entity), Ok(group)) = (d.get_str(entity_field), d.get_str(group_field)) else { continue };
+            let (Ok(start), Ok(updated)) = (d.get_datetime("startTime"), d.get_datetime("lastUpdatedTime"))
+            else {
+                continue;
+            };
+            let kwh = d.get("quantityKwh").and_then(number).unwrap_or(0.0);
+            out.entry(SeriesKey::new(entity, group)).or_default().push((
+                start.timestamp_millis().div_euclid(1000),
+                kwh,
+                updated.timestamp_millis().div_euclid(1000),
+            ));
         }
         Ok(out)
-    }
-
-    pub async fn series_records(
-        &self,
-        dataset: Dataset,
-        area: PriceArea,
-        group: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Record>> {
-        let mut cursor = self
-            .records(dataset)
-            .find(series_filter(dataset, area, group, from, to))
-            .sort(doc! {"startTime": 1})
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut out = Vec::new();
-        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
-            out.push(
-                decode_record(&d, dataset)
-                    .map_err(|m| StoreError::Runtime(format!("MongoDB at {}: {m}", self.hosts)))?,
-            );
-        }
-        Ok(out)
-    }
-
-    pub async fn annual_totals(
-        &self,
-        dataset: Dataset,
-        area: PriceArea,
-        year: i32,
-    ) -> Result<Vec<GroupTotal>> {
-        let (from, to) = year_bounds_utc(year);
-        let mut cursor = self
-            .records(dataset)
-            .aggregate(totals_pipeline(dataset, area, from, to))
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut out = Vec::new();
-        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
-            let group = d.get_str("_id").unwrap_or_default().to_string();
-            let kwh = d.get("kwh").and_then(number).unwrap_or(0.0);
-            let hours = d.get("hours").and_then(number).unwrap_or(0.0) as u64;
-            out.push(GroupTotal { group, kwh, hours });
-        }
-        Ok(out)
-    }
-
-    pub async fn hourly(
-        &self,
-        dataset: Dataset,
-        area: PriceArea,
-        group: &str,
-        month: Month,
-    ) -> Result<Vec<HourValue>> {
-        let mut cursor = self
-            .records(dataset)
-            .find(series_filter(dataset, area, group, month.start_utc(), month.end_utc()))
-            .sort(doc! {"startTime": 1})
-            .projection(doc! {"_id": 0, "startTime": 1, "quantityKwh": 1})
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut out = Vec::new();
-        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
-            let start = d.get_datetime("startTime").map(from_bson_date);
-            let kwh = d.get("quantityKwh").and_then(number);
-            if let (Ok(start), Some(kwh)) = (start, kwh) {
-                out.push(HourValue { start, kwh });
-            }
-        }
-        Ok(out)
-    }
-
-    pub async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
-        let coll: Collection<Document> = self.db.collection(WINDOWS);
-        let mut cursor = coll
-            .find(doc! {"dataset": dataset.as_str()})
-            .sort(doc! {"month": 1})
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut out = Vec::new();
-        while let Some(d) = cursor.try_next().await.map_err(|e| self.error(e))? {
-            let month = d.get_str("month").ok().and_then(|m| m.parse().ok());
-            let fetched_at = d.get_datetime("fetchedAt").map(from_bson_date);
-            if let (Some(month), Ok(fetched_at)) = (month, fetched_at) {
-                out.push(MonthCoverage {
-                    month,
-                    records: d.get("records").and_then(number).unwrap_or(0.0) as u64,
-                    rejected: d.get("rejected").and_then(number).unwrap_or(0.0) as u64,
-                    fetched_at,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    pub async fn count(&self, dataset: Dataset) -> Result<u64> {
-        self.records(dataset).count_documents(doc! {}).await.map_err(|e| self.error(e))
     }
 
     /// Drops the whole database: the test suites' clean-up of their own databases.
     pub async fn drop_database(&self) -> Result<()> {
         self.db.drop().await.map_err(|e| self.error(e))
     }
+}
+
+#[async_trait]
+impl Backend for MongoStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Mongodb
+    }
+
+    /// `mongodb://host:port/db` with no credentials.
+    fn location(&self) -> String {
+        format!("{}/{}", self.hosts, self.settings.database)
+    }
+
+    async fn write_window(
+        &self,
+        data: &Arc<WindowData>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<UpsertStats> {
+        let dataset = data.dataset;
+        let entity_statements = data
+            .entities
+            .iter()
+            .map(|e| {
+                let id = format!("{}|{}", e.kind.as_str(), e.id);
+                let set = doc! {"kind": e.kind.as_str(), "id": &e.id, "name": &e.name, "priceArea": e.price_area.as_deref()};
+                doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
+            })
+            .collect();
+        self.upsert_statements(ENTITIES, entity_statements).await?;
+        let mut stored = self.stored_in(data).await?;
+        let bounds = data.window.day_bounds();
+        let mut stats = UpsertStats::default();
+        let mut record_statements = Vec::with_capacity(data.len());
+        let mut rollup_statements = Vec::new();
+        let mut touched: Vec<(&SeriesKey, i32)> = Vec::new();
+        for s in &data.series {
+            let merged = merge(&s.points, stored.remove(&s.key).as_deref().unwrap_or(&[]), &bounds);
+            stats.add(merged.stats);
+            record_statements.extend(
+                merged
+                    .writes
+                    .iter()
+                    .map(|p| upsert_statement(&Record::new(dataset, &s.key.entity, &s.key.group, p))),
+            );
+            rollup_statements
+                .extend(merged.days.iter().map(|d| rollup_statement(dataset, &s.key, Period::Day, d)));
+            touched.extend(super::merge::months_of(&merged.days).into_iter().map(|m| (&s.key, m)));
+        }
+        self.upsert_statements(self.settings.collection(dataset), record_statements).await?;
+        self.upsert_statements(ROLLUPS, rollup_statements).await?;
+        // Each touched month again from its days: one read of the days of the window's months.
+        let months: Vec<i32> = {
+            let mut m: Vec<i32> = touched.iter().map(|t| t.1).collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        if let (Some(first), Some(last)) = (months.first(), months.last()) {
+            let filter = doc! {"dataset": dataset.as_str(), "period": "day", "key": {"$gte": first * 100, "$lte": last * 100 + 99}};
+            let coll: Collection<Document> = self.db.collection(ROLLUPS);
+            let mut days_of: HashMap<(String, String, i32), Vec<DayRollup>> = HashMap::new();
+            for d in self.find(&coll, filter, doc! {"key": 1}, None).await? {
+                if let Some(r) = decode_rollup(&d) {
+                    let (entity, group) =
+                        (d.get_str("entity").unwrap_or_default(), d.get_str("group").unwrap_or_default());
+                    days_of.entry((entity.to_string(), group.to_string(), r.key / 100)).or_default().push(
+                        DayRollup {
+                            day: r.key,
+                            kwh: r.kwh,
+                            count: r.count,
+                            min: r.min.unwrap_or(r.kwh),
+                            max: r.max.unwrap_or(r.kwh),
+                        },
+                    );
+                }
+            }
+            let month_statements = touched
+                .iter()
+                .filter_map(|(key, month)| {
+                    let days = days_of.get(&(key.entity.clone(), key.group.clone(), *month))?;
+                    month_of_days(days).map(|m| rollup_statement(dataset, key, Period::Month, &m))
+                })
+                .collect();
+            self.upsert_statements(ROLLUPS, month_statements).await?;
+        }
+        let series_statements = data
+            .series
+            .iter()
+            .map(|s| {
+                let id = format!("{dataset}|{}|{}", s.key.entity, s.key.group);
+                let set = doc! {"dataset": dataset.as_str(), "entity": &s.key.entity, "group": &s.key.group};
+                doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
+            })
+            .collect();
+        self.upsert_statements(SERIES, series_statements).await?;
+        // The checkpoint goes last: a crash before it leaves the month to be fetched again,
+        // which is harmless since upserts are idempotent.
+        if let Some(c) = checkpoint {
+            let set = doc! {
+                "dataset": dataset.as_str(),
+                "month": c.month.to_string(),
+                "start": bson_date(c.window.start),
+                "end": bson_date(c.window.end),
+                "fetchedAt": bson_date(c.fetched_at),
+                "records": c.records as i64,
+                "rejected": c.rejected as i64,
+            };
+            let id = format!("{dataset}|{}", c.month);
+            self.upsert_statements(
+                WINDOWS,
+                vec![doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}],
+            )
+            .await?;
+        }
+        Ok(stats)
+    }
+
+    async fn series(&self, dataset: Dataset) -> Result<Vec<SeriesKey>> {
+        let coll: Collection<Document> = self.db.collection(SERIES);
+        let docs = self
+            .find(&coll, doc! {"dataset": dataset.as_str()}, doc! {"entity": 1, "group": 1}, None)
+            .await?;
+        let mut out: Vec<SeriesKey> = docs
+            .iter()
+            .filter_map(|d| {
+                let entity = d.get_str("entity").or_else(|_| d.get_str("priceArea")).ok()?;
+                Some(SeriesKey::new(entity, d.get_str("group").ok()?))
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    async fn entities(&self, kind: EntityKind) -> Result<Vec<Entity>> {
+        let coll: Collection<Document> = self.db.collection(ENTITIES);
+        let docs = self.find(&coll, doc! {"kind": kind.as_str()}, doc! {"id": 1}, None).await?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| {
+                Some(Entity {
+                    kind,
+                    id: d.get_str("id").ok()?.to_string(),
+                    name: d.get_str("name").ok()?.to_string(),
+                    price_area: d.get_str("priceArea").ok().map(str::to_string),
+                })
+            })
+            .collect())
+    }
+
+    async fn series_records(
+        &self,
+        dataset: Dataset,
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Record>> {
+        let docs = self
+            .find(
+                &self.records(dataset),
+                series_filter(dataset, series, from, to),
+                doc! {"startTime": 1},
+                None,
+            )
+            .await?;
+        docs.iter().map(|d| decode_record(d, dataset).map_err(|m| self.bad(m))).collect()
+    }
+
+    async fn steps(
+        &self,
+        dataset: Dataset,
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StepValue>> {
+        let projection = doc! {"_id": 0, "startTime": 1, "quantityKwh": 1};
+        let docs = self
+            .find(
+                &self.records(dataset),
+                series_filter(dataset, series, from, to),
+                doc! {"startTime": 1},
+                Some(projection),
+            )
+            .await?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| {
+                let start = from_bson_date(d.get_datetime("startTime").ok()?);
+                Some(StepValue { start, kwh: d.get("quantityKwh").and_then(number)? })
+            })
+            .collect())
+    }
+
+    async fn rollups(
+        &self,
+        dataset: Dataset,
+        scope: &Scope,
+        period: Period,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<Rollup>> {
+        let coll: Collection<Document> = self.db.collection(ROLLUPS);
+        let mut filter = doc! {"dataset": dataset.as_str(), "period": period_name(period), "key": {"$gte": from, "$lte": to}};
+        if let Scope::Entity(e) = scope {
+            filter.insert("entity", e.as_str());
+        }
+        let rows: Vec<Rollup> = self
+            .find(&coll, filter, doc! {"group": 1, "key": 1}, None)
+            .await?
+            .iter()
+            .filter_map(decode_rollup)
+            .collect();
+        Ok(match scope {
+            Scope::Entity(_) => rows,
+            Scope::All => super::merge::sum_over_entities(rows),
+        })
+    }
+
+    async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
+        let coll: Collection<Document> = self.db.collection(WINDOWS);
+        let docs = self.find(&coll, doc! {"dataset": dataset.as_str()}, doc! {"month": 1}, None).await?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| {
+                Some(MonthCoverage {
+                    month: d.get_str("month").ok()?.parse().ok()?,
+                    records: d.get("records").and_then(number).unwrap_or(0.0) as u64,
+                    rejected: d.get("rejected").and_then(number).unwrap_or(0.0) as u64,
+                    fetched_at: from_bson_date(d.get_datetime("fetchedAt").ok()?),
+                })
+            })
+            .collect())
+    }
+
+    async fn count(&self, dataset: Dataset) -> Result<u64> {
+        self.records(dataset).count_documents(doc! {}).await.map_err(|e| self.error(e))
+    }
+
+    async fn destroy(&self) -> Result<()> {
+        self.drop_database().await
+    }
+}
+
+fn period_name(period: Period) -> &'static str {
+    match period {
+        Period::Day => "day",
+        Period::Month => "month",
+    }
+}
+
+/// One rollup document's upsert: `_id` = `dataset|entity|group|period|key`.
+fn rollup_statement(dataset: Dataset, key: &SeriesKey, period: Period, r: &DayRollup) -> Document {
+    let period = period_name(period);
+    let id = format!("{dataset}|{}|{}|{period}|{}", key.entity, key.group, r.day);
+    let set = doc! {
+        "dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group, "period": period, "key": r.day,
+        "kwh": r.kwh, "n": r.count as i64, "min": r.min, "max": r.max,
+    };
+    doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
+}
+
+fn decode_rollup(d: &Document) -> Option<Rollup> {
+    Some(Rollup {
+        group: d.get_str("group").ok()?.to_string(),
+        key: d.get("key").and_then(number)? as i32,
+        kwh: d.get("kwh").and_then(number)?,
+        count: d.get("n").and_then(number)? as u64,
+        min: d.get("min").and_then(number),
+        max: d.get("max").and_then(number),
+    })
 }
 
 fn bson_date(t: DateTime<Utc>) -> bson::DateTime {
@@ -314,17 +576,17 @@ fn number(b: &Bson) -> Option<f64> {
 
 /// The document `_id` of a record: `"NO1|hydro|2021-01-01T00:00:00Z"`.
 pub fn record_id(r: &Record) -> String {
-    format!("{}|{}|{}", r.area, r.group, utc_text(r.start))
+    format!("{}|{}|{}", r.entity, r.group, utc_text(r.start))
 }
 
 /// A record as stored, with the API's field names.
 pub fn record_document(r: &Record) -> Document {
     let mut d = doc! {
         "_id": record_id(r),
-        "priceArea": r.area.as_str(),
+        r.dataset.entity().document_field(): r.entity.as_str(),
         r.dataset.group_field(): r.group.as_str(),
         "startTime": bson_date(r.start),
-        "endTime": bson_date(r.end()),
+        "endTime": bson_date(r.end),
         "quantityKwh": r.quantity_kwh,
         "lastUpdatedTime": bson_date(r.last_updated),
     };
@@ -377,45 +639,32 @@ pub fn tally(reply: &Document, statements: usize) -> std::result::Result<UpsertS
 /// The filter of one series over [from, to).
 pub fn series_filter(
     dataset: Dataset,
-    area: PriceArea,
-    group: &str,
+    series: &SeriesKey,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Document {
     doc! {
-        "priceArea": area.as_str(),
-        dataset.group_field(): group,
+        dataset.entity().document_field(): series.entity.as_str(),
+        dataset.group_field(): series.group.as_str(),
         "startTime": {"$gte": bson_date(from), "$lt": bson_date(to)},
     }
-}
-
-/// Totals per group of one area over [from, to): `$match` on the index prefix, `$group`, `$sort`.
-pub fn totals_pipeline(
-    dataset: Dataset,
-    area: PriceArea,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Vec<Document> {
-    vec![
-        doc! {"$match": {"priceArea": area.as_str(), "startTime": {"$gte": bson_date(from), "$lt": bson_date(to)}}},
-        doc! {"$group": {"_id": format!("${}", dataset.group_field()), "kwh": {"$sum": "$quantityKwh"}, "hours": {"$sum": 1}}},
-        doc! {"$sort": {"_id": 1}},
-    ]
 }
 
 /// A stored document back into a record.
 pub fn decode_record(d: &Document, dataset: Dataset) -> std::result::Result<Record, String> {
     let id = d.get_str("_id").unwrap_or("?");
     let bad = |what: &str| format!("document {id}: {what}");
-    let area =
-        d.get_str("priceArea").map_err(|_| bad("no priceArea"))?.parse().map_err(|e: String| bad(&e))?;
-    let group = d.get_str(dataset.group_field()).map_err(|_| bad("no group"))?.to_string();
-    let start = from_bson_date(d.get_datetime("startTime").map_err(|_| bad("no startTime"))?);
-    let last_updated =
-        from_bson_date(d.get_datetime("lastUpdatedTime").map_err(|_| bad("no lastUpdatedTime"))?);
-    let quantity_kwh = d.get("quantityKwh").and_then(number).ok_or_else(|| bad("no quantityKwh"))?;
-    let metering_points = d.get("meteringPointCount").and_then(number).map(|n| n as u32);
-    Ok(Record { dataset, area, group, start, quantity_kwh, last_updated, metering_points })
+    let entity = d.get_str(dataset.entity().document_field()).map_err(|_| bad("no entity"))?;
+    let group = d.get_str(dataset.group_field()).map_err(|_| bad("no group"))?;
+    let start = d.get_datetime("startTime").map_err(|_| bad("no startTime"))?;
+    let updated = d.get_datetime("lastUpdatedTime").map_err(|_| bad("no lastUpdatedTime"))?;
+    let point = Point {
+        start: start.timestamp_millis().div_euclid(1000),
+        kwh: d.get("quantityKwh").and_then(number).ok_or_else(|| bad("no quantityKwh"))?,
+        updated: updated.timestamp_millis().div_euclid(1000),
+        metering_points: d.get("meteringPointCount").and_then(number).map(|n| n as u32),
+    };
+    Ok(Record::new(dataset, entity, group, &point))
 }
 
 /// The password of a connection string, if any (to scrub it from any message).
@@ -463,32 +712,32 @@ fn error(hosts: &str, secret: &Option<String>, e: mongodb::error::Error) -> Stor
     use mongodb::error::ErrorKind;
     let line = |m: &str| one_line(m, secret);
     match e.kind.as_ref() {
-        ErrorKind::Authentication { .. } => StoreError::Runtime(format!(
+        ErrorKind::Authentication { .. } => StoreError::unavailable(format!(
             "MongoDB at {hosts}: authentication failed (check the user, password and authSource of the URI)"
         )),
-        ErrorKind::ServerSelection { message, .. } => StoreError::Runtime(format!(
+        ErrorKind::ServerSelection { message, .. } => StoreError::unavailable(format!(
             "MongoDB at {hosts} cannot be reached: {}",
             selection_cause(&line(message))
         )),
         ErrorKind::Command(c) if c.code == 13 || c.code_name == "Unauthorized" => {
-            StoreError::Runtime(format!("MongoDB at {hosts}: not permitted: {}", line(&c.message)))
+            StoreError::unavailable(format!("MongoDB at {hosts}: not permitted: {}", line(&c.message)))
         }
-        ErrorKind::Command(c) => StoreError::Runtime(format!(
+        ErrorKind::Command(c) => StoreError::runtime(format!(
             "MongoDB at {hosts}: {} ({}): {}",
             c.code_name,
             c.code,
             line(&c.message)
         )),
         ErrorKind::InvalidArgument { message, .. } => {
-            StoreError::Config(format!("MongoDB at {hosts}: {}", line(message)))
+            StoreError::config(format!("MongoDB at {hosts}: {}", line(message)))
         }
         ErrorKind::DnsResolve { message, .. } => {
-            StoreError::Config(format!("MongoDB at {hosts}: cannot resolve the host: {}", line(message)))
+            StoreError::config(format!("MongoDB at {hosts}: cannot resolve the host: {}", line(message)))
         }
         ErrorKind::Io(io) => {
-            StoreError::Runtime(format!("MongoDB at {hosts}: connection lost: {}", line(&io.to_string())))
+            StoreError::unavailable(format!("MongoDB at {hosts}: connection lost: {}", line(&io.to_string())))
         }
-        other => StoreError::Runtime(format!("MongoDB at {hosts}: {}", line(&other.to_string()))),
+        other => StoreError::unavailable(format!("MongoDB at {hosts}: {}", line(&other.to_string()))),
     }
 }
 
@@ -515,20 +764,24 @@ mod tests {
     use chrono::TimeZone;
 
     fn record(dataset: Dataset) -> Record {
-        Record {
-            dataset,
-            area: PriceArea::NO4,
-            group: if dataset == Dataset::Production { "hydro".into() } else { "cabin".into() },
-            start: Utc.with_ymd_and_hms(2021, 10, 31, 1, 0, 0).unwrap(),
-            quantity_kwh: 1982521.1,
-            last_updated: Utc.with_ymd_and_hms(2025, 3, 29, 0, 45, 15).unwrap(),
-            metering_points: (dataset == Dataset::Consumption).then_some(4321),
-        }
+        let group = if dataset == Dataset::PRODUCTION { "hydro" } else { "cabin" };
+        let point = Point {
+            start: Utc.with_ymd_and_hms(2021, 10, 31, 1, 0, 0).unwrap().timestamp(),
+            kwh: 1982521.1,
+            updated: Utc.with_ymd_and_hms(2025, 3, 29, 0, 45, 15).unwrap().timestamp(),
+            metering_points: dataset.has_metering_points().then_some(4321),
+        };
+        let entity = match dataset.entity() {
+            EntityKind::PriceArea => "NO4",
+            EntityKind::Municipality => "5501",
+            EntityKind::GridArea => "50YWO-6UUIJ4BF1D",
+        };
+        Record::new(dataset, entity, group, &point)
     }
 
     #[test]
     fn documents_use_the_api_field_names_and_bson_dates() {
-        let d = record_document(&record(Dataset::Production));
+        let d = record_document(&record(Dataset::PRODUCTION));
         assert_eq!(d.get_str("_id").unwrap(), "NO4|hydro|2021-10-31T01:00:00Z");
         assert_eq!(d.get_str("priceArea").unwrap(), "NO4");
         assert_eq!(d.get_str("productionGroup").unwrap(), "hydro");
@@ -536,25 +789,35 @@ mod tests {
         assert_eq!(d.get_datetime("endTime").unwrap().timestamp_millis(), 1_635_645_600_000);
         assert_eq!(d.get_f64("quantityKwh").unwrap(), 1982521.1);
         assert!(!d.contains_key("meteringPointCount"));
-        let c = record_document(&record(Dataset::Consumption));
+        let c = record_document(&record(Dataset::CONSUMPTION));
         assert_eq!(c.get_str("consumptionGroup").unwrap(), "cabin");
         assert_eq!(c.get_i64("meteringPointCount").unwrap(), 4321);
+        let m = record_document(&record(Dataset::CONSUMPTION_MUNICIPALITY));
+        assert_eq!(m.get_str("municipalityNumber").unwrap(), "5501");
+        let g = record_document(&record(Dataset::CONSUMPTION_GRID_AREA));
+        assert_eq!(g.get_str("gridArea").unwrap(), "50YWO-6UUIJ4BF1D");
+        let q = record_document(&record(Dataset::PRODUCTION_15MIN));
+        assert_eq!(
+            q.get_datetime("endTime").unwrap().timestamp_millis()
+                - q.get_datetime("startTime").unwrap().timestamp_millis(),
+            900_000
+        );
     }
 
     #[test]
     fn documents_decode_back_to_the_record() {
-        for dataset in Dataset::ALL {
+        for dataset in Dataset::all() {
             let r = record(dataset);
             assert_eq!(decode_record(&record_document(&r), dataset).unwrap(), r);
         }
-        let mut broken = record_document(&record(Dataset::Production));
+        let mut broken = record_document(&record(Dataset::PRODUCTION));
         broken.remove("startTime");
-        assert!(decode_record(&broken, Dataset::Production).unwrap_err().contains("startTime"));
+        assert!(decode_record(&broken, Dataset::PRODUCTION).unwrap_err().contains("startTime"));
     }
 
     #[test]
     fn upsert_matches_only_older_documents() {
-        let r = record(Dataset::Production);
+        let r = record(Dataset::PRODUCTION);
         let s = upsert_statement(&r);
         assert!(s.get_bool("upsert").unwrap());
         let q = s.get_document("q").unwrap();
@@ -586,22 +849,28 @@ mod tests {
     }
 
     #[test]
-    fn the_totals_pipeline_matches_groups_and_sorts() {
-        let (from, to) = year_bounds_utc(2021);
-        let p = totals_pipeline(Dataset::Consumption, PriceArea::NO1, from, to);
-        assert_eq!(p.len(), 3);
-        let m = p[0].get_document("$match").unwrap();
-        assert_eq!(m.get_str("priceArea").unwrap(), "NO1");
+    fn rollup_documents_round_trip() {
+        let key = SeriesKey::new("0301", "private");
+        let day = DayRollup { day: 20210328, kwh: 12.5, count: 23, min: 0.25, max: 1.5 };
+        let s = rollup_statement(Dataset::CONSUMPTION_MUNICIPALITY, &key, Period::Day, &day);
         assert_eq!(
-            m.get_document("startTime").unwrap().get_datetime("$gte").map(from_bson_date).unwrap(),
-            from
+            s.get_document("q").unwrap().get_str("_id").unwrap(),
+            "consumption-municipality|0301|private|day|20210328"
         );
-        let g = p[1].get_document("$group").unwrap();
-        assert_eq!(g.get_str("_id").unwrap(), "$consumptionGroup");
-        assert_eq!(g.get_document("kwh").unwrap().get_str("$sum").unwrap(), "$quantityKwh");
-        assert_eq!(p[2].get_document("$sort").unwrap().get_i32("_id").unwrap(), 1);
-        let f = series_filter(Dataset::Production, PriceArea::NO2, "wind", from, to);
-        assert_eq!(f.get_str("productionGroup").unwrap(), "wind");
+        let set = s.get_document("u").unwrap().get_document("$set").unwrap();
+        let r = decode_rollup(set).unwrap();
+        assert_eq!(
+            (r.group.as_str(), r.key, r.kwh, r.count, r.min, r.max),
+            ("private", 20210328, 12.5, 23, Some(0.25), Some(1.5))
+        );
+        let f = series_filter(
+            Dataset::CONSUMPTION_GRID_AREA,
+            &SeriesKey::new("X", "household"),
+            Utc::now(),
+            Utc::now(),
+        );
+        assert_eq!(f.get_str("gridArea").unwrap(), "X");
+        assert_eq!(f.get_str("consumptionGroup").unwrap(), "household");
     }
 
     #[test]

@@ -1,42 +1,55 @@
-//! The embedded default store: one SQLite file in WAL mode, one transaction per fetched window
-//! with its checkpoint.
+//! The embedded default store: one SQLite file in WAL mode, one IMMEDIATE transaction per
+//! fetched window holding its records, entities, rollups and (with a month's last window) its
+//! checkpoint.
 //!
-//! Schema 2: `series` names each (dataset, area, group) once with an integer id, and `records`
-//! is keyed (series_id, start_utc): small integer keys make an upsert about twice as fast as
-//! the text keys of schema 1 (migrated on open). Upserts keep the newest `last_updated`
-//! (`revisions` counts replacements); new / updated / unchanged come from `changes()` and a
-//! count of each series' rows in the window before and after.
+//! Schema 3: `series` names each (dataset, entity, group) once with an integer id; `records` is
+//! keyed (series_id, start_utc) WITHOUT ROWID, times as Unix seconds (the end is the start plus
+//! the dataset's resolution); `rollup_day` and `rollup_month` hold per series and local day or
+//! month the sum, count, min and max, maintained in the same transaction as the records;
+//! `entities` keeps names and a grid area's price area. Schemas 1 and 2 are migrated on open.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{
+    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 
-use super::{GroupTotal, HourValue, MonthCoverage, Result, StoreError, UpsertStats};
-use crate::elhub::{ParsedWindow, Window};
-use crate::model::{year_bounds_utc, Dataset, Group, Month, PriceArea, Record};
+use super::merge::{day_rollups_of, merge, month_of_days, months_of, DayRollup, StoredValue};
+use super::{
+    Backend, Checkpoint, ErrorKind, MonthCoverage, Period, Result, Rollup, Scope, StepValue, StoreError,
+    StoreKind, UpsertStats,
+};
+use crate::model::{day_key, instant, Dataset, Entity, EntityKind, Point, Record, SeriesKey, WindowData};
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS series (
-    id         INTEGER PRIMARY KEY,
-    dataset    TEXT NOT NULL,
-    price_area TEXT NOT NULL,
-    grp        TEXT NOT NULL,
-    UNIQUE (dataset, price_area, grp)
+    id      INTEGER PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    entity  TEXT NOT NULL,             -- NO1, 0301, a grid area's EIC
+    grp     TEXT NOT NULL,
+    UNIQUE (dataset, entity, grp)
 );
 CREATE TABLE IF NOT EXISTS records (
     series_id       INTEGER NOT NULL,  -- series.id
-    start_utc       INTEGER NOT NULL,  -- Unix seconds of the hour's start: the key is never local time
+    start_utc       INTEGER NOT NULL,  -- Unix seconds of the step's start: the key is never local time
     quantity_kwh    REAL    NOT NULL,
     last_updated    INTEGER NOT NULL,  -- Unix seconds of Elhub's lastUpdatedTime
-    metering_points INTEGER,           -- consumption only
-    revisions       INTEGER NOT NULL DEFAULT 0,
+    metering_points INTEGER,           -- where the dataset has them
     PRIMARY KEY (series_id, start_utc)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entities (
+    kind       TEXT NOT NULL,          -- price-areas, municipalities, grid-areas
+    id         TEXT NOT NULL,
+    name       TEXT NOT NULL,          -- as the API sent it
+    price_area TEXT,                   -- a grid area's price area
+    PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS fetched_windows (
     dataset    TEXT    NOT NULL,
@@ -47,6 +60,24 @@ CREATE TABLE IF NOT EXISTS fetched_windows (
     records    INTEGER NOT NULL,
     rejected   INTEGER NOT NULL,
     PRIMARY KEY (dataset, month)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_day (
+    series_id INTEGER NOT NULL,
+    day       INTEGER NOT NULL,        -- local day, yyyymmdd
+    kwh       REAL    NOT NULL,
+    n         INTEGER NOT NULL,
+    min_kwh   REAL    NOT NULL,
+    max_kwh   REAL    NOT NULL,
+    PRIMARY KEY (series_id, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_month (
+    series_id INTEGER NOT NULL,
+    month     INTEGER NOT NULL,        -- local month, yyyymm
+    kwh       REAL    NOT NULL,
+    n         INTEGER NOT NULL,
+    min_kwh   REAL    NOT NULL,
+    max_kwh   REAL    NOT NULL,
+    PRIMARY KEY (series_id, month)
 ) WITHOUT ROWID;
 ";
 
@@ -74,6 +105,16 @@ DROP TABLE series_v1;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 ";
 
+/// Schema 2 named a series' entity `price_area` and counted revisions per record; schema 3
+/// names it `entity`, drops the count (nothing read it; a byte a record), and adds entities and
+/// rollups, which the migration then fills from the records.
+const MIGRATE_2_TO_3: &str = "
+ALTER TABLE series RENAME COLUMN price_area TO entity;
+ALTER TABLE records DROP COLUMN revisions;
+INSERT OR IGNORE INTO entities (kind, id, name) SELECT DISTINCT 'price-areas', entity, entity FROM series;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+";
+
 /// Rows per multi-row upsert statement (fewer statement steps per record).
 const ROWS_PER_STATEMENT: usize = 64;
 
@@ -84,14 +125,10 @@ fn upsert_sql(rows: usize) -> String {
          ON CONFLICT (series_id, start_utc) DO UPDATE SET
             quantity_kwh = excluded.quantity_kwh,
             last_updated = excluded.last_updated,
-            metering_points = excluded.metering_points,
-            revisions = records.revisions + 1
+            metering_points = excluded.metering_points
          WHERE excluded.last_updated > records.last_updated"
     )
 }
-
-/// Joins records to their series for reads.
-const SERIES_JOIN: &str = "FROM records r JOIN series s ON s.id = r.series_id";
 
 /// A SQLite database with a writer and a reader connection, so the explorer can read while
 /// an ingest writes (WAL mode).
@@ -99,11 +136,12 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
+    /// Series ids known to be committed, so a write does not look each one up again.
+    ids: Arc<Mutex<HashMap<(Dataset, SeriesKey), i64>>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`. The directory must exist unless it is
-    /// the default data directory, which the caller creates.
+    /// Opens (creating if needed) the database at `path`. The directory must exist.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         Self::open_with(path, std::time::Duration::from_secs(30))
     }
@@ -112,7 +150,7 @@ impl SqliteStore {
     pub fn open_with(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
-                return Err(StoreError::Config(format!(
+                return Err(StoreError::config(format!(
                     "cannot open the database {}: the directory {} does not exist",
                     path.display(),
                     dir.display()
@@ -120,7 +158,7 @@ impl SqliteStore {
             }
         }
         if path.is_dir() {
-            return Err(StoreError::Config(format!(
+            return Err(StoreError::config(format!(
                 "cannot open the database {}: it is a directory",
                 path.display()
             )));
@@ -134,9 +172,7 @@ impl SqliteStore {
                 Ok((writer, open_connection(path, busy_timeout)?))
             });
             match attempt {
-                Err(StoreError::Runtime(m))
-                    if std::time::Instant::now() < deadline && m.contains("locked") =>
-                {
+                Err(e) if e.kind == ErrorKind::Locked && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(25));
                 }
                 other => break other?,
@@ -146,6 +182,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
+            ids: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -162,122 +199,107 @@ impl SqliteStore {
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard).map_err(|e| runtime_error(&path, e))
+            f(&mut guard).map_err(|e| error(&path, e, ErrorKind::Runtime))
         })
         .await
-        .map_err(|e| StoreError::Runtime(format!("SQLite task failed: {e}")))?
+        .map_err(|e| StoreError::runtime(format!("SQLite task failed: {e}")))?
     }
 
-    pub async fn upsert_window(
+    /// Recomputes every rollup of `dataset` from its records; returns the series rebuilt.
+    pub async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
+        self.with(&self.writer, move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = rebuild(&tx, Some(dataset))?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Sqlite
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    async fn write_window(
         &self,
-        dataset: Dataset,
-        month: Month,
-        window: Window,
-        parsed: &Arc<ParsedWindow>,
+        data: &Arc<WindowData>,
+        checkpoint: Option<&Checkpoint>,
     ) -> Result<UpsertStats> {
         // Shared with the blocking task (and the other sinks) rather than copied.
-        let parsed = parsed.clone();
-        self.with(&self.writer, move |conn| {
-            let (records, rejected) = (&parsed.records, parsed.rejected);
-            let tx = conn.transaction()?;
-            let ids = series_ids(&tx, dataset, records)?;
-            let spans = series_spans(records, &ids);
-            let before = count_spans(&tx, &spans)?;
-            let mut changed = 0u64;
-            {
-                let mut many = tx.prepare_cached(&upsert_sql(ROWS_PER_STATEMENT))?;
-                let mut one = tx.prepare_cached(&upsert_sql(1))?;
-                // Records come grouped by series: one id lookup per run of equal series.
-                let series_of: Vec<i64> = records
-                    .chunk_by(|a, b| a.area == b.area && a.group == b.group)
-                    .flat_map(|run| std::iter::repeat_n(ids[&(run[0].area, run[0].group.as_str())], run.len()))
-                    .collect();
-                let rows: Vec<(&Record, i64)> = records.iter().zip(series_of).collect();
-                let mut chunks = rows.chunks_exact(ROWS_PER_STATEMENT);
-                for chunk in &mut chunks {
-                    for (i, (r, id)) in chunk.iter().enumerate() {
-                        bind_record(&mut many, i * 5, *id, r)?;
-                    }
-                    changed += many.raw_execute()? as u64;
-                }
-                for (r, id) in chunks.remainder() {
-                    bind_record(&mut one, 0, *id, r)?;
-                    changed += one.raw_execute()? as u64;
-                }
-            }
-            let after = count_spans(&tx, &spans)?;
-            tx.execute(
-                "INSERT INTO fetched_windows (dataset, month, start_utc, end_utc, fetched_at, records, rejected)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (dataset, month) DO UPDATE SET start_utc = excluded.start_utc,
-                    end_utc = excluded.end_utc, fetched_at = excluded.fetched_at,
-                    records = excluded.records, rejected = excluded.rejected",
-                params![
-                    dataset.as_str(),
-                    month.to_string(),
-                    window.start.timestamp(),
-                    window.end.timestamp(),
-                    Utc::now().timestamp(),
-                    records.len() as i64,
-                    rejected as i64
-                ],
-            )?;
-            tx.commit()?;
-            let new = after.saturating_sub(before);
-            let updated = changed.saturating_sub(new);
-            Ok(UpsertStats { new, updated, unchanged: (records.len() as u64).saturating_sub(new + updated) })
-        })
-        .await
+        let data = data.clone();
+        let checkpoint = checkpoint.cloned();
+        let ids = self.ids.clone();
+        let known: HashMap<SeriesKey, i64> = {
+            let cache = ids.lock().unwrap_or_else(|e| e.into_inner());
+            data.series
+                .iter()
+                .filter_map(|s| cache.get(&(data.dataset, s.key.clone())).map(|id| (s.key.clone(), *id)))
+                .collect()
+        };
+        let (stats, created) = self
+            .with(&self.writer, move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let result = write_in(&tx, &data, known, checkpoint.as_ref())?;
+                tx.commit()?;
+                Ok(result)
+            })
+            .await?;
+        // Only ids of a committed transaction go into the cache.
+        ids.lock().unwrap_or_else(|e| e.into_inner()).extend(created);
+        Ok(stats)
     }
 
-    pub async fn series(&self, dataset: Dataset) -> Result<Vec<(PriceArea, Group)>> {
+    async fn series(&self, dataset: Dataset) -> Result<Vec<SeriesKey>> {
         self.with(&self.reader, move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT price_area, grp FROM series WHERE dataset = ?1 ORDER BY price_area, grp",
-            )?;
+            let mut stmt = conn
+                .prepare_cached("SELECT entity, grp FROM series WHERE dataset = ?1 ORDER BY entity, grp")?;
             let rows = stmt.query_map(params![dataset.as_str()], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                Ok(SeriesKey { entity: row.get(0)?, group: row.get(1)? })
             })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (area, group) = row?;
-                // Areas outside NO1-NO5 cannot be written (the parser rejects them).
-                if let Ok(area) = area.parse() {
-                    out.push((area, group));
-                }
-            }
-            Ok(out)
+            rows.collect()
         })
         .await
     }
 
-    pub async fn series_records(
+    async fn entities(&self, kind: EntityKind) -> Result<Vec<Entity>> {
+        self.with(&self.reader, move |conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT id, name, price_area FROM entities WHERE kind = ?1 ORDER BY id")?;
+            let rows = stmt.query_map(params![kind.as_str()], |row| {
+                Ok(Entity { kind, id: row.get(0)?, name: row.get(1)?, price_area: row.get(2)? })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn series_records(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        group: &str,
+        series: &SeriesKey,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>> {
-        let group = group.to_string();
+        let series = series.clone();
         self.with(&self.reader, move |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT r.start_utc, r.quantity_kwh, r.last_updated, r.metering_points {SERIES_JOIN}
-                 WHERE s.dataset = ?1 AND s.price_area = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
-                 ORDER BY r.start_utc"
-            ))?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.start_utc, r.quantity_kwh, r.last_updated, r.metering_points
+                 FROM series s JOIN records r ON r.series_id = s.id
+                 WHERE s.dataset = ?1 AND s.entity = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
+                 ORDER BY r.start_utc",
+            )?;
             let rows = stmt.query_map(
-                params![dataset.as_str(), area.as_str(), group, from.timestamp(), to.timestamp()],
+                params![dataset.as_str(), series.entity, series.group, from.timestamp(), to.timestamp()],
                 |row| {
-                    Ok(Record {
-                        dataset,
-                        area,
-                        group: group.clone(),
-                        start: instant(row.get(0)?),
-                        quantity_kwh: row.get(1)?,
-                        last_updated: instant(row.get(2)?),
-                        metering_points: row.get(3)?,
-                    })
+                    let p = Point { start: row.get(0)?, kwh: row.get(1)?, updated: row.get(2)?, metering_points: row.get(3)? };
+                    Ok(Record::new(dataset, &series.entity, &series.group, &p))
                 },
             )?;
             rows.collect()
@@ -285,66 +307,74 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn annual_totals(
+    async fn steps(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        year: i32,
-    ) -> Result<Vec<GroupTotal>> {
-        let (from, to) = year_bounds_utc(year);
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StepValue>> {
+        let series = series.clone();
         self.with(&self.reader, move |conn| {
-            // Each series' year is one range of the primary key: the cost is the year's rows,
-            // not every row the area ever had.
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT s.grp, SUM(r.quantity_kwh), COUNT(*) {SERIES_JOIN}
-                 WHERE s.dataset = ?1 AND s.price_area = ?2 AND r.start_utc >= ?3 AND r.start_utc < ?4
-                 GROUP BY s.grp ORDER BY s.grp"
-            ))?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.start_utc, r.quantity_kwh FROM series s JOIN records r ON r.series_id = s.id
+                 WHERE s.dataset = ?1 AND s.entity = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
+                 ORDER BY r.start_utc",
+            )?;
             let rows = stmt.query_map(
-                params![dataset.as_str(), area.as_str(), from.timestamp(), to.timestamp()],
-                |row| {
-                    Ok(GroupTotal {
-                        group: row.get(0)?,
-                        kwh: row.get(1)?,
-                        hours: row.get::<_, i64>(2)? as u64,
-                    })
-                },
+                params![dataset.as_str(), series.entity, series.group, from.timestamp(), to.timestamp()],
+                |row| Ok(StepValue { start: instant(row.get(0)?), kwh: row.get(1)? }),
             )?;
             rows.collect()
         })
         .await
     }
 
-    pub async fn hourly(
+    async fn rollups(
         &self,
         dataset: Dataset,
-        area: PriceArea,
-        group: &str,
-        month: Month,
-    ) -> Result<Vec<HourValue>> {
-        let group = group.to_string();
+        scope: &Scope,
+        period: Period,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<Rollup>> {
+        let scope = scope.clone();
         self.with(&self.reader, move |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT r.start_utc, r.quantity_kwh {SERIES_JOIN}
-                 WHERE s.dataset = ?1 AND s.price_area = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
-                 ORDER BY r.start_utc"
-            ))?;
-            let rows = stmt.query_map(
-                params![
-                    dataset.as_str(),
-                    area.as_str(),
-                    group,
-                    month.start_utc().timestamp(),
-                    month.end_utc().timestamp()
-                ],
-                |row| Ok(HourValue { start: instant(row.get(0)?), kwh: row.get(1)? }),
-            )?;
+            let (table, key) = match period {
+                Period::Day => ("rollup_day", "day"),
+                Period::Month => ("rollup_month", "month"),
+            };
+            let sql = match scope {
+                Scope::Entity(_) => format!(
+                    "SELECT s.grp, t.{key}, t.kwh, t.n, t.min_kwh, t.max_kwh FROM series s JOIN {table} t ON t.series_id = s.id
+                     WHERE s.dataset = ?1 AND s.entity = ?2 AND t.{key} BETWEEN ?3 AND ?4 ORDER BY s.grp, t.{key}"
+                ),
+                Scope::All => format!(
+                    "SELECT s.grp, t.{key}, SUM(t.kwh), SUM(t.n), NULL, NULL FROM series s JOIN {table} t ON t.series_id = s.id
+                     WHERE s.dataset = ?1 AND ?2 IS NULL AND t.{key} BETWEEN ?3 AND ?4 GROUP BY s.grp, t.{key} ORDER BY s.grp, t.{key}"
+                ),
+            };
+            let entity = match &scope {
+                Scope::Entity(e) => Some(e.clone()),
+                Scope::All => None,
+            };
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![dataset.as_str(), entity, from, to], |row| {
+                Ok(Rollup {
+                    group: row.get(0)?,
+                    key: row.get(1)?,
+                    kwh: row.get(2)?,
+                    count: row.get::<_, i64>(3)? as u64,
+                    min: row.get(4)?,
+                    max: row.get(5)?,
+                })
+            })?;
             rows.collect()
         })
         .await
     }
 
-    pub async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
+    async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
         self.with(&self.reader, move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT month, records, rejected, fetched_at FROM fetched_windows WHERE dataset = ?1 ORDER BY month",
@@ -369,10 +399,10 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn count(&self, dataset: Dataset) -> Result<u64> {
+    async fn count(&self, dataset: Dataset) -> Result<u64> {
         self.with(&self.reader, move |conn| {
             conn.query_row(
-                &format!("SELECT COUNT(*) {SERIES_JOIN} WHERE s.dataset = ?1"),
+                "SELECT COUNT(*) FROM series s JOIN records r ON r.series_id = s.id WHERE s.dataset = ?1",
                 params![dataset.as_str()],
                 |row| row.get::<_, i64>(0),
             )
@@ -380,97 +410,203 @@ impl SqliteStore {
         })
         .await
     }
+
+    async fn destroy(&self) -> Result<()> {
+        // A test's database lives in its temporary directory, which goes with it.
+        Ok(())
+    }
 }
 
-/// The id of every series in `records`, created as needed.
-fn series_ids<'a>(
+/// Series ids a write created, for the cache once its transaction is committed.
+type CreatedIds = Vec<((Dataset, SeriesKey), i64)>;
+
+/// The write of one window inside its transaction; returns the stats and the series ids it
+/// created.
+fn write_in(
     tx: &Transaction,
-    dataset: Dataset,
-    records: &'a [Record],
-) -> rusqlite::Result<HashMap<(PriceArea, &'a str), i64>> {
-    let mut ids = HashMap::new();
-    let mut add =
-        tx.prepare_cached("INSERT OR IGNORE INTO series (dataset, price_area, grp) VALUES (?1, ?2, ?3)")?;
-    let mut get =
-        tx.prepare_cached("SELECT id FROM series WHERE dataset = ?1 AND price_area = ?2 AND grp = ?3")?;
-    for run in records.chunk_by(|a, b| a.area == b.area && a.group == b.group) {
-        let r = &run[0];
-        if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry((r.area, r.group.as_str())) {
-            let names = params![dataset.as_str(), r.area.as_str(), r.group];
-            add.execute(names)?;
-            slot.insert(get.query_row(names, |row| row.get(0))?);
+    data: &WindowData,
+    mut known: HashMap<SeriesKey, i64>,
+    checkpoint: Option<&Checkpoint>,
+) -> rusqlite::Result<(UpsertStats, CreatedIds)> {
+    let dataset = data.dataset;
+    upsert_entities(tx, &data.entities)?;
+    let bounds = data.window.day_bounds();
+    let (from, to) = (data.window.start.timestamp(), data.window.end.timestamp());
+    let (first_day, last_day) = (
+        bounds.first().map_or(0, |b| day_key(b.0)),
+        bounds.len().checked_sub(2).map_or(0, |i| day_key(bounds[i].0)),
+    );
+    let mut stats = UpsertStats::default();
+    let mut created = Vec::new();
+    let mut rows: Vec<(i64, &Point)> = Vec::with_capacity(data.len());
+    {
+        let mut stored_stmt = tx.prepare_cached(
+            "SELECT start_utc, quantity_kwh, last_updated FROM records WHERE series_id = ?1 AND start_utc >= ?2 AND start_utc < ?3 ORDER BY start_utc",
+        )?;
+        let mut clear_days =
+            tx.prepare_cached("DELETE FROM rollup_day WHERE series_id = ?1 AND day BETWEEN ?2 AND ?3")?;
+        let mut add_day = tx.prepare_cached("INSERT INTO rollup_day (series_id, day, kwh, n, min_kwh, max_kwh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        for s in &data.series {
+            let id = match known.get(&s.key) {
+                Some(id) => *id,
+                None => {
+                    let id = series_id(tx, dataset, &s.key)?;
+                    known.insert(s.key.clone(), id);
+                    created.push(((dataset, s.key.clone()), id));
+                    id
+                }
+            };
+            let stored: Vec<StoredValue> = stored_stmt
+                .query_map(params![id, from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let merged = merge(&s.points, &stored, &bounds);
+            stats.add(merged.stats);
+            rows.extend(merged.writes.iter().map(|p| (id, *p)));
+            clear_days.execute(params![id, first_day, last_day])?;
+            for d in &merged.days {
+                add_day.execute(params![id, d.day, d.kwh, d.count as i64, d.min, d.max])?;
+            }
+            for month in months_of(&merged.days) {
+                refresh_month(tx, id, month)?;
+            }
         }
     }
-    Ok(ids)
-}
-
-/// Per series id, the first and last start in `records` (one pass, a lookup per run of
-/// equal series).
-fn series_spans(records: &[Record], ids: &HashMap<(PriceArea, &str), i64>) -> HashMap<i64, (i64, i64)> {
-    let mut spans: HashMap<i64, (i64, i64)> = HashMap::new();
-    for run in records.chunk_by(|a, b| a.area == b.area && a.group == b.group) {
-        let id = ids[&(run[0].area, run[0].group.as_str())];
-        for r in run {
-            let t = r.start.timestamp();
-            let span = spans.entry(id).or_insert((t, t));
-            span.0 = span.0.min(t);
-            span.1 = span.1.max(t);
+    {
+        let mut many = tx.prepare_cached(&upsert_sql(ROWS_PER_STATEMENT))?;
+        let mut one = tx.prepare_cached(&upsert_sql(1))?;
+        let mut chunks = rows.chunks_exact(ROWS_PER_STATEMENT);
+        for chunk in &mut chunks {
+            for (i, (id, p)) in chunk.iter().enumerate() {
+                bind_point(&mut many, i * 5, *id, p)?;
+            }
+            many.raw_execute()?;
+        }
+        for (id, p) in chunks.remainder() {
+            bind_point(&mut one, 0, *id, p)?;
+            one.raw_execute()?;
         }
     }
-    spans
+    if let Some(c) = checkpoint {
+        tx.execute(
+            "INSERT INTO fetched_windows (dataset, month, start_utc, end_utc, fetched_at, records, rejected)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (dataset, month) DO UPDATE SET start_utc = excluded.start_utc,
+                end_utc = excluded.end_utc, fetched_at = excluded.fetched_at,
+                records = excluded.records, rejected = excluded.rejected",
+            params![
+                dataset.as_str(),
+                c.month.to_string(),
+                c.window.start.timestamp(),
+                c.window.end.timestamp(),
+                c.fetched_at.timestamp(),
+                c.records as i64,
+                c.rejected as i64
+            ],
+        )?;
+    }
+    Ok((stats, created))
 }
 
-/// Rows stored within the spans (a primary-key range count per series).
-fn count_spans(tx: &Transaction, spans: &HashMap<i64, (i64, i64)>) -> rusqlite::Result<u64> {
+/// A month's rollup from its days' rollups.
+fn refresh_month(tx: &Transaction, series_id: i64, month: i32) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "SELECT COUNT(*) FROM records WHERE series_id = ?1 AND start_utc >= ?2 AND start_utc <= ?3",
+        "INSERT OR REPLACE INTO rollup_month (series_id, month, kwh, n, min_kwh, max_kwh)
+         SELECT ?1, ?2, SUM(kwh), SUM(n), MIN(min_kwh), MAX(max_kwh) FROM rollup_day
+         WHERE series_id = ?1 AND day BETWEEN ?2 * 100 AND ?2 * 100 + 99 HAVING COUNT(*) > 0",
     )?;
-    let mut total = 0u64;
-    for (id, (first, last)) in spans {
-        total += stmt.query_row(params![id, first, last], |row| row.get::<_, i64>(0))? as u64;
-    }
-    Ok(total)
-}
-
-/// Binds one record's five values at `offset` (0-based) of an upsert statement.
-fn bind_record(
-    stmt: &mut rusqlite::CachedStatement,
-    offset: usize,
-    series_id: i64,
-    r: &Record,
-) -> rusqlite::Result<()> {
-    stmt.raw_bind_parameter(offset + 1, series_id)?;
-    stmt.raw_bind_parameter(offset + 2, r.start.timestamp())?;
-    stmt.raw_bind_parameter(offset + 3, r.quantity_kwh)?;
-    stmt.raw_bind_parameter(offset + 4, r.last_updated.timestamp())?;
-    stmt.raw_bind_parameter(offset + 5, r.metering_points)?;
+    stmt.execute(params![series_id, month])?;
     Ok(())
 }
 
-fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+/// The id of a series, created if new.
+fn series_id(tx: &Transaction, dataset: Dataset, key: &SeriesKey) -> rusqlite::Result<i64> {
+    let mut add =
+        tx.prepare_cached("INSERT OR IGNORE INTO series (dataset, entity, grp) VALUES (?1, ?2, ?3)")?;
+    let mut get =
+        tx.prepare_cached("SELECT id FROM series WHERE dataset = ?1 AND entity = ?2 AND grp = ?3")?;
+    let names = params![dataset.as_str(), key.entity, key.group];
+    add.execute(names)?;
+    get.query_row(names, |row| row.get(0))
+}
+
+fn upsert_entities(tx: &Transaction, entities: &[Entity]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO entities (kind, id, name, price_area) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name, price_area = excluded.price_area
+         WHERE name IS NOT excluded.name OR price_area IS NOT excluded.price_area",
+    )?;
+    for e in entities {
+        stmt.execute(params![e.kind.as_str(), e.id, e.name, e.price_area])?;
+    }
+    Ok(())
+}
+
+/// Recomputes the rollups of every series of `dataset` (all datasets: `None`) from the
+/// records; returns how many series.
+fn rebuild(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<u64> {
+    let ids: Vec<i64> = {
+        let mut stmt = tx.prepare("SELECT id FROM series WHERE ?1 IS NULL OR dataset = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![dataset.map(Dataset::as_str)], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut values =
+        tx.prepare("SELECT start_utc, quantity_kwh FROM records WHERE series_id = ?1 ORDER BY start_utc")?;
+    for id in &ids {
+        tx.execute("DELETE FROM rollup_day WHERE series_id = ?1", params![id])?;
+        tx.execute("DELETE FROM rollup_month WHERE series_id = ?1", params![id])?;
+        let rows = values.query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))?;
+        let days: Vec<DayRollup> = day_rollups_of(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+        let mut add = tx.prepare_cached("INSERT INTO rollup_day (series_id, day, kwh, n, min_kwh, max_kwh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        let mut add_month =
+            tx.prepare_cached("INSERT INTO rollup_month (series_id, month, kwh, n, min_kwh, max_kwh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        for d in &days {
+            add.execute(params![id, d.day, d.kwh, d.count as i64, d.min, d.max])?;
+        }
+        for month in days.chunk_by(|a, b| a.day / 100 == b.day / 100) {
+            if let Some(m) = month_of_days(month) {
+                add_month.execute(params![id, m.day, m.kwh, m.count as i64, m.min, m.max])?;
+            }
+        }
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Binds one point's five values at `offset` (0-based) of an upsert statement.
+fn bind_point(
+    stmt: &mut rusqlite::CachedStatement,
+    offset: usize,
+    series_id: i64,
+    p: &Point,
+) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(offset + 1, series_id)?;
+    stmt.raw_bind_parameter(offset + 2, p.start)?;
+    stmt.raw_bind_parameter(offset + 3, p.kwh)?;
+    stmt.raw_bind_parameter(offset + 4, p.updated)?;
+    stmt.raw_bind_parameter(offset + 5, p.metering_points)?;
+    Ok(())
 }
 
 fn open_connection(path: &Path, busy_timeout: std::time::Duration) -> Result<Connection> {
     let flags =
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| config_error(path, e))?;
+    let config = |e| error(path, e, ErrorKind::Config);
+    let conn = Connection::open_with_flags(path, flags).map_err(config)?;
     // Wait for another process's write (a second ingest, the explorer) instead of failing.
-    conn.busy_timeout(busy_timeout).map_err(|e| config_error(path, e))?;
+    conn.busy_timeout(busy_timeout).map_err(config)?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .map_err(|e| config_error(path, e))?;
+        .map_err(config)?;
     Ok(conn)
 }
 
 /// Creates or migrates the schema. One IMMEDIATE transaction, so two processes opening a new
 /// file at once take turns (the second waits on the busy timeout and finds it done).
 fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
-    let err = |e| config_error(path, e);
+    let err = |e| error(path, e, ErrorKind::Config);
     // The usual case, a current schema, needs no lock: readers never wait on a writer here.
     if schema_version(conn).map_err(err)?.as_deref() == Some(SCHEMA_VERSION.to_string().as_str()) {
         return Ok(());
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
     let version = schema_version(&tx).map_err(err)?;
     match version.as_deref().map(str::parse::<i64>) {
         None => {
@@ -478,13 +614,18 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
             tx.execute("INSERT INTO meta VALUES ('schema_version', ?1)", params![SCHEMA_VERSION.to_string()])
                 .map_err(err)?;
         }
-        Some(Ok(1)) => {
-            tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
-            tracing::info!(path = %path.display(), "migrated the database from schema 1 to 2");
+        Some(Ok(v @ (1 | 2))) => {
+            if v == 1 {
+                tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
+            }
+            tx.execute_batch(SCHEMA).map_err(err)?;
+            tx.execute_batch(MIGRATE_2_TO_3).map_err(err)?;
+            let series = rebuild(&tx, None).map_err(err)?;
+            tracing::info!(path = %path.display(), series, "migrated the database from schema {v} to {SCHEMA_VERSION}");
         }
         Some(Ok(v)) if v == SCHEMA_VERSION => {}
         Some(_) => {
-            return Err(StoreError::Config(format!(
+            return Err(StoreError::config(format!(
                 "the database {} has schema version {}, this program knows version {SCHEMA_VERSION}",
                 path.display(),
                 version.unwrap_or_default()
@@ -506,30 +647,19 @@ fn schema_version(conn: &Connection) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).optional()
 }
 
-fn describe(path: &Path, e: &rusqlite::Error) -> String {
-    let what = match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => "it is not a SQLite database".to_string(),
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
-            "the database is locked by another process".to_string()
+/// One line naming the file and what is wrong, with its kind: a lock held by another process is
+/// `Locked` (a rerun gets past it), other failures `otherwise`.
+fn error(path: &Path, e: rusqlite::Error, otherwise: ErrorKind) -> StoreError {
+    let (kind, what) = match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            (ErrorKind::Locked, "the database is locked by another process".to_string())
         }
-        Some(ErrorCode::DiskFull) => "the disk is full".to_string(),
-        Some(ErrorCode::ReadOnly) => "the database is read-only".to_string(),
-        Some(ErrorCode::CannotOpen) => "the file cannot be opened".to_string(),
-        Some(ErrorCode::PermissionDenied) => "permission denied".to_string(),
-        _ => e.to_string(),
+        Some(ErrorCode::NotADatabase) => (otherwise, "it is not a SQLite database".to_string()),
+        Some(ErrorCode::DiskFull) => (otherwise, "the disk is full".to_string()),
+        Some(ErrorCode::ReadOnly) => (otherwise, "the database is read-only".to_string()),
+        Some(ErrorCode::CannotOpen) => (otherwise, "the file cannot be opened".to_string()),
+        Some(ErrorCode::PermissionDenied) => (otherwise, "permission denied".to_string()),
+        _ => (otherwise, e.to_string()),
     };
-    format!("SQLite database {}: {what}", path.display())
-}
-
-/// An error opening the store: the configuration's fault (exit 2), except a lock held by
-/// another process, which is a run-time condition (exit 1) a rerun gets past.
-fn config_error(path: &Path, e: rusqlite::Error) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Runtime(describe(path, &e)),
-        _ => StoreError::Config(describe(path, &e)),
-    }
-}
-
-fn runtime_error(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::Runtime(describe(path, &e))
+    StoreError { kind, message: format!("SQLite database {}: {what}", path.display()) }
 }

@@ -2,6 +2,7 @@
 //! key events, background results and a frame timer that is armed only when something changed
 //! (idle means no wake-ups). Queries and fetches run as tasks that send owned messages back.
 
+pub mod keys;
 pub mod state;
 pub mod theme;
 pub mod view;
@@ -15,10 +16,9 @@ use ratatui::backend::Backend;
 use ratatui::Terminal;
 use tokio::sync::mpsc;
 
-use crate::elhub::ElhubClient;
-use crate::ingest::{self, IngestPlan, Progress};
-use crate::model::{Dataset, MonthRange};
-use crate::store::Store;
+use crate::ingest::{CancellationToken, Launch};
+use crate::model::SeriesKey;
+use crate::store::{Scope, Store};
 use state::{update, Action, App, Effect};
 use theme::Theme;
 
@@ -38,14 +38,8 @@ pub enum AppEvent {
 pub struct Explorer {
     /// The store the panes read.
     pub read: Arc<Store>,
-    /// The stores `r` writes.
-    pub sinks: Arc<Vec<Store>>,
-    pub client: Arc<ElhubClient>,
-    pub dataset: Dataset,
-    pub range: MonthRange,
-    pub concurrency: usize,
-    /// What `r` refetches besides missing months.
-    pub refresh: crate::ingest::RefreshPolicy,
+    /// How `r` fetches: the client, the sinks, the dataset and range it starts on.
+    pub launch: Launch,
     pub theme: Theme,
     /// When the process started, for the "first full frame" figure in the log.
     pub launched: Instant,
@@ -79,9 +73,10 @@ where
     let location = explorer.read.location();
     let short = location.rsplit(['/', '\\']).next().unwrap_or(&location).to_string();
     let store_label = format!("{} {short}", explorer.read.kind());
-    let mut app = App::new(explorer.dataset, explorer.range, store_label, explorer.theme, Instant::now());
+    let mut app =
+        App::new(explorer.launch.dataset, explorer.launch.range, store_label, explorer.theme, Instant::now());
     app.message = explorer.notice.clone();
-    let mut fetch_task: Option<tokio::task::JoinHandle<()>> = None;
+    let mut fetch_task: Option<(CancellationToken, tokio::task::JoinHandle<()>)> = None;
     let effects = app.start();
     run_effects(&explorer, &tx, effects, &mut fetch_task);
     let mut dirty = true;
@@ -102,7 +97,7 @@ where
         let frame_due = tokio::time::sleep(FRAME.saturating_sub(last_frame.elapsed()));
         let action = tokio::select! {
             event = input.next() => match event {
-                Some(Ok(Event::Key(key))) => state::handle_key(&app, key),
+                Some(Ok(Event::Key(key))) => keys::handle_key(&app, key),
                 Some(Ok(Event::Resize(..))) => {
                     dirty = true;
                     None
@@ -124,9 +119,11 @@ where
             break;
         }
     }
-    if let Some(task) = fetch_task {
-        // A month being written finishes its transaction in SQLite's own thread; nothing half-written stays.
-        task.abort();
+    if let Some((stop, task)) = fetch_task {
+        // Windows being written finish their transaction; nothing half-written stays, and a
+        // rerun fetches what is left. Waiting is bounded, so quitting stays quick.
+        stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
     Ok(())
 }
@@ -135,13 +132,17 @@ where
 /// effect that is not a query).
 pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
     Some(match effect {
+        Effect::LoadEntities(kind) => {
+            Action::EntitiesLoaded(kind, store.entities(kind).await.map_err(|e| e.to_string()))
+        }
         Effect::LoadTotals(key) => {
-            let r = store.annual_totals(key.dataset, key.area, key.year).await;
+            let r = store.annual_totals(key.dataset, &Scope::Entity(key.entity.clone()), key.year).await;
             Action::TotalsLoaded(key, r.map_err(|e| e.to_string()))
         }
-        Effect::LoadHourly(key) => {
-            let r = store.hourly(key.dataset, key.area, &key.group, key.month).await;
-            Action::HourlyLoaded(key, r.map_err(|e| e.to_string()))
+        Effect::LoadCurve(key) => {
+            let series = SeriesKey::new(&key.entity, &key.group);
+            let r = store.steps(key.dataset, &series, key.month.start_utc(), key.month.end_utc()).await;
+            Action::CurveLoaded(key, r.map_err(|e| e.to_string()))
         }
         Effect::LoadCoverage(dataset) => {
             let r = store.coverage(dataset).await;
@@ -155,14 +156,14 @@ pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
 fn full_frame(app: &App) -> bool {
     use state::Loadable::Loading;
     !matches!(app.current_totals(), None | Some(Loading))
-        && !matches!(app.current_hourly(), None | Some(Loading))
+        && !matches!(app.current_curve(), None | Some(Loading))
 }
 
 fn run_effects(
     explorer: &Explorer,
     tx: &mpsc::UnboundedSender<AppEvent>,
     effects: Vec<Effect>,
-    fetch_task: &mut Option<tokio::task::JoinHandle<()>>,
+    fetch_task: &mut Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 ) {
     for effect in effects {
         let (store, tx) = (explorer.read.clone(), tx.clone());
@@ -170,35 +171,23 @@ fn run_effects(
             let _ = tx.send(AppEvent::Background(a));
         };
         match effect {
-            Effect::LoadTotals(_) | Effect::LoadHourly(_) | Effect::LoadCoverage(_) => {
+            Effect::StartFetch(dataset, mode) => {
+                let mut running = Launch { dataset, mode, ..explorer.launch.clone() }.start();
+                let stop = running.stop.clone();
+                let task = tokio::spawn(async move {
+                    while let Some(p) = running.progress.recv().await {
+                        send(Action::Ingest(p));
+                    }
+                    let _ = running.task.await;
+                });
+                *fetch_task = Some((stop, task));
+            }
+            query_effect => {
                 tokio::spawn(async move {
-                    if let Some(answer) = query(&store, effect).await {
+                    if let Some(answer) = query(&store, query_effect).await {
                         send(answer);
                     }
                 });
-            }
-            Effect::StartFetch(dataset, mode) => {
-                let (range, concurrency, policy) = (explorer.range, explorer.concurrency, explorer.refresh);
-                let (client, sinks) = (explorer.client.clone(), explorer.sinks.clone());
-                *fetch_task = Some(tokio::spawn(async move {
-                    let plan = match IngestPlan::for_sinks(dataset, range, concurrency, &sinks, mode, policy)
-                        .await
-                    {
-                        Ok(plan) => plan,
-                        Err(e) => {
-                            tracing::error!("cannot plan the fetch: {e}");
-                            IngestPlan::for_range(dataset, range, concurrency)
-                        }
-                    };
-                    let (ptx, mut prx) = mpsc::unbounded_channel::<Progress>();
-                    let forward = tokio::spawn(async move {
-                        while let Some(p) = prx.recv().await {
-                            send(Action::Ingest(p));
-                        }
-                    });
-                    ingest::run(client, sinks, plan, ptx).await;
-                    let _ = forward.await;
-                }));
             }
         }
     }

@@ -1,28 +1,28 @@
-//! The explorer's state and its update: `handle_key` maps a key to an `Action`, `update` applies
-//! an action and returns the `Effect`s (queries, a fetch) the loop must start. No I/O here, so
-//! every key and every background result is unit-tested without a terminal.
+//! The explorer's state and its update: `keys::handle_key` maps a key to an `Action`, `update`
+//! applies an action and returns the `Effect`s (queries, a fetch) the loop must start. No I/O
+//! here, so every key and every background result is unit-tested without a terminal.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
 use super::theme::Theme;
-use crate::ingest::{FetchMode, IngestSummary, Progress};
-use crate::model::{Dataset, Group, Month, MonthRange, PriceArea};
-use crate::store::{GroupTotal, HourValue, MonthCoverage};
+use crate::ingest::{FetchMode, IngestSummary, Outcome, Progress};
+use crate::model::{fold_for_search, Dataset, Entity, EntityKind, Group, Month, MonthRange, PriceArea};
+use crate::store::{GroupTotal, MonthCoverage, StepValue};
+
+pub use super::keys::handle_key;
 
 /// A pane that can have the focus (Tab cycles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
-    Areas,
+    Entities,
     Totals,
     Hourly,
     Progress,
 }
 
 impl Pane {
-    const ORDER: [Pane; 4] = [Pane::Areas, Pane::Totals, Pane::Hourly, Pane::Progress];
+    const ORDER: [Pane; 4] = [Pane::Entities, Pane::Totals, Pane::Hourly, Pane::Progress];
 
     fn step(self, by: i32) -> Pane {
         let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0) as i32;
@@ -36,19 +36,19 @@ pub enum ChartKind {
     Sectors,
 }
 
-/// The annual totals of one area, year and dataset.
+/// The annual totals of one entity, year and dataset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TotalsKey {
     pub dataset: Dataset,
-    pub area: PriceArea,
+    pub entity: String,
     pub year: i32,
 }
 
-/// The hourly values of one series in one month.
+/// The values of one series in one month: the curve.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HourlyKey {
+pub struct CurveKey {
     pub dataset: Dataset,
-    pub area: PriceArea,
+    pub entity: String,
     pub group: Group,
     pub month: Month,
 }
@@ -66,6 +66,11 @@ pub enum Loadable<T> {
 pub enum MonthStatus {
     Waiting,
     Fetching,
+    /// Some of the month's windows (days) are written.
+    Partly {
+        done: usize,
+        of: usize,
+    },
     Retry {
         attempt: usize,
         reason: String,
@@ -120,24 +125,37 @@ impl FetchState {
     }
 }
 
+/// The entity filter: typed after `/`, kept with Enter, dropped with Esc.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub text: String,
+    pub editing: bool,
+}
+
 /// Everything the views show.
 #[derive(Debug, Clone)]
 pub struct App {
     pub dataset: Dataset,
-    pub area: PriceArea,
-    /// The month of the hourly view; its year is the year of the totals.
+    /// The selected entity's id (`NO1`, `0301`, an EIC).
+    pub entity: String,
+    /// The entity last chosen for each kind, so `d` back and forth keeps it.
+    pub entity_by_kind: HashMap<EntityKind, String>,
+    /// The month of the curve; its year is the year of the totals.
     pub month: Month,
     pub group: Group,
     pub chart: ChartKind,
     pub focus: Pane,
     pub show_help: bool,
     pub quit: bool,
+    pub filter: Filter,
     /// The configured range, fetched by `r`.
     pub range: MonthRange,
     /// Which store is shown, for the status line.
     pub store_label: String,
+    /// The entities the store knows, per kind (price areas are known without it).
+    pub entities: HashMap<EntityKind, Loadable<Vec<Entity>>>,
     pub totals: HashMap<TotalsKey, Loadable<Vec<GroupTotal>>>,
-    pub hourly: HashMap<HourlyKey, Loadable<Vec<HourValue>>>,
+    pub curves: HashMap<CurveKey, Loadable<Vec<StepValue>>>,
     pub coverage: HashMap<Dataset, Loadable<Vec<MonthCoverage>>>,
     pub fetch: Option<FetchState>,
     /// First line of the progress pane shown (when it is scrolled).
@@ -155,8 +173,9 @@ pub struct App {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Quit,
-    SelectArea(PriceArea),
-    /// ↑/↓ in the focused pane.
+    /// The n-th (0-based) entity of the list as shown.
+    SelectNth(usize),
+    /// ↑/↓ (or ten at a time) in the focused pane.
     Move(i32),
     /// ←/→: previous or next month.
     StepMonth(i32),
@@ -165,15 +184,25 @@ pub enum Action {
     /// y/Y: next or previous year.
     StepYear(i32),
     ToggleChart,
-    ToggleDataset,
+    /// d/D: next or previous dataset of the catalogue.
+    StepDataset(i32),
     /// r: fetch what is missing or may have been revised; R: everything.
     Fetch(FetchMode),
     /// Tab / Shift-Tab.
     StepFocus(i32),
     ToggleHelp,
     CloseHelp,
+    /// `/`: start typing a filter.
+    StartFilter,
+    FilterType(char),
+    FilterBackspace,
+    /// Enter: keep the filter and leave typing.
+    KeepFilter,
+    /// Esc: drop the filter.
+    DropFilter,
+    EntitiesLoaded(EntityKind, Result<Vec<Entity>, String>),
     TotalsLoaded(TotalsKey, Result<Vec<GroupTotal>, String>),
-    HourlyLoaded(HourlyKey, Result<Vec<HourValue>, String>),
+    CurveLoaded(CurveKey, Result<Vec<StepValue>, String>),
     CoverageLoaded(Dataset, Result<Vec<MonthCoverage>, String>),
     Ingest(Progress),
     Tick(Instant),
@@ -182,27 +211,39 @@ pub enum Action {
 /// Work the loop must start for the state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    LoadEntities(EntityKind),
     LoadTotals(TotalsKey),
-    LoadHourly(HourlyKey),
+    LoadCurve(CurveKey),
     LoadCoverage(Dataset),
     StartFetch(Dataset, FetchMode),
+}
+
+/// An entity as the list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRow {
+    pub id: String,
+    /// The city of a price area, a municipality's or grid area's name.
+    pub name: String,
 }
 
 impl App {
     pub fn new(dataset: Dataset, range: MonthRange, store_label: String, theme: Theme, now: Instant) -> App {
         App {
             dataset,
-            area: PriceArea::NO1,
+            entity: first_entity(dataset.entity()),
+            entity_by_kind: HashMap::new(),
             month: range.to(),
             group: dataset.known_groups()[0].to_string(),
             chart: ChartKind::Bars,
-            focus: Pane::Areas,
+            focus: Pane::Entities,
             show_help: false,
             quit: false,
+            filter: Filter::default(),
             range,
             store_label,
+            entities: HashMap::new(),
             totals: HashMap::new(),
-            hourly: HashMap::new(),
+            curves: HashMap::new(),
             coverage: HashMap::new(),
             fetch: None,
             progress_scroll: 0,
@@ -217,12 +258,21 @@ impl App {
         self.month.year()
     }
 
-    pub fn totals_key(&self) -> TotalsKey {
-        TotalsKey { dataset: self.dataset, area: self.area, year: self.year() }
+    pub fn kind(&self) -> EntityKind {
+        self.dataset.entity()
     }
 
-    pub fn hourly_key(&self) -> HourlyKey {
-        HourlyKey { dataset: self.dataset, area: self.area, group: self.group.clone(), month: self.month }
+    pub fn totals_key(&self) -> TotalsKey {
+        TotalsKey { dataset: self.dataset, entity: self.entity.clone(), year: self.year() }
+    }
+
+    pub fn curve_key(&self) -> CurveKey {
+        CurveKey {
+            dataset: self.dataset,
+            entity: self.entity.clone(),
+            group: self.group.clone(),
+            month: self.month,
+        }
     }
 
     /// The totals shown now, largest first.
@@ -230,8 +280,47 @@ impl App {
         self.totals.get(&self.totals_key())
     }
 
-    pub fn current_hourly(&self) -> Option<&Loadable<Vec<HourValue>>> {
-        self.hourly.get(&self.hourly_key())
+    pub fn current_curve(&self) -> Option<&Loadable<Vec<StepValue>>> {
+        self.curves.get(&self.curve_key())
+    }
+
+    /// Every entity of the current kind: the five price areas, or those the store knows.
+    pub fn all_entities(&self) -> Vec<EntityRow> {
+        match self.kind() {
+            EntityKind::PriceArea => PriceArea::ALL
+                .iter()
+                .map(|a| EntityRow { id: a.to_string(), name: a.city().to_string() })
+                .collect(),
+            kind => match self.entities.get(&kind) {
+                Some(Loadable::Ready(list)) => {
+                    list.iter().map(|e| EntityRow { id: e.id.clone(), name: e.name.clone() }).collect()
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The entities the list shows: all of them, or those the filter matches by number, id or
+    /// name (case- and accent-insensitive: `tromso` finds Tromsø).
+    pub fn visible_entities(&self) -> Vec<EntityRow> {
+        let all = self.all_entities();
+        let needle = fold_for_search(self.filter.text.trim());
+        if needle.is_empty() {
+            return all;
+        }
+        all.into_iter()
+            .filter(|e| {
+                fold_for_search(&e.id).contains(&needle) || fold_for_search(&e.name).contains(&needle)
+            })
+            .collect()
+    }
+
+    /// The selected entity's row, if the list has it.
+    pub fn entity_row(&self) -> EntityRow {
+        self.all_entities()
+            .into_iter()
+            .find(|e| e.id == self.entity)
+            .unwrap_or_else(|| EntityRow { id: self.entity.clone(), name: String::new() })
     }
 
     /// The groups to cycle through: those with totals in view (largest first), else the known ones.
@@ -250,15 +339,22 @@ impl App {
     /// as loading.
     fn wanted(&mut self) -> Vec<Effect> {
         let mut out = Vec::new();
-        let tk = self.totals_key();
-        if !self.totals.contains_key(&tk) {
-            self.totals.insert(tk.clone(), Loadable::Loading);
-            out.push(Effect::LoadTotals(tk));
+        let kind = self.kind();
+        if kind != EntityKind::PriceArea && !self.entities.contains_key(&kind) {
+            self.entities.insert(kind, Loadable::Loading);
+            out.push(Effect::LoadEntities(kind));
         }
-        let hk = self.hourly_key();
-        if !self.hourly.contains_key(&hk) {
-            self.hourly.insert(hk.clone(), Loadable::Loading);
-            out.push(Effect::LoadHourly(hk));
+        if !self.entity.is_empty() {
+            let tk = self.totals_key();
+            if !self.totals.contains_key(&tk) {
+                self.totals.insert(tk.clone(), Loadable::Loading);
+                out.push(Effect::LoadTotals(tk));
+            }
+            let ck = self.curve_key();
+            if !self.curves.contains_key(&ck) {
+                self.curves.insert(ck.clone(), Loadable::Loading);
+                out.push(Effect::LoadCurve(ck));
+            }
         }
         if !self.coverage.contains_key(&self.dataset) {
             self.coverage.insert(self.dataset, Loadable::Loading);
@@ -296,19 +392,62 @@ impl App {
         self.group = groups[i.rem_euclid(groups.len() as i32) as usize].clone();
     }
 
+    fn select_entity(&mut self, id: String) {
+        self.entity_by_kind.insert(self.kind(), id.clone());
+        self.entity = id;
+    }
+
+    /// Moves the selection within the list as shown (clamped at its ends).
+    fn move_entity(&mut self, by: i32) {
+        let list = self.visible_entities();
+        if list.is_empty() {
+            return;
+        }
+        let i = match list.iter().position(|e| e.id == self.entity) {
+            Some(i) => (i as i32 + by).clamp(0, list.len() as i32 - 1),
+            None => 0,
+        };
+        self.select_entity(list[i as usize].id.clone());
+    }
+
+    /// After the list changed (a filter, a dataset, entities loaded): keep the selection if
+    /// it is shown, else take the first shown.
+    fn keep_selection_visible(&mut self) {
+        let list = self.visible_entities();
+        if !list.iter().any(|e| e.id == self.entity) {
+            if let Some(first) = list.first() {
+                self.select_entity(first.id.clone());
+            }
+        }
+    }
+
+    fn set_dataset(&mut self, dataset: Dataset) {
+        let kind = dataset.entity();
+        self.entity_by_kind.insert(self.kind(), self.entity.clone());
+        self.dataset = dataset;
+        self.entity = self.entity_by_kind.get(&kind).cloned().unwrap_or_else(|| first_entity(kind));
+        self.group = dataset.known_groups()[0].to_string();
+        self.filter = Filter::default();
+        self.keep_selection_visible();
+    }
+
     /// Drops cached results a newly written month changes. What is on screen stays there while
     /// it is queried again (no flash of "loading…" as months land); the rest is re-read when
     /// next shown.
     fn invalidate(&mut self, dataset: Dataset, month: Month) -> Vec<Effect> {
         let mut reload = Vec::new();
-        let (tk, hk) = (self.totals_key(), self.hourly_key());
+        let (tk, ck) = (self.totals_key(), self.curve_key());
         self.totals.retain(|k, _| !(k.dataset == dataset && k.year == month.year()) || *k == tk);
         if tk.dataset == dataset && tk.year == month.year() {
             reload.push(Effect::LoadTotals(tk));
         }
-        self.hourly.retain(|k, _| !(k.dataset == dataset && k.month == month) || *k == hk);
-        if hk.dataset == dataset && hk.month == month {
-            reload.push(Effect::LoadHourly(hk));
+        self.curves.retain(|k, _| !(k.dataset == dataset && k.month == month) || *k == ck);
+        if ck.dataset == dataset && ck.month == month {
+            reload.push(Effect::LoadCurve(ck));
+        }
+        let kind = dataset.entity();
+        if kind != EntityKind::PriceArea && self.kind() == kind {
+            reload.push(Effect::LoadEntities(kind));
         }
         self.coverage.remove(&dataset);
         reload
@@ -326,12 +465,20 @@ impl App {
                     *s = MonthStatus::Fetching;
                 }
             }
+            Progress::WindowDone { month, done, of } => {
+                if let Some(s) = fetch.status_mut(month) {
+                    *s = MonthStatus::Partly { done, of };
+                }
+                // The day's data is in: what is on screen may show it.
+                return self.invalidate(dataset, month);
+            }
             Progress::Retry { month, attempt, reason, .. } => {
                 if let Some(s) = fetch.status_mut(month) {
                     *s = MonthStatus::Retry { attempt, reason };
                 }
             }
             Progress::Split { .. } | Progress::Left { .. } => {}
+            Progress::Notice(line) => self.message = Some(line),
             Progress::SinkFailed { month, sink, reason } => {
                 if let Some(s) = fetch.status_mut(month) {
                     *s = MonthStatus::SinkFailed { reason: format!("{sink}: {reason}") };
@@ -353,8 +500,8 @@ impl App {
             }
             Progress::Finished(summary) => {
                 fetch.finished = Some(self.now);
-                self.message = match summary.exit_code() {
-                    0 => None,
+                self.message = match summary.outcome() {
+                    Outcome::Done => None,
                     _ => Some(format!(
                         "{} of {} months fetched; r retries the rest",
                         summary.months_done, summary.months_planned
@@ -367,40 +514,12 @@ impl App {
     }
 }
 
-/// The key map, in one place. Only presses count (Windows terminals also send releases).
-pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
-    if key.kind != KeyEventKind::Press {
-        return None;
+/// The entity a kind starts on: NO1 for price areas, else the first the list will show.
+fn first_entity(kind: EntityKind) -> String {
+    match kind {
+        EntityKind::PriceArea => PriceArea::NO1.to_string(),
+        _ => String::new(),
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if app.show_help {
-        return match key.code {
-            KeyCode::Char('c') if ctrl => Some(Action::Quit),
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => Some(Action::CloseHelp),
-        };
-    }
-    Some(match key.code {
-        KeyCode::Char('c') if ctrl => Action::Quit,
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
-        KeyCode::Char(c @ '1'..='5') => Action::SelectArea(PriceArea::ALL[(c as u8 - b'1') as usize]),
-        KeyCode::Up | KeyCode::Char('k') => Action::Move(-1),
-        KeyCode::Down | KeyCode::Char('j') => Action::Move(1),
-        KeyCode::Left | KeyCode::Char('h') => Action::StepMonth(-1),
-        KeyCode::Right | KeyCode::Char('l') => Action::StepMonth(1),
-        KeyCode::Char('g') => Action::StepGroup(1),
-        KeyCode::Char('G') => Action::StepGroup(-1),
-        KeyCode::Char('y') => Action::StepYear(1),
-        KeyCode::Char('Y') => Action::StepYear(-1),
-        KeyCode::Char('b') => Action::ToggleChart,
-        KeyCode::Char('d') => Action::ToggleDataset,
-        KeyCode::Char('r') => Action::Fetch(FetchMode::Refresh),
-        KeyCode::Char('R') => Action::Fetch(FetchMode::Force),
-        KeyCode::Tab => Action::StepFocus(1),
-        KeyCode::BackTab => Action::StepFocus(-1),
-        KeyCode::Char('?') => Action::ToggleHelp,
-        _ => return None,
-    })
 }
 
 /// Applies an action; returns the work to start.
@@ -408,13 +527,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     let mut effects = Vec::new();
     match action {
         Action::Quit => app.quit = true,
-        Action::SelectArea(area) => app.area = area,
-        Action::Move(by) => match app.focus {
-            Pane::Areas => {
-                let i = (app.area.index() as i32 + by).rem_euclid(PriceArea::ALL.len() as i32);
-                app.area = PriceArea::ALL[i as usize];
+        Action::SelectNth(n) => {
+            if let Some(e) = app.visible_entities().get(n) {
+                let id = e.id.clone();
+                app.select_entity(id);
             }
-            Pane::Totals | Pane::Hourly => app.step_group(by),
+        }
+        Action::Move(by) => match app.focus {
+            Pane::Entities => app.move_entity(by),
+            Pane::Totals | Pane::Hourly => app.step_group(by.signum()),
             Pane::Progress => {
                 let lines = app.fetch.as_ref().map_or(0, |f| f.months.len());
                 app.progress_scroll =
@@ -435,17 +556,45 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 ChartKind::Sectors => ChartKind::Bars,
             }
         }
-        Action::ToggleDataset => {
-            app.dataset = match app.dataset {
-                Dataset::Production => Dataset::Consumption,
-                Dataset::Consumption => Dataset::Production,
-            };
-            app.group = app.dataset.known_groups()[0].to_string();
+        Action::StepDataset(by) => {
+            let all: Vec<Dataset> = Dataset::all().collect();
+            let i = all.iter().position(|d| *d == app.dataset).unwrap_or(0) as i32 + by.signum();
+            app.set_dataset(all[i.rem_euclid(all.len() as i32) as usize]);
         }
         Action::Fetch(mode) => effects.extend(app.start_fetch(app.dataset, mode)),
         Action::StepFocus(by) => app.focus = app.focus.step(by),
         Action::ToggleHelp => app.show_help = !app.show_help,
         Action::CloseHelp => app.show_help = false,
+        Action::StartFilter => {
+            app.focus = Pane::Entities;
+            app.filter.editing = true;
+        }
+        Action::FilterType(c) => {
+            app.filter.text.push(c);
+            app.keep_selection_visible();
+        }
+        Action::FilterBackspace => {
+            app.filter.text.pop();
+            app.keep_selection_visible();
+        }
+        Action::KeepFilter => app.filter.editing = false,
+        Action::DropFilter => {
+            app.filter = Filter::default();
+            app.keep_selection_visible();
+        }
+        Action::EntitiesLoaded(kind, result) => {
+            let loaded = match result {
+                Ok(list) => Loadable::Ready(list),
+                Err(e) => {
+                    app.message = Some(format!("query failed: {e}"));
+                    Loadable::Failed(e)
+                }
+            };
+            app.entities.insert(kind, loaded);
+            if kind == app.kind() {
+                app.keep_selection_visible();
+            }
+        }
         Action::TotalsLoaded(key, result) => {
             let is_current = key == app.totals_key();
             let loaded = match result {
@@ -467,7 +616,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 }
             }
         }
-        Action::HourlyLoaded(key, result) => {
+        Action::CurveLoaded(key, result) => {
             let loaded = match result {
                 Ok(v) => Loadable::Ready(v),
                 Err(e) => {
@@ -475,7 +624,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                     Loadable::Failed(e)
                 }
             };
-            app.hourly.insert(key, loaded);
+            app.curves.insert(key, loaded);
         }
         Action::CoverageLoaded(dataset, result) => {
             let empty = matches!(&result, Ok(c) if c.is_empty());
@@ -497,12 +646,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::IngestSummary;
     use crate::store::UpsertStats;
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
     fn app() -> App {
         let range = MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
-        App::new(Dataset::Production, range, "sqlite".into(), Theme::default(), Instant::now())
+        App::new(Dataset::PRODUCTION, range, "sqlite".into(), Theme::default(), Instant::now())
     }
 
     fn key(code: KeyCode) -> KeyEvent {
@@ -514,8 +663,26 @@ mod tests {
         update(app, action)
     }
 
+    fn typed(app: &mut App, text: &str) {
+        for c in text.chars() {
+            press(app, KeyCode::Char(c));
+        }
+    }
+
     fn totals(groups: &[(&str, f64)]) -> Vec<GroupTotal> {
-        groups.iter().map(|(g, kwh)| GroupTotal { group: g.to_string(), kwh: *kwh, hours: 8760 }).collect()
+        groups.iter().map(|(g, kwh)| GroupTotal { group: g.to_string(), kwh: *kwh, count: 8760 }).collect()
+    }
+
+    fn municipalities() -> Vec<Entity> {
+        [("0301", "Oslo"), ("4601", "Bergen"), ("5001", "Trondheim"), ("5041", "SnÃ¥sa"), ("5501", "Tromsø")]
+            .iter()
+            .map(|(id, name)| Entity {
+                kind: EntityKind::Municipality,
+                id: id.to_string(),
+                name: name.to_string(),
+                price_area: None,
+            })
+            .collect()
     }
 
     #[test]
@@ -524,45 +691,51 @@ mod tests {
         let effects = a.start();
         assert_eq!(effects.len(), 3);
         assert!(effects.contains(&Effect::LoadTotals(TotalsKey {
-            dataset: Dataset::Production,
-            area: PriceArea::NO1,
+            dataset: Dataset::PRODUCTION,
+            entity: "NO1".into(),
             year: 2021
         })));
-        assert!(effects.contains(&Effect::LoadCoverage(Dataset::Production)));
+        assert!(effects.contains(&Effect::LoadCoverage(Dataset::PRODUCTION)));
         // Asked once: a second look finds them loading.
         assert!(a.start().is_empty());
     }
 
     #[test]
-    fn number_keys_select_areas() {
+    fn number_keys_select_entities() {
         let mut a = app();
         a.start();
         for (c, area) in ('1'..='5').zip(PriceArea::ALL) {
             let effects = press(&mut a, KeyCode::Char(c));
-            assert_eq!(a.area, area);
+            assert_eq!(a.entity, area.as_str());
             if area != PriceArea::NO1 {
-                assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(k) if k.area == area)));
+                assert!(effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::LoadTotals(k) if k.entity == area.as_str())));
             }
         }
+        press(&mut a, KeyCode::Char('9'));
+        assert_eq!(a.entity, "NO5", "no ninth area: nothing changes");
     }
 
     #[test]
     fn arrows_and_hjkl_move_in_the_focused_pane() {
         let mut a = app();
         press(&mut a, KeyCode::Down);
-        assert_eq!(a.area, PriceArea::NO2);
+        assert_eq!(a.entity, "NO2");
         press(&mut a, KeyCode::Char('j'));
-        assert_eq!(a.area, PriceArea::NO3);
+        assert_eq!(a.entity, "NO3");
         press(&mut a, KeyCode::Char('k'));
         press(&mut a, KeyCode::Up);
         press(&mut a, KeyCode::Up);
-        assert_eq!(a.area, PriceArea::NO5, "wraps around");
+        assert_eq!(a.entity, "NO1", "stops at the top");
+        press(&mut a, KeyCode::PageDown);
+        assert_eq!(a.entity, "NO5", "ten down stops at the end");
         press(&mut a, KeyCode::Tab);
         assert_eq!(a.focus, Pane::Totals);
         press(&mut a, KeyCode::Down);
         assert_eq!(a.group, "wind", "in the totals pane ↓ moves the group");
         press(&mut a, KeyCode::BackTab);
-        assert_eq!(a.focus, Pane::Areas);
+        assert_eq!(a.focus, Pane::Entities);
     }
 
     #[test]
@@ -601,13 +774,13 @@ mod tests {
         assert_eq!(a.groups(), ["hydro", "wind", "solar"]);
         let effects = press(&mut a, KeyCode::Char('g'));
         assert_eq!(a.group, "wind");
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadHourly(k) if k.group == "wind")));
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.group == "wind")));
         press(&mut a, KeyCode::Char('g'));
         press(&mut a, KeyCode::Char('g'));
         assert_eq!(a.group, "hydro", "wraps");
         let effects = press(&mut a, KeyCode::Char('G'));
         assert_eq!(a.group, "solar");
-        assert!(effects.is_empty(), "solar's hourly query is already under way: {effects:?}");
+        assert!(effects.is_empty(), "solar's curve query is already under way: {effects:?}");
     }
 
     #[test]
@@ -620,29 +793,75 @@ mod tests {
     }
 
     #[test]
-    fn d_switches_dataset_and_its_groups() {
+    fn d_cycles_the_catalogue_and_remembers_each_kinds_entity() {
         let mut a = app();
+        press(&mut a, KeyCode::Char('3'));
         let effects = press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.dataset, Dataset::Consumption);
-        assert_eq!(a.group, "household");
-        assert!(effects.contains(&Effect::LoadCoverage(Dataset::Consumption)));
+        assert_eq!(a.dataset, Dataset::CONSUMPTION);
+        assert_eq!((a.group.as_str(), a.entity.as_str()), ("household", "NO3"));
+        assert!(effects.contains(&Effect::LoadCoverage(Dataset::CONSUMPTION)));
         press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.dataset, Dataset::Production);
-        assert_eq!(a.group, "hydro");
+        assert_eq!(a.dataset, Dataset::PRODUCTION_15MIN);
+        let effects = press(&mut a, KeyCode::Char('d'));
+        assert_eq!(a.dataset, Dataset::CONSUMPTION_MUNICIPALITY);
+        assert!(effects.contains(&Effect::LoadEntities(EntityKind::Municipality)));
+        assert_eq!(a.entity, "", "nothing to select until the list is loaded");
+        update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
+        assert_eq!(a.entity, "0301", "the first municipality");
+        press(&mut a, KeyCode::Char('2'));
+        press(&mut a, KeyCode::Char('D'));
+        assert_eq!((a.dataset, a.entity.as_str()), (Dataset::PRODUCTION_15MIN, "NO3"));
+        press(&mut a, KeyCode::Char('d'));
+        assert_eq!(a.entity, "4601", "Bergen is remembered");
+        press(&mut a, KeyCode::Char('d'));
+        press(&mut a, KeyCode::Char('d'));
+        assert_eq!(a.dataset, Dataset::PRODUCTION, "wraps around the catalogue");
+    }
+
+    #[test]
+    fn slash_filters_by_number_or_name_ignoring_case_and_accents() {
+        let mut a = app();
+        a.set_dataset(Dataset::CONSUMPTION_MUNICIPALITY);
+        update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
+        press(&mut a, KeyCode::Char('/'));
+        assert!(a.filter.editing);
+        typed(&mut a, "TROMSO");
+        assert_eq!(a.visible_entities().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["5501"]);
+        assert_eq!(a.entity, "5501", "the selection follows the filter");
+        for _ in 0..6 {
+            press(&mut a, KeyCode::Backspace);
+        }
+        typed(&mut a, "50");
+        assert_eq!(a.visible_entities().len(), 3, "5001, 5041, 5501 by number");
+        typed(&mut a, "4");
+        assert_eq!(a.entity, "5041", "SnÃ¥sa shown as it came, found by its number");
+        press(&mut a, KeyCode::Enter);
+        assert!(!a.filter.editing && a.filter.text == "504");
+        press(&mut a, KeyCode::Char('q')).len();
+        assert!(a.quit, "keys act again once the filter is kept");
+        a.quit = false;
+        press(&mut a, KeyCode::Esc);
+        assert!(!a.quit && a.filter.text.is_empty(), "Esc drops a kept filter first");
+        assert_eq!(a.visible_entities().len(), 5);
+        press(&mut a, KeyCode::Char('/'));
+        typed(&mut a, "berg");
+        press(&mut a, KeyCode::Esc);
+        assert_eq!((a.filter.text.as_str(), a.filter.editing), ("", false), "Esc while typing drops it");
+        assert_eq!(a.entity, "4601", "the entity chosen by the filter stays selected");
     }
 
     #[test]
     fn r_fetches_once_at_a_time() {
         let mut a = app();
         let effects = press(&mut a, KeyCode::Char('r'));
-        assert!(effects.contains(&Effect::StartFetch(Dataset::Production, FetchMode::Refresh)));
+        assert!(effects.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Refresh)));
         assert_eq!(a.fetch.as_ref().map(|f| f.months.len()), Some(12));
         let again = press(&mut a, KeyCode::Char('r'));
         assert!(!again.iter().any(|e| matches!(e, Effect::StartFetch(..))));
         assert_eq!(a.message.as_deref(), Some("a fetch is already running"));
         a.fetch.as_mut().unwrap().finished = Some(a.now);
         let forced = press(&mut a, KeyCode::Char('R'));
-        assert!(forced.contains(&Effect::StartFetch(Dataset::Production, FetchMode::Force)));
+        assert!(forced.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Force)));
     }
 
     #[test]
@@ -698,11 +917,11 @@ mod tests {
     fn an_empty_store_starts_a_fetch_once() {
         let mut a = app();
         a.start();
-        let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![])));
-        assert!(effects.contains(&Effect::StartFetch(Dataset::Production, FetchMode::Resume)));
+        let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![])));
+        assert!(effects.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Resume)));
         // Coverage reloaded later (after months land) does not start another.
         a.fetch.as_mut().unwrap().finished = Some(a.now);
-        let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![])));
+        let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![])));
         assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
     }
 
@@ -716,7 +935,7 @@ mod tests {
             rejected: 0,
             fetched_at: chrono::Utc::now(),
         };
-        let effects = update(&mut a, Action::CoverageLoaded(Dataset::Production, Ok(vec![cov])));
+        let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![cov])));
         assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
     }
 
@@ -741,6 +960,9 @@ mod tests {
             a.fetch.as_ref().unwrap().months[11].1,
             MonthStatus::Retry { attempt: 2, reason: "HTTP 503".into() }
         );
+        let effects = update(&mut a, Action::Ingest(Progress::WindowDone { month: dec, done: 3, of: 31 }));
+        assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Partly { done: 3, of: 31 });
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(_))), "a day that lands shows at once");
         let effects = update(
             &mut a,
             Action::Ingest(Progress::Done {
@@ -752,14 +974,14 @@ mod tests {
         );
         assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Done { records: 18600, rejected: 0 });
         assert_eq!(a.fetch.as_ref().unwrap().records, 18600);
-        // December 2021 is in view: its totals and hourly values are queried again, and what
-        // is shown stays until the new values arrive.
+        // December 2021 is in view: its totals and curve are queried again, and what is shown
+        // stays until the new values arrive.
         assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(_))));
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadHourly(_))));
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(_))));
         assert!(a.current_totals().is_some());
         // A month out of view drops its cache entry, to be read again when shown.
-        let other = HourlyKey { month: "2021-06".parse().unwrap(), ..a.hourly_key() };
-        a.hourly.insert(other.clone(), Loadable::Ready(vec![]));
+        let other = CurveKey { month: "2021-06".parse().unwrap(), ..a.curve_key() };
+        a.curves.insert(other.clone(), Loadable::Ready(vec![]));
         let june: Month = "2021-06".parse().unwrap();
         update(
             &mut a,
@@ -770,7 +992,7 @@ mod tests {
                 stats: UpsertStats::default(),
             }),
         );
-        assert!(!a.hourly.contains_key(&other));
+        assert!(!a.curves.contains_key(&other));
         let jan: Month = "2021-01".parse().unwrap();
         update(&mut a, Action::Ingest(Progress::Failed { month: jan, reason: "HTTP 500".into() }));
         assert_eq!(a.fetch.as_ref().unwrap().completed(), 3);

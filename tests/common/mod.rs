@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use elhub_explorer::elhub::replica::{self, Replica, ReplicaState};
 use elhub_explorer::elhub::{ClientConfig, ElhubClient};
-use elhub_explorer::export::{self, ExportFilter, ExportFormat};
-use elhub_explorer::ingest::{self, exit, IngestPlan, IngestSummary, Progress};
+use elhub_explorer::export::{self, ExportFormat};
+use elhub_explorer::ingest::{self, IngestPlan, IngestSummary, Outcome, Progress};
 use elhub_explorer::model::{Dataset, Month, MonthRange, PriceArea, Record};
+use elhub_explorer::replica::{self, Replica, ReplicaState};
 use elhub_explorer::store::{
-    CassandraSettings, CassandraStore, MongoSettings, MongoStore, SqliteStore, Store, UpsertStats,
+    CassandraSettings, CassandraStore, MongoSettings, MongoStore, Scope, SqliteStore, Store, UpsertStats,
 };
 use tokio::sync::mpsc;
 
@@ -22,20 +22,31 @@ pub async fn start_replica() -> Replica {
     replica::spawn("127.0.0.1:0".parse().unwrap(), ReplicaState::new(until)).await.unwrap()
 }
 
+/// A client with short backoffs and no rate limit, for a replica on this machine.
 pub fn fast_client(url: &str) -> ElhubClient {
-    ElhubClient::new(ClientConfig {
+    ElhubClient::new(client_config(url)).unwrap()
+}
+
+/// A client that keeps to the API's rate limit, as a real run does.
+pub fn polite_client(url: &str) -> ElhubClient {
+    ElhubClient::new(ClientConfig { rate_limit: ClientConfig::default().rate_limit, ..client_config(url) })
+        .unwrap()
+}
+
+fn client_config(url: &str) -> ClientConfig {
+    ClientConfig {
         base_url: url.to_string(),
         timeout: Duration::from_secs(10),
         max_retries: 6,
         min_backoff: Duration::from_millis(5),
         max_backoff: Duration::from_millis(50),
         max_retry_after: Duration::from_secs(2),
-    })
-    .unwrap()
+        rate_limit: 0.0,
+    }
 }
 
 pub fn temp_sqlite(dir: &tempfile::TempDir) -> Store {
-    Store::Sqlite(SqliteStore::open(&dir.path().join("test.sqlite")).unwrap())
+    Store::new(SqliteStore::open(&dir.path().join("test.sqlite")).unwrap())
 }
 
 /// Runs an ingest of `range` into `sinks`; returns the summary and every progress event.
@@ -68,33 +79,30 @@ pub fn mongo_uri() -> String {
 
 /// A MongoDB store in a database of its own on the test server.
 pub async fn test_mongo(name: &str) -> Store {
-    Store::Mongodb(MongoStore::open(mongo_settings(&mongo_uri(), name)).await.unwrap())
+    Store::new(MongoStore::open(mongo_settings(&mongo_uri(), name)).await.unwrap())
 }
 
-/// Settings for a test database `elhub_test_<pid>_<name>` (dropped by `drop_mongo`).
+/// Settings for a test database `elhub_test_<pid>_<name>` (dropped by `drop_store`), the name
+/// cut short enough for MongoDB's 64-character limit.
 pub fn mongo_settings(uri: &str, name: &str) -> MongoSettings {
+    let short: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
     MongoSettings {
         uri: uri.to_string(),
-        database: format!("elhub_test_{}_{name}", std::process::id()),
-        production_collection: "production".into(),
-        consumption_collection: "consumption".into(),
+        database: format!("elhub_test_{}_{short}", std::process::id()),
+        collections: Default::default(),
         server_selection_timeout: Duration::from_secs(5),
     }
 }
 
 /// Drops a test database or keyspace (a no-op for SQLite, whose directory goes away).
-pub async fn drop_mongo(store: &Store) {
-    match store {
-        Store::Mongodb(m) => m.drop_database().await.unwrap(),
-        Store::Cassandra(c) => c.drop_keyspace().await.unwrap(),
-        Store::Sqlite(_) => {}
-    }
+pub async fn drop_store(store: &Store) {
+    store.destroy().await.unwrap();
 }
 
 /// A Cassandra store in a keyspace of its own (`elhub_test_<pid>_<name>`) on the cluster at
 /// ELHUB_TEST_CASSANDRA. Those tests are ignored (reason shown) unless it was set at build time.
 pub async fn test_cassandra(name: &str) -> Store {
-    Store::Cassandra(Box::new(CassandraStore::open(cassandra_settings(name)).await.unwrap()))
+    Store::new(CassandraStore::open(cassandra_settings(name)).await.unwrap())
 }
 
 pub fn cassandra_settings(name: &str) -> CassandraSettings {
@@ -119,20 +127,25 @@ pub fn cassandra_settings_at(hosts: &str, name: &str) -> CassandraSettings {
     }
 }
 
-/// Every stored record of a dataset, series by series (sorted by area, group, start).
+/// Every stored record of a dataset, series by series (sorted by entity, group, start).
 pub async fn stored(store: &Store, dataset: Dataset) -> Vec<Record> {
     let mut out = Vec::new();
     let (from, to) = elhub_explorer::model::all_time_utc();
-    for (area, group) in store.series(dataset).await.unwrap() {
-        out.extend(store.series_records(dataset, area, &group, from, to).await.unwrap());
+    for key in store.series(dataset).await.unwrap() {
+        out.extend(store.series_records(dataset, &key, from, to).await.unwrap());
     }
     out
 }
 
 /// Records in the order `stored` returns them.
 pub fn sorted(mut records: Vec<Record>) -> Vec<Record> {
-    records.sort_by(|a, b| (a.area, &a.group, a.start).cmp(&(b.area, &b.group, b.start)));
+    records.sort_by(|a, b| (&a.entity, &a.group, a.start).cmp(&(&b.entity, &b.group, b.start)));
     records
+}
+
+/// Every series of a dataset, for an export of everything.
+pub async fn all_series(store: &Store, dataset: Dataset) -> Vec<elhub_explorer::model::SeriesKey> {
+    store.series(dataset).await.unwrap()
 }
 
 /// The binary in `dir` with nothing of the caller's environment and its own XDG directories,
@@ -158,41 +171,43 @@ pub async fn year_into_sqlite_and(other: Store) {
     let client = Arc::new(fast_client(&replica.url()));
     let year = range("2021-01", "2021-12");
     let started = std::time::Instant::now();
-    let (summary, _) = ingest_range(&client, &sinks, Dataset::Production, year).await;
+    let (summary, _) = ingest_range(&client, &sinks, Dataset::PRODUCTION, year).await;
     eprintln!("a year into SQLite and {} in {:.1} s", sinks[1].kind(), started.elapsed().as_secs_f64());
-    assert_eq!(summary.exit_code(), exit::DONE, "{}", summary.render());
+    assert_eq!(summary.outcome(), Outcome::Done, "{}", elhub_explorer::report::ingest_summary(&summary));
     let all_new = UpsertStats { new: 215_353, updated: 0, unchanged: 0 };
     assert_eq!(summary.per_sink[0].1, all_new);
     assert_eq!(summary.per_sink[1].1, all_new);
-    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
+    assert_eq!(sinks[1].count(Dataset::PRODUCTION).await.unwrap(), 215_353);
 
-    let (again, _) = ingest_range(&client, &sinks, Dataset::Production, year).await;
+    let (again, _) = ingest_range(&client, &sinks, Dataset::PRODUCTION, year).await;
     assert_eq!(again.per_sink[1].1, UpsertStats { new: 0, updated: 0, unchanged: 215_353 });
-    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
+    assert_eq!(sinks[1].count(Dataset::PRODUCTION).await.unwrap(), 215_353);
 
     let may: Month = "2021-05".parse().unwrap();
-    replica.state.revise(Dataset::Production, may);
-    let (revised, _) = ingest_range(&client, &sinks, Dataset::Production, range("2021-05", "2021-05")).await;
+    replica.state.revise(Dataset::PRODUCTION, may);
+    let (revised, _) = ingest_range(&client, &sinks, Dataset::PRODUCTION, range("2021-05", "2021-05")).await;
     assert_eq!(revised.per_sink[1].1, UpsertStats { new: 0, updated: 17_856, unchanged: 0 });
-    assert_eq!(sinks[1].count(Dataset::Production).await.unwrap(), 215_353);
+    assert_eq!(sinks[1].count(Dataset::PRODUCTION).await.unwrap(), 215_353);
 
     let mut from_sqlite = Vec::new();
     let mut from_other = Vec::new();
-    let filter = ExportFilter::default();
-    export::export(&sinks[0], Dataset::Production, &filter, ExportFormat::Csv, &mut from_sqlite)
+    let series = all_series(&sinks[0], Dataset::PRODUCTION).await;
+    assert_eq!(series, all_series(&sinks[1], Dataset::PRODUCTION).await);
+    export::export(&sinks[0], Dataset::PRODUCTION, &series, ExportFormat::Csv, &mut from_sqlite)
         .await
         .unwrap();
-    export::export(&sinks[1], Dataset::Production, &filter, ExportFormat::Csv, &mut from_other)
+    export::export(&sinks[1], Dataset::PRODUCTION, &series, ExportFormat::Csv, &mut from_other)
         .await
         .unwrap();
     assert_eq!(from_sqlite.iter().filter(|b| **b == b'\n').count(), 215_354);
     assert!(from_sqlite == from_other, "the {} export differs from the SQLite export", sinks[1].kind());
     for area in PriceArea::ALL {
-        let s = sinks[0].annual_totals(Dataset::Production, area, 2021).await.unwrap();
-        let o = sinks[1].annual_totals(Dataset::Production, area, 2021).await.unwrap();
+        let scope = Scope::Entity(area.to_string());
+        let s = sinks[0].annual_totals(Dataset::PRODUCTION, &scope, 2021).await.unwrap();
+        let o = sinks[1].annual_totals(Dataset::PRODUCTION, &scope, 2021).await.unwrap();
         assert_eq!(s.len(), o.len());
         for (a, b) in s.iter().zip(&o) {
-            assert_eq!((&a.group, a.hours), (&b.group, b.hours));
+            assert_eq!((&a.group, a.count), (&b.group, b.count));
             assert!(
                 (a.kwh - b.kwh).abs() <= a.kwh.abs() * 1e-12,
                 "{area} {}: {} vs {}",
@@ -202,5 +217,5 @@ pub async fn year_into_sqlite_and(other: Store) {
             );
         }
     }
-    drop_mongo(&sinks[1]).await;
+    drop_store(&sinks[1]).await;
 }

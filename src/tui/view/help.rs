@@ -1,31 +1,19 @@
-//! The help overlay: every key, centred over the panes; any key closes it.
+//! The help overlay: every key from the key table, centred over the panes; any key closes it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
+use crate::tui::keys::KEYS;
 use crate::tui::state::App;
 
 pub struct HelpOverlay<'a> {
     pub app: &'a App,
 }
 
-/// The key map as shown; `state::handle_key` is the one that acts.
-pub const KEYS: [(&str, &str); 16] = [
-    ("1-5", "price area NO1..NO5"),
-    ("↑ ↓  k j", "move in the focused pane (area, group, progress)"),
-    ("← →  h l", "previous / next month"),
-    ("g  G", "next / previous group"),
-    ("y  Y", "next / previous year"),
-    ("b", "bars / sectors (pie)"),
-    ("d", "production / consumption"),
-    ("r", "fetch missing and maybe-revised months"),
-    ("R", "refetch every month of the configured range"),
-    ("Tab  S-Tab", "focus the next / previous pane"),
-    ("?", "this help (any key closes it)"),
-    ("q  Esc  C-c", "quit"),
-    ("", ""),
+/// What help says besides the keys.
+const NOTES: [(&str, &str); 3] = [
     ("--ascii", "no block or braille glyphs"),
     ("NO_COLOR=1", "no colours"),
     ("logs", "~/.local/state/elhub-explorer/"),
@@ -34,8 +22,14 @@ pub const KEYS: [(&str, &str); 16] = [
 impl Widget for HelpOverlay<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let width = 64.min(area.width);
-        let height = (KEYS.len() as u16 + 4).min(area.height);
+        let rows: Vec<(&str, &str)> = KEYS
+            .iter()
+            .map(|b| (if app.theme.ascii { b.ascii_label } else { b.label }, b.help))
+            .chain(std::iter::once(("", "")))
+            .chain(NOTES)
+            .collect();
+        let width = 72.min(area.width);
+        let height = (rows.len() as u16 + 2).min(area.height);
         let popup = Rect {
             x: area.x + (area.width - width) / 2,
             y: area.y + (area.height - height) / 2,
@@ -43,7 +37,7 @@ impl Widget for HelpOverlay<'_> {
             height,
         };
         Clear.render(popup, buf);
-        let lines: Vec<Line> = KEYS
+        let lines: Vec<Line> = rows
             .iter()
             .map(|(k, what)| {
                 Line::from(vec![Span::styled(format!(" {k:<12}"), app.theme.key()), Span::raw(*what)])

@@ -1,16 +1,16 @@
-//! The hourly curve of the selected series and month: a sparkline with one column per hour,
-//! or per bucket of hours when the month has more hours than the pane has columns, local dates
-//! on the axis, and min / mean / max / total.
+//! The curve of the selected series and month: a sparkline with one column per step (an hour
+//! or a quarter-hour), or per bucket of hours when the month has more steps than the pane has
+//! columns, local dates on the axis, and min / mean / max / total.
 
-use chrono::{Datelike, Duration};
+use chrono::Datelike;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Widget, Wrap};
 
 use super::pane_block;
-use crate::model::{format_energy, LOCAL_TZ};
-use crate::store::HourValue;
+use crate::model::{format_energy, Resolution, LOCAL_TZ};
+use crate::store::StepValue;
 use crate::tui::state::{App, Loadable, Pane};
 
 pub struct HourlyPane<'a> {
@@ -24,15 +24,23 @@ impl Widget for HourlyPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
         let month_name = MONTHS[app.month.month() as usize - 1];
+        let resolution = app.dataset.resolution();
+        let kind = match resolution {
+            Resolution::Hour => "Hourly",
+            Resolution::QuarterHour => "Quarter-hourly",
+        };
         let title = Line::from(vec![
-            Span::raw(" Hourly · "),
-            Span::styled(format!("{} {}", app.area, app.group), app.theme.group_style(&app.group)),
+            Span::raw(format!(" {kind} · ")),
+            Span::styled(
+                format!("{} {}", super::totals::entity_title(app), crate::model::printable(&app.group)),
+                app.theme.group_style(&app.group),
+            ),
             Span::raw(format!(" · {month_name} {} · min–max scale ", app.month.year())),
         ]);
         let block = pane_block(app, Pane::Hourly, title);
         let inner = block.inner(area);
         block.render(area, buf);
-        let values = match app.current_hourly() {
+        let values = match app.current_curve() {
             None | Some(Loadable::Loading) => {
                 return Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
             }
@@ -41,8 +49,11 @@ impl Widget for HourlyPane<'_> {
             }
             Some(Loadable::Ready(v)) if v.is_empty() => {
                 return Paragraph::new(format!(
-                    "No hourly data for {} {} in {}. ←/→ change the month, g the group, r fetches {}.",
-                    app.area, app.group, app.month, app.range
+                    "No data for {} {} in {}. ←/→ change the month, g the group, r fetches {}.",
+                    super::totals::entity_title(app),
+                    crate::model::printable(&app.group),
+                    app.month,
+                    app.range
                 ))
                 .style(app.theme.dim())
                 .wrap(Wrap { trim: true })
@@ -52,8 +63,9 @@ impl Widget for HourlyPane<'_> {
         };
         let [chart, axis, stats] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
-        let run = bucket_hours(values.len(), chart.width as usize);
-        let buckets = bucket_means(values, chart.width as usize);
+        let per_hour = resolution.per_hour() as usize;
+        let run = bucket_steps(values.len(), per_hour, chart.width as usize);
+        let buckets = bucket_means(values, per_hour, chart.width as usize);
         let data = spark_levels(&buckets, chart.height);
         Sparkline::default()
             .data(&data)
@@ -65,7 +77,13 @@ impl Widget for HourlyPane<'_> {
         let total: f64 = values.iter().map(|v| v.kwh).sum();
         let min = values.iter().map(|v| v.kwh).fold(f64::INFINITY, f64::min);
         let top = values.iter().map(|v| v.kwh).fold(f64::NEG_INFINITY, f64::max);
-        let per_col = if run > 1 { format!(" · {run} h/col") } else { String::new() };
+        let per_col = match (run, per_hour) {
+            (1, 1) => String::new(),
+            (1, _) => " · 15 min/col".to_string(),
+            (r, p) if r < p => format!(" · {} min/col", r * 60 / p),
+            (r, p) => format!(" · {} h/col", r / p),
+        };
+        let hours = values.len() / per_hour;
         Paragraph::new(Line::from(vec![
             Span::raw(format!(
                 "min {}  mean {}  max {}  total {}",
@@ -74,7 +92,7 @@ impl Widget for HourlyPane<'_> {
                 format_energy(top),
                 format_energy(total)
             )),
-            Span::styled(format!("  {} h{per_col}", values.len()), app.theme.dim()),
+            Span::styled(format!("  {hours} h{per_col}"), app.theme.dim()),
         ]))
         .render(stats, buf);
     }
@@ -102,22 +120,25 @@ pub fn spark_levels(buckets: &[f64], rows: u16) -> Vec<u64> {
         .collect()
 }
 
-/// Hours per column: 1 when the month fits, else the smallest run that divides a day (or is
-/// whole days) and fits, so every day looks alike instead of aliasing against the daily cycle.
-pub fn bucket_hours(hours: usize, width: usize) -> usize {
-    const RUNS: [usize; 11] = [1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 168];
+/// Steps per column: 1 when the month fits, else the smallest run of hours that divides a day
+/// (or is whole days) and fits, so every day looks alike instead of aliasing against the daily
+/// cycle. `per_hour` is 1 for hourly data, 4 for quarter-hours (which may also run 2 a column).
+pub fn bucket_steps(steps: usize, per_hour: usize, width: usize) -> usize {
+    const HOURS: [usize; 11] = [1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 168];
     let width = width.max(1);
-    RUNS.into_iter().find(|b| hours.div_ceil(*b) <= width).unwrap_or(hours.div_ceil(width))
+    let per_hour = per_hour.max(1);
+    let runs = (1..per_hour).filter(|r| per_hour % r == 0).chain(HOURS.iter().map(|h| h * per_hour));
+    runs.into_iter().find(|b| steps.div_ceil(*b) <= width).unwrap_or(steps.div_ceil(width))
 }
 
-/// Means of consecutive runs of `bucket_hours` hours (the last run may be shorter).
-pub fn bucket_means(values: &[HourValue], width: usize) -> Vec<f64> {
-    let run = bucket_hours(values.len(), width);
+/// Means of consecutive runs of `bucket_steps` steps (the last run may be shorter).
+pub fn bucket_means(values: &[StepValue], per_hour: usize, width: usize) -> Vec<f64> {
+    let run = bucket_steps(values.len(), per_hour, width);
     values.chunks(run).map(|c| c.iter().map(|v| v.kwh).sum::<f64>() / c.len() as f64).collect()
 }
 
 /// Local day numbers under the columns where weeks start, e.g. `1      8      15`.
-fn axis_line(values: &[HourValue], run: usize, width: usize) -> String {
+fn axis_line(values: &[StepValue], run: usize, width: usize) -> String {
     let mut line = vec![' '; width];
     let Some(first) = values.first() else { return String::new() };
     let first_day = first.start.with_timezone(&LOCAL_TZ).date_naive();
@@ -126,8 +147,7 @@ fn axis_line(values: &[HourValue], run: usize, width: usize) -> String {
         let local = v.start.with_timezone(&LOCAL_TZ);
         let day = local.date_naive();
         let is_label_day = (day - first_day).num_days() % 7 == 0 || day.day() == 1;
-        let at_midnight =
-            i == 0 || (v.start - Duration::hours(1)).with_timezone(&LOCAL_TZ).date_naive() != day;
+        let at_midnight = i == 0 || values[i - 1].start.with_timezone(&LOCAL_TZ).date_naive() != day;
         if !(is_label_day && at_midnight) {
             continue;
         }
@@ -151,25 +171,34 @@ fn axis_line(values: &[HourValue], run: usize, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use chrono::{Duration, TimeZone, Utc};
 
-    fn hours(n: usize) -> Vec<HourValue> {
+    fn hours(n: usize) -> Vec<StepValue> {
         let t0 = Utc.with_ymd_and_hms(2021, 2, 28, 23, 0, 0).unwrap();
-        (0..n).map(|i| HourValue { start: t0 + Duration::hours(i as i64), kwh: i as f64 }).collect()
+        (0..n).map(|i| StepValue { start: t0 + Duration::hours(i as i64), kwh: i as f64 }).collect()
     }
 
     #[test]
     fn buckets_are_means_of_runs_that_divide_a_day() {
         let v = hours(10);
-        assert_eq!(bucket_means(&v, 20), (0..10).map(|i| i as f64).collect::<Vec<_>>());
-        assert_eq!(bucket_means(&v, 5), vec![0.5, 2.5, 4.5, 6.5, 8.5]);
-        assert_eq!(bucket_means(&v, 4), vec![1.0, 4.0, 7.0, 9.0], "runs of 3, the last shorter");
-        assert_eq!(bucket_hours(744, 100), 8);
-        assert_eq!(bucket_hours(743, 100), 8);
-        assert_eq!(bucket_hours(720, 96), 8);
-        assert_eq!(bucket_hours(744, 60), 24);
-        assert_eq!(bucket_hours(744, 744), 1);
-        assert_eq!(bucket_means(&hours(743), 100).len(), 93);
+        assert_eq!(bucket_means(&v, 1, 20), (0..10).map(|i| i as f64).collect::<Vec<_>>());
+        assert_eq!(bucket_means(&v, 1, 5), vec![0.5, 2.5, 4.5, 6.5, 8.5]);
+        assert_eq!(bucket_means(&v, 1, 4), vec![1.0, 4.0, 7.0, 9.0], "runs of 3, the last shorter");
+        assert_eq!(bucket_steps(744, 1, 100), 8);
+        assert_eq!(bucket_steps(743, 1, 100), 8);
+        assert_eq!(bucket_steps(720, 1, 96), 8);
+        assert_eq!(bucket_steps(744, 1, 60), 24);
+        assert_eq!(bucket_steps(744, 1, 744), 1);
+        assert_eq!(bucket_means(&hours(743), 1, 100).len(), 93);
+    }
+
+    #[test]
+    fn quarter_hours_bucket_like_hours() {
+        // October 2023: 2,980 quarter-hours (745 hours).
+        assert_eq!(bucket_steps(2980, 4, 100), 32, "8 hours a column, as for hourly data");
+        assert_eq!(bucket_steps(2980, 4, 1500), 2, "half-hours when the pane is wide");
+        assert_eq!(bucket_steps(2980, 4, 3000), 1);
+        assert_eq!(bucket_steps(96, 4, 30), 4, "a day of quarter-hours, an hour a column");
     }
 
     #[test]

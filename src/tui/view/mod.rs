@@ -1,7 +1,7 @@
 //! The screen as a pure function of `App`: layout, the panes, the help overlay, and a message
 //! instead of a crash when the terminal is too small. Nothing here writes to the state.
 
-mod areas;
+mod entities;
 mod help;
 mod hourly;
 mod progress;
@@ -14,8 +14,9 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use ratatui::Frame;
 
 use super::state::{App, ChartKind, Pane};
+use crate::model::EntityKind;
 
-pub use areas::AreasPane;
+pub use entities::EntitiesPane;
 pub use help::HelpOverlay;
 pub use hourly::{bucket_means, HourlyPane};
 pub use progress::ProgressPane;
@@ -36,14 +37,20 @@ pub fn render(app: &App, frame: &mut Frame) {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     let side = if area.width >= 100 { 26 } else { 22 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(0)]).areas(main);
-    let [areas, progress] = Layout::vertical([Constraint::Length(7), Constraint::Min(0)]).areas(left);
+    // Five price areas fit in 7 rows; a long list of municipalities or grid areas gets more.
+    let list_rows = match app.kind() {
+        EntityKind::PriceArea => 7,
+        _ => (left.height * 11 / 20).max(7),
+    };
+    let [entities, progress] =
+        Layout::vertical([Constraint::Length(list_rows), Constraint::Min(0)]).areas(left);
     let totals_height = match app.chart {
         ChartKind::Bars => Constraint::Length(totals_rows(app)),
         ChartKind::Sectors => Constraint::Percentage(55),
     };
     let [totals, hourly] = Layout::vertical([totals_height, Constraint::Min(8)]).areas(right);
     let buf = frame.buffer_mut();
-    AreasPane { app }.render(areas, buf);
+    EntitiesPane { app }.render(entities, buf);
     ProgressPane { app }.render(progress, buf);
     TotalsPane { app }.render(totals, buf);
     HourlyPane { app }.render(hourly, buf);
@@ -67,19 +74,6 @@ pub(crate) fn pane_block<'a>(app: &App, pane: Pane, title: Line<'a>) -> Block<'a
         .title(title.style(app.theme.title()))
 }
 
-/// 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Shown instead of the panes when they cannot fit.
 struct TooSmall {
     width: u16,
@@ -93,19 +87,5 @@ impl Widget for TooSmall {
             self.width, self.height
         );
         Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(215353), "215,353");
-        assert_eq!(thousands(2215353), "2,215,353");
     }
 }

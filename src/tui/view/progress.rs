@@ -7,7 +7,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{pane_block, thousands};
+use super::pane_block;
+use crate::model::thousands;
 use crate::tui::state::{App, FetchState, Loadable, MonthStatus, Pane};
 
 pub struct ProgressPane<'a> {
@@ -17,10 +18,15 @@ pub struct ProgressPane<'a> {
 impl Widget for ProgressPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let title = match &app.fetch {
-            Some(f) if f.running() => format!(" Fetching {} ", f.dataset),
-            Some(f) => format!(" Fetched {} ", f.dataset),
-            None => " Fetch ".to_string(),
+        let (state, dataset) = match &app.fetch {
+            Some(f) if f.running() => ("Fetching", Some(f.dataset)),
+            Some(f) => ("Fetched", Some(f.dataset)),
+            None => ("Fetch", None),
+        };
+        // The dataset only where it fits whole: a long alias is never cut.
+        let title = match dataset {
+            Some(d) if state.len() + d.as_str().len() + 4 <= area.width as usize => format!(" {state} {d} "),
+            _ => format!(" {state} "),
         };
         let block = pane_block(app, Pane::Progress, Line::from(title));
         let inner = block.inner(area);
@@ -37,6 +43,9 @@ fn status_span(app: &App, status: &MonthStatus, width: usize) -> Span<'static> {
     let (glyph, text, style): (&str, String, Style) = match status {
         MonthStatus::Waiting => (if t.ascii { "-" } else { "·" }, "waiting".into(), t.dim()),
         MonthStatus::Fetching => (if t.ascii { ">" } else { "…" }, "fetching".into(), t.warn()),
+        MonthStatus::Partly { done, of } => {
+            (if t.ascii { ">" } else { "…" }, format!("{done}/{of} days"), t.warn())
+        }
         MonthStatus::Retry { attempt, reason } => {
             // "HTTP 503" -> "503": the side pane is narrow.
             let reason = reason.trim_start_matches("HTTP ");

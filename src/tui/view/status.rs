@@ -12,26 +12,11 @@ pub struct StatusLine<'a> {
     pub app: &'a App,
 }
 
-/// In order of importance: the first ones stay longest on a narrow terminal; `? help` (last)
-/// always stays.
-const HINTS: [(&str, &str); 10] = [
-    ("1-5", "area"),
-    ("←→", "month"),
-    ("g", "group"),
-    ("r", "fetch"),
-    ("q", "quit"),
-    ("b", "chart"),
-    ("y", "year"),
-    ("d", "dataset"),
-    ("Tab", "focus"),
-    ("?", "help"),
-];
-
 impl Widget for StatusLine<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
         let right = match &app.message {
-            Some(m) => m.clone(),
+            Some(m) => crate::model::printable(m).into_owned(),
             // The dataset is in every pane's title; the store and range are only here.
             None => format!("{} · {}", app.store_label, app.range),
         };
@@ -39,7 +24,8 @@ impl Widget for StatusLine<'_> {
         let width = area.width as usize;
         // Hints first, leaving the right-hand text at least a short tail; `? help` always stays.
         let room = width.saturating_sub(right.chars().count().min(36) + 1);
-        let (help, rest) = HINTS.split_last().unwrap_or((&("?", "help"), &[]));
+        let hints = crate::tui::keys::hints(app.theme.ascii);
+        let (help, rest) = hints.split_last().unwrap_or((&("?", "help"), &[]));
         let hint_len = |(k, w): &(&str, &str)| k.chars().count() + w.len() + 3;
         let mut used = hint_len(help);
         let mut spans = Vec::new();
@@ -48,8 +34,7 @@ impl Widget for StatusLine<'_> {
                 break;
             }
             used += hint_len(h);
-            let key = if app.theme.ascii && h.0 == "←→" { "h/l" } else { h.0 };
-            spans.push(Span::styled(format!(" {key}"), app.theme.key()));
+            spans.push(Span::styled(format!(" {}", h.0), app.theme.key()));
             spans.push(Span::raw(format!(" {} ", h.1)));
         }
         spans.push(Span::styled(format!(" {}", help.0), app.theme.key()));

@@ -1,4 +1,4 @@
-//! Annual totals of the selected area, year and dataset per group: horizontal bars with value
+//! Annual totals of the selected entity, year and dataset per group: horizontal bars with value
 //! and share, or a sector (pie) chart with a legend. The selected group is marked.
 
 use ratatui::buffer::Buffer;
@@ -24,13 +24,8 @@ impl Widget for TotalsPane<'_> {
             ChartKind::Bars => "bars",
             ChartKind::Sectors => "sectors",
         };
-        let title = Line::from(format!(
-            " Totals · {} {} · {} {} · {view} ",
-            app.dataset,
-            app.year(),
-            app.area,
-            app.area.city()
-        ));
+        let title =
+            Line::from(format!(" Totals · {} {} · {} · {view} ", app.dataset, app.year(), entity_title(app)));
         let block = pane_block(app, Pane::Totals, title);
         let inner = block.inner(area);
         block.render(area, buf);
@@ -44,7 +39,7 @@ impl Widget for TotalsPane<'_> {
             Some(Loadable::Ready(t)) if t.is_empty() => Paragraph::new(format!(
                 "No {} data stored for {} in {}. Press r to fetch {}.",
                 app.dataset,
-                app.area,
+                entity_title(app),
                 app.year(),
                 app.range
             ))
@@ -56,6 +51,17 @@ impl Widget for TotalsPane<'_> {
                 ChartKind::Sectors => render_sectors(app, t, inner, buf),
             },
         }
+    }
+}
+
+/// The selected entity as titles name it: `NO1 Oslo`, `0301 Oslo`, `EIDSIVA-D`.
+pub fn entity_title(app: &App) -> String {
+    let row = app.entity_row();
+    let name = crate::model::printable(&row.name).into_owned();
+    match app.kind() {
+        crate::model::EntityKind::GridArea if !name.is_empty() => name,
+        _ if name.is_empty() => row.id,
+        _ => format!("{} {name}", row.id),
     }
 }
 
@@ -85,13 +91,14 @@ fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
         let bar = bar_text(&app.theme, if max > 0.0 { t.kwh / max } else { 0.0 }, bar_w);
         lines.push(Line::from(vec![
             Span::raw(marker),
-            Span::styled(format!("{:<name_w$}", t.group), name_style),
+            Span::styled(format!("{:<name_w$}", crate::model::printable(&t.group)), name_style),
             Span::raw(" "),
             Span::styled(bar, app.theme.group_style(&t.group)),
             Span::raw(format!(" {:>9} {:>5.1}%", format_energy(t.kwh), share(t.kwh, sum))),
         ]));
     }
-    let hours = totals.iter().map(|t| t.hours).max().unwrap_or(0);
+    let hours =
+        totals.iter().map(|t| t.count).max().unwrap_or(0) / app.dataset.resolution().per_hour() as u64;
     lines.push(Line::from(vec![
         Span::styled(format!(" {:<name_w$} ", "all"), Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
@@ -140,7 +147,7 @@ fn render_sectors(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer
             Span::raw(if selected { ">" } else { " " }),
             Span::styled(swatch, app.theme.group_style(&t.group)),
             Span::raw(" "),
-            Span::styled(format!("{:<name_w$}", t.group), name_style),
+            Span::styled(format!("{:<name_w$}", crate::model::printable(&t.group)), name_style),
             Span::raw(format!(" {:>5.1}% {:>9}", share(t.kwh, sum), format_energy(t.kwh))),
         ]));
     }

@@ -1,16 +1,22 @@
 //! A local server with the API's shape (ELHUB_API.md) over the deterministic generator, with
 //! switches that inject faults. Tests, benchmarks, CI and users without internet use it.
 //!
-//! Serves `/price-areas` and `/price-areas/{area}` (also under `/energy-data/v0`), both datasets,
-//! the one-month limit, `productionGroup` / `consumptionGroup` filters, and control endpoints
-//! under `/_replica/` (faults, revisions) for tests that drive the binary.
+//! Serves `/{entity}` and `/{entity}/{id}` for every entity kind of the catalogue (also under
+//! `/energy-data/v0`), every catalogued dataset with its window limit (a municipality request
+//! longer than a day gets 400), the group filters, 404 for an entity with no data, and control
+//! endpoints under `/_replica/` (faults, revisions, stats, the request log) for tests that drive
+//! the binary.
+
+pub mod faults;
+pub mod generator;
+pub mod places;
+pub mod render;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -18,77 +24,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Months, NaiveDate, Utc};
-use serde::Serialize;
 
-use super::generator;
-use super::windows::format_local;
-use crate::model::{local_midnight_utc, Dataset, Month, PriceArea, Record, LOCAL_TZ};
+pub use faults::{Fault, Faults};
 
-/// One injected fault, applied to one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// 503 Service Unavailable.
-    Unavailable,
-    /// 429 Too Many Requests, with `Retry-After: n` seconds or without the header.
-    TooManyRequests { retry_after: Option<u64> },
-    /// 200 with the body cut in half.
-    Truncated,
-    /// 200 with a body that is not JSON.
-    Malformed,
-    /// A response held back this long before it is sent.
-    Slow(Duration),
-    /// Headers at once, then the body trickled out over this long.
-    SlowBody(Duration),
-    /// 200 with every area's list empty (a month that seems to have no data).
-    Empty,
+use crate::model::{local_midnight_utc, Dataset, EntityKind, Month, Record, Window, WindowLimit, LOCAL_TZ};
+
+/// One request as the replica saw it, for tests that assert what a client asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoggedRequest {
+    /// Milliseconds since the replica started.
+    pub ms: u64,
+    /// Path and query as sent.
+    pub path: String,
 }
 
-impl FromStr for Fault {
-    type Err = String;
-    /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500`
-    /// (ms before the response), `slowbody:500` (ms to trickle the body), `empty`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
-        let number = |what: &str| -> Result<u64, String> {
-            arg.unwrap_or_default().parse().map_err(|_| format!("fault '{s}': {what} must be a whole number"))
-        };
-        match (name, arg) {
-            ("503", None) => Ok(Fault::Unavailable),
-            ("429", None) => Ok(Fault::TooManyRequests { retry_after: Some(1) }),
-            ("429", Some("none")) => Ok(Fault::TooManyRequests { retry_after: None }),
-            ("429", Some(_)) => Ok(Fault::TooManyRequests { retry_after: Some(number("Retry-After")?) }),
-            ("truncated", None) => Ok(Fault::Truncated),
-            ("malformed", None) => Ok(Fault::Malformed),
-            ("slow", Some(_)) => Ok(Fault::Slow(Duration::from_millis(number("the delay")?))),
-            ("slowbody", Some(_)) => Ok(Fault::SlowBody(Duration::from_millis(number("the delay")?))),
-            ("empty", None) => Ok(Fault::Empty),
-            _ => Err(format!(
-                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty)"
-            )),
-        }
-    }
-}
-
-/// The fault switches. Each distinct request (same path and query) gets `sequence[n]` on its
-/// n-th attempt and is served normally after the sequence; only requests whose key hashes to
-/// 0 modulo `every` get faults at all.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    pub sequence: Vec<Fault>,
-    /// 1 (or 0) = every request; 3 = about a third of the windows.
-    pub every: u64,
-    /// Added to every response.
-    pub latency: Duration,
-    /// Refuse windows longer than this many days with 400 (a stricter limit than one month).
-    pub max_days: Option<i64>,
-}
-
-impl Faults {
-    /// Parses a comma-separated list of faults, as `--faults` takes it.
-    pub fn parse_sequence(spec: &str) -> Result<Vec<Fault>, String> {
-        spec.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect()
-    }
-}
+/// The request log keeps at most this many requests (the oldest go first).
+const REQUEST_LOG: usize = 200_000;
 
 /// Shared state of a running replica.
 #[derive(Debug)]
@@ -97,6 +48,8 @@ pub struct ReplicaState {
     attempts: Mutex<HashMap<String, usize>>,
     revisions: Mutex<HashMap<(Dataset, Month), u32>>,
     requests: AtomicU64,
+    log: Mutex<Vec<LoggedRequest>>,
+    started: Instant,
     /// No data at or after this instant (the API has no future).
     until: DateTime<Utc>,
     /// Rendered bodies by request, so repeated runs measure the client, not the generator.
@@ -114,6 +67,8 @@ impl ReplicaState {
             attempts: Mutex::new(HashMap::new()),
             revisions: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
+            started: Instant::now(),
             until,
             bodies: Mutex::new(HashMap::new()),
         })
@@ -133,12 +88,14 @@ impl ReplicaState {
         *r
     }
 
-    /// The body for a request: cached, or rendered by `render` and kept.
-    fn body(&self, key: &str, render: impl FnOnce() -> Vec<u8>) -> Arc<Vec<u8>> {
-        if let Some(b) = lock(&self.bodies).get(key) {
-            return b.clone();
-        }
-        let body = Arc::new(render());
+    /// The body rendered earlier for a request, if it is still kept.
+    fn cached(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        lock(&self.bodies).get(key).cloned()
+    }
+
+    /// Keeps a rendered body for the next request of the same key.
+    fn keep(&self, key: &str, body: Vec<u8>) -> Arc<Vec<u8>> {
+        let body = Arc::new(body);
         let mut cache = lock(&self.bodies);
         if cache.values().map(|b| b.len()).sum::<usize>() + body.len() > BODY_CACHE_BYTES {
             cache.clear();
@@ -156,16 +113,23 @@ impl ReplicaState {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// The requests served so far, oldest first.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        lock(&self.log).clone()
+    }
+
     pub fn until(&self) -> DateTime<Utc> {
         self.until
     }
 
-    /// What the replica serves for a range: the tests' expectation.
+    /// What the replica serves for a range, every entity: the tests' expectation.
     pub fn records(&self, dataset: Dataset, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Record> {
         let revisions = lock(&self.revisions).clone();
-        generator::records(dataset, from, to, self.until, None, None, &|m| {
-            revisions.get(&(dataset, m)).copied().unwrap_or(0)
-        })
+        let data =
+            generator::window_data(dataset, Window { start: from, end: to }, self.until, None, None, &|m| {
+                revisions.get(&(dataset, m)).copied().unwrap_or(0)
+            });
+        data.records().collect()
     }
 
     /// The fault for this attempt of a request, if any.
@@ -177,6 +141,15 @@ impl ReplicaState {
         let fault = if selected { faults.sequence.get(*n).copied() } else { None };
         *n += 1;
         (fault, faults.latency, faults.max_days)
+    }
+
+    fn log_request(&self, path: &str) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut log = lock(&self.log);
+        if log.len() >= REQUEST_LOG {
+            log.drain(..REQUEST_LOG / 2);
+        }
+        log.push(LoggedRequest { ms: self.started.elapsed().as_millis() as u64, path: path.to_string() });
     }
 }
 
@@ -240,42 +213,50 @@ pub async fn serve(
 }
 
 pub fn router(state: Arc<ReplicaState>) -> Router {
-    let api = Router::new().route("/price-areas", get(all_areas)).route("/price-areas/{area}", get(one_area));
+    let api = Router::new().route("/{entity}", get(listing)).route("/{entity}/{id}", get(one_entity));
     Router::new()
-        .merge(api.clone())
-        .nest("/energy-data/v0", api)
         .route("/_replica/faults", post(set_faults))
         .route("/_replica/revise", post(revise))
         .route("/_replica/stats", get(stats))
+        .route("/_replica/requests", get(requests))
+        .merge(api.clone())
+        .nest("/energy-data/v0", api)
         .with_state(state)
 }
 
 type Params = Query<HashMap<String, String>>;
 
-async fn all_areas(State(s): State<Arc<ReplicaState>>, Query(p): Params, RawQuery(q): RawQuery) -> Response {
-    answer(&s, None, &p, &format!("/price-areas?{}", q.unwrap_or_default())).await
-}
-
-async fn one_area(
+async fn listing(
     State(s): State<Arc<ReplicaState>>,
-    Path(area): Path<String>,
+    Path(entity): Path<String>,
     Query(p): Params,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let key = format!("/price-areas/{area}?{}", q.unwrap_or_default());
-    match area.parse::<PriceArea>() {
-        Ok(a) => answer(&s, Some(a), &p, &key).await,
-        Err(_) => json_error(StatusCode::NOT_FOUND, &format!("Price area '{area}' not found")),
-    }
+    let key = format!("/{entity}?{}", q.unwrap_or_default());
+    answer(&s, &entity, None, &p, &key).await
+}
+
+async fn one_entity(
+    State(s): State<Arc<ReplicaState>>,
+    Path((entity, id)): Path<(String, String)>,
+    Query(p): Params,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let key = format!("/{entity}/{id}?{}", q.unwrap_or_default());
+    answer(&s, &entity, Some(&id), &p, &key).await
 }
 
 async fn answer(
     s: &ReplicaState,
-    area: Option<PriceArea>,
+    entity: &str,
+    id: Option<&str>,
     p: &HashMap<String, String>,
     key: &str,
 ) -> Response {
-    s.requests.fetch_add(1, Ordering::Relaxed);
+    s.log_request(key);
+    let Some(kind) = EntityKind::from_path(entity) else {
+        return json_error(StatusCode::NOT_FOUND, &format!("Unknown resource '{entity}'"));
+    };
     let (fault, latency, max_days) = s.fault_for(key);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -294,26 +275,42 @@ async fn answer(
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
-    let request = match parse_request(p, max_days) {
+    let request = match parse_request(kind, p, max_days) {
         Ok(r) => r,
         Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
     };
+    if let Some(id) = id {
+        if places::place(kind, id).is_none() {
+            return json_error(StatusCode::NOT_FOUND, &format!("The {} '{id}' was not found", kind.noun()));
+        }
+    }
+    let revision = |m: Month| s.revision(request.dataset, m);
     let body = if fault == Some(Fault::Empty) {
-        Arc::new(render(request.dataset, area, &[], key))
+        let mut data = generator::window_data(
+            request.dataset,
+            request.window,
+            s.until,
+            id,
+            request.group.as_deref(),
+            &revision,
+        );
+        data.series.clear();
+        Arc::new(render::render(&data, id.is_none(), key, Utc::now().timestamp()))
+    } else if let Some(cached) = s.cached(key) {
+        cached
     } else {
-        s.body(key, || {
-            let revision = |m: Month| s.revision(request.dataset, m);
-            let records = generator::records(
-                request.dataset,
-                request.start,
-                request.end,
-                s.until,
-                area,
-                request.group.as_deref(),
-                &revision,
-            );
-            render(request.dataset, area, &records, key)
-        })
+        let data = generator::window_data(
+            request.dataset,
+            request.window,
+            s.until,
+            id,
+            request.group.as_deref(),
+            &revision,
+        );
+        if id.is_some() && data.is_empty() {
+            return json_error(StatusCode::NOT_FOUND, "No data found for the entity in the period");
+        }
+        s.keep(key, render::render(&data, id.is_none(), key, Utc::now().timestamp()))
     };
     let mut body = body.to_vec();
     match fault {
@@ -341,18 +338,29 @@ fn trickle(body: Vec<u8>, total: Duration) -> Response {
 
 struct ApiRequest {
     dataset: Dataset,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
     group: Option<String>,
 }
 
-fn parse_request(p: &HashMap<String, String>, max_days: Option<i64>) -> Result<ApiRequest, String> {
+fn parse_request(
+    kind: EntityKind,
+    p: &HashMap<String, String>,
+    max_days: Option<i64>,
+) -> Result<ApiRequest, String> {
     let dataset_name = p.get("dataset").ok_or("The query parameter 'dataset' is required")?;
     let dataset =
         Dataset::from_api_name(dataset_name).ok_or_else(|| format!("Unknown dataset '{dataset_name}'"))?;
+    if dataset.entity() != kind {
+        return Err(format!("Invalid dataset for {} entity", kind.noun()));
+    }
     let start =
         parse_date(p.get("startDate").ok_or("The query parameter 'startDate' is required")?, "startDate")?;
-    let longest = start.with_timezone(&LOCAL_TZ).checked_add_months(Months::new(1)).map(|t| t.to_utc());
+    let local = start.with_timezone(&LOCAL_TZ);
+    let (longest, limit) = match dataset.spec().window {
+        WindowLimit::Month => (local.checked_add_months(Months::new(1)), "one month"),
+        WindowLimit::Day => (local.checked_add_days(chrono::Days::new(1)), "one day"),
+    };
+    let longest = longest.map(|t| t.to_utc());
     let end = match p.get("endDate") {
         Some(e) => parse_date(e, "endDate")?,
         None => longest.ok_or("startDate out of range")?, // the API fills in the maximum range
@@ -361,7 +369,7 @@ fn parse_request(p: &HashMap<String, String>, max_days: Option<i64>) -> Result<A
         return Err("endDate must be after startDate".into());
     }
     if longest.is_some_and(|l| end > l) {
-        return Err("The period between startDate and endDate must not exceed one month".into());
+        return Err(format!("The period between startDate and endDate must not exceed {limit}"));
     }
     if let Some(days) = max_days {
         if end - start > chrono::Duration::days(days) + chrono::Duration::hours(1) {
@@ -369,7 +377,7 @@ fn parse_request(p: &HashMap<String, String>, max_days: Option<i64>) -> Result<A
         }
     }
     let group = p.get(dataset.group_field()).cloned();
-    Ok(ApiRequest { dataset, start, end, group })
+    Ok(ApiRequest { dataset, window: Window { start, end }, group })
 }
 
 fn parse_date(value: &str, name: &str) -> Result<DateTime<Utc>, String> {
@@ -384,126 +392,20 @@ fn parse_date(value: &str, name: &str) -> Result<DateTime<Utc>, String> {
     ))
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    data: Vec<Element<'a>>,
-    links: Links<'a>,
-    meta: Meta,
-}
-
-#[derive(Serialize)]
-struct Links<'a> {
-    #[serde(rename = "self")]
-    this: &'a str,
-}
-
-#[derive(Serialize)]
-struct Meta {
-    created: String,
-}
-
-#[derive(Serialize)]
-struct Element<'a> {
-    attributes: Attributes<'a>,
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'a str,
-}
-
-#[derive(Serialize)]
-struct Attributes<'a> {
-    country: &'a str,
-    eic: &'a str,
-    name: &'a str,
-    #[serde(rename = "productionPerGroupMbaHour", skip_serializing_if = "Option::is_none")]
-    production: Option<Vec<ApiRecord<'a>>>,
-    #[serde(rename = "consumptionPerGroupMbaHour", skip_serializing_if = "Option::is_none")]
-    consumption: Option<Vec<ApiRecord<'a>>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ApiRecord<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    consumption_group: Option<&'a str>,
-    end_time: String,
-    last_updated_time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metering_point_count: Option<u32>,
-    price_area: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    production_group: Option<&'a str>,
-    quantity_kwh: f64,
-    start_time: String,
-}
-
-/// The JSON:API document for these records, grouped per area, with the `"*"` element first
-/// when all areas were asked for.
-pub fn render(dataset: Dataset, area: Option<PriceArea>, records: &[Record], link: &str) -> Vec<u8> {
-    let areas: Vec<PriceArea> = area.map_or_else(|| PriceArea::ALL.to_vec(), |a| vec![a]);
-    let mut data = Vec::new();
-    if area.is_none() {
-        let (production, consumption) = by_dataset(dataset, Vec::new());
-        data.push(Element {
-            attributes: Attributes { country: "NO", eic: "*", name: "*", production, consumption },
-            id: "*",
-            kind: "price-areas",
-        });
-    }
-    for a in areas {
-        let list: Vec<ApiRecord> = records
-            .iter()
-            .filter(|r| r.area == a)
-            .map(|r| ApiRecord {
-                consumption_group: (dataset == Dataset::Consumption).then_some(r.group.as_str()),
-                production_group: (dataset == Dataset::Production).then_some(r.group.as_str()),
-                end_time: format_local(r.end()),
-                last_updated_time: format_local(r.last_updated),
-                metering_point_count: r.metering_points,
-                price_area: a.as_str(),
-                quantity_kwh: r.quantity_kwh,
-                start_time: format_local(r.start),
-            })
-            .collect();
-        let (production, consumption) = by_dataset(dataset, list);
-        data.push(Element {
-            attributes: Attributes { country: "NO", eic: a.eic(), name: a.as_str(), production, consumption },
-            id: a.as_str(),
-            kind: "price-areas",
-        });
-    }
-    let body = Body { data, links: Links { this: link }, meta: Meta { created: format_local(Utc::now()) } };
-    serde_json::to_vec(&body).unwrap_or_default()
-}
-
-/// The list goes under the attribute of its dataset.
-#[allow(clippy::type_complexity)]
-fn by_dataset(
-    dataset: Dataset,
-    list: Vec<ApiRecord<'_>>,
-) -> (Option<Vec<ApiRecord<'_>>>, Option<Vec<ApiRecord<'_>>>) {
-    match dataset {
-        Dataset::Production => (Some(list), None),
-        Dataset::Consumption => (None, Some(list)),
-    }
-}
-
 fn json_error(status: StatusCode, detail: &str) -> Response {
     let body = serde_json::json!({"errors": [{"status": status.as_u16().to_string(), "title": status.canonical_reason(), "detail": detail}]});
     (status, [(header::CONTENT_TYPE, "application/vnd.api+json")], body.to_string()).into_response()
 }
 
 async fn set_faults(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Response {
+    let number = |name: &str, default: u64| -> Result<u64, String> {
+        p.get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name} must be a number")))
+    };
     let parsed = (|| -> Result<Faults, String> {
         Ok(Faults {
             sequence: Faults::parse_sequence(p.get("sequence").map_or("", String::as_str))?,
-            every: p
-                .get("every")
-                .map_or(Ok(1), |v| v.parse().map_err(|_| "every must be a number".to_string()))?,
-            latency: Duration::from_millis(
-                p.get("latency_ms")
-                    .map_or(Ok(0), |v| v.parse().map_err(|_| "latency_ms must be a number".to_string()))?,
-            ),
+            every: number("every", 1)?,
+            latency: Duration::from_millis(number("latency_ms", 0)?),
             max_days: p
                 .get("max_days")
                 .map(|v| v.parse().map_err(|_| "max_days must be a number".to_string()))
@@ -520,7 +422,7 @@ async fn set_faults(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Res
 }
 
 async fn revise(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Response {
-    let dataset = p.get("dataset").map_or(Ok(Dataset::Production), |d| d.parse());
+    let dataset = p.get("dataset").map_or(Ok(Dataset::PRODUCTION), |d| d.parse());
     let month =
         p.get("month").ok_or_else(|| "month is required".to_string()).and_then(|m| m.parse::<Month>());
     match (dataset, month) {
@@ -533,6 +435,10 @@ async fn stats(State(s): State<Arc<ReplicaState>>) -> Response {
     serde_json::json!({"requests": s.requests()}).to_string().into_response()
 }
 
+async fn requests(State(s): State<Arc<ReplicaState>>) -> Response {
+    serde_json::to_string(&s.request_log()).unwrap_or_default().into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,65 +448,71 @@ mod tests {
     }
 
     const DS: (&str, &str) = ("dataset", "PRODUCTION_PER_GROUP_MBA_HOUR");
+    const MUNI: (&str, &str) = ("dataset", "CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR");
+
+    fn hours(r: Result<ApiRequest, String>) -> Result<i64, String> {
+        r.map(|r| r.window.hours())
+    }
 
     #[test]
-    fn one_month_is_the_limit() {
-        let ok = parse_request(
-            &params(&[
-                DS,
-                ("startDate", "2021-01-01T00:00:00+01:00"),
-                ("endDate", "2021-02-01T00:00:00+01:00"),
-            ]),
-            None,
+    fn each_dataset_has_its_window_limit() {
+        let p = params(&[
+            DS,
+            ("startDate", "2021-01-01T00:00:00+01:00"),
+            ("endDate", "2021-02-01T00:00:00+01:00"),
+        ]);
+        assert_eq!(hours(parse_request(EntityKind::PriceArea, &p, None)), Ok(744));
+        let p = params(&[
+            DS,
+            ("startDate", "2021-01-01T00:00:00+01:00"),
+            ("endDate", "2021-02-02T00:00:00+01:00"),
+        ]);
+        assert!(hours(parse_request(EntityKind::PriceArea, &p, None)).is_err_and(|e| e.contains("one month")));
+        let day = params(&[
+            MUNI,
+            ("startDate", "2021-03-28T00:00:00+01:00"),
+            ("endDate", "2021-03-29T00:00:00+02:00"),
+        ]);
+        assert_eq!(hours(parse_request(EntityKind::Municipality, &day, None)), Ok(23));
+        let two = params(&[
+            MUNI,
+            ("startDate", "2021-03-28T00:00:00+01:00"),
+            ("endDate", "2021-03-30T00:00:00+02:00"),
+        ]);
+        assert!(
+            hours(parse_request(EntityKind::Municipality, &two, None)).is_err_and(|e| e.contains("one day"))
         );
-        assert_eq!(ok.map(|r| (r.end - r.start).num_hours()).ok(), Some(744));
-        let too_long = parse_request(
-            &params(&[
-                DS,
-                ("startDate", "2021-01-01T00:00:00+01:00"),
-                ("endDate", "2021-02-02T00:00:00+01:00"),
-            ]),
-            None,
+        let only_start = params(&[MUNI, ("startDate", "2021-03-28")]);
+        assert_eq!(
+            hours(parse_request(EntityKind::Municipality, &only_start, None)),
+            Ok(23),
+            "a day is filled in"
         );
-        assert!(too_long.err().is_some_and(|e| e.contains("one month")));
+        let wrong =
+            parse_request(EntityKind::Municipality, &params(&[DS, ("startDate", "2021-03-28")]), None);
+        assert!(hours(wrong).is_err_and(|e| e == "Invalid dataset for municipality entity"));
     }
 
     #[test]
     fn a_missing_end_is_filled_with_a_month_and_bare_dates_are_local() {
-        let r = parse_request(&params(&[DS, ("startDate", "2021-03-01")]), None).ok();
-        assert_eq!(r.map(|r| (r.end - r.start).num_hours()), Some(743));
+        let r = parse_request(EntityKind::PriceArea, &params(&[DS, ("startDate", "2021-03-01")]), None);
+        assert_eq!(hours(r), Ok(743));
     }
 
     #[test]
     fn an_unencoded_plus_arrives_as_a_space_and_is_refused() {
-        let r = parse_request(&params(&[DS, ("startDate", "2021-01-01T00:00:00 01:00")]), None);
-        assert!(r.err().is_some_and(|e| e.contains("percent-encoded")));
+        let r = parse_request(
+            EntityKind::PriceArea,
+            &params(&[DS, ("startDate", "2021-01-01T00:00:00 01:00")]),
+            None,
+        );
+        assert!(hours(r).is_err_and(|e| e.contains("percent-encoded")));
     }
 
     #[test]
     fn stricter_limit_refuses_long_windows() {
         let p = params(&[DS, ("startDate", "2021-01-01"), ("endDate", "2021-01-09")]);
-        assert!(parse_request(&p, Some(7)).is_err());
-        assert!(parse_request(&p, Some(8)).is_ok());
-    }
-
-    #[test]
-    fn fault_specs_parse() {
-        assert_eq!(
-            Faults::parse_sequence("503, 429:3,429:none,truncated,malformed,slow:250").ok(),
-            Some(vec![
-                Fault::Unavailable,
-                Fault::TooManyRequests { retry_after: Some(3) },
-                Fault::TooManyRequests { retry_after: None },
-                Fault::Truncated,
-                Fault::Malformed,
-                Fault::Slow(Duration::from_millis(250)),
-            ])
-        );
-        assert_eq!(
-            Faults::parse_sequence("slowbody:900,empty").ok(),
-            Some(vec![Fault::SlowBody(Duration::from_millis(900)), Fault::Empty])
-        );
-        assert!(Faults::parse_sequence("418").is_err());
+        assert!(parse_request(EntityKind::PriceArea, &p, Some(7)).is_err());
+        assert!(parse_request(EntityKind::PriceArea, &p, Some(8)).is_ok());
     }
 }

@@ -1,0 +1,74 @@
+//! The domain vocabulary, owned by no other module: the dataset catalogue, entities, records,
+//! fetched windows, and local (Europe/Oslo) time.
+
+mod catalogue;
+mod record;
+mod time;
+
+pub use catalogue::{Dataset, DatasetSpec, EntityKind, PriceArea, Resolution, Shape, WindowLimit, CATALOGUE};
+pub use record::{Entity, Group, Point, Record, SeriesData, SeriesKey, WindowData};
+pub(crate) use time::deserialize_from_str;
+pub use time::{
+    all_time_utc, civil_from_days, day_key, day_of_key, days_from_civil, format_energy, format_local,
+    instant, local_midnight_utc, month_key, oslo_offset_secs, thousands, utc_text, write_local,
+    year_bounds_utc, Month, MonthRange, Window, LOCAL_TZ,
+};
+
+/// Folds text for search as people type it: lower case, accents and Norwegian letters to their
+/// plain Latin base (`Tromsø` -> `tromso`, `Ålesund` -> `alesund`, `Bærum` -> `baerum`).
+pub fn fold_for_search(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => out.push('a'),
+            'æ' => out.push_str("ae"),
+            'ç' | 'č' => out.push('c'),
+            'è' | 'é' | 'ê' | 'ë' | 'ē' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+            'ñ' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => out.push('o'),
+            'œ' => out.push_str("oe"),
+            'š' => out.push('s'),
+            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
+            'ý' | 'ÿ' => out.push('y'),
+            'ž' => out.push('z'),
+            'ß' => out.push_str("ss"),
+            'đ' | 'ð' => out.push('d'),
+            'þ' => out.push_str("th"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text from the network made safe to print: control characters (ESC, CR, BEL, …) become
+/// visible escapes, so a name cannot move the cursor, retitle the terminal or break a table.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_folds_accents_and_norwegian_letters() {
+        assert_eq!(fold_for_search("Tromsø"), "tromso");
+        assert_eq!(fold_for_search("ÅLESUND"), "alesund");
+        assert_eq!(fold_for_search("Bærum"), "baerum");
+        assert!(fold_for_search("Snåsa").contains("snasa"));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("hydro"), "hydro");
+        assert_eq!(printable("a\u{1b}]0;pwned\u{7}b\n"), "a\\u{1b}]0;pwned\\u{7}b\\n");
+    }
+}

@@ -1,0 +1,96 @@
+//! The replica's fault switches: what a request gets instead of (or on the way to) its answer,
+//! so tests can drive the client and the binary through every failure the API can show.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One injected fault, applied to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 503 Service Unavailable.
+    Unavailable,
+    /// 429 Too Many Requests, with `Retry-After: n` seconds or without the header.
+    TooManyRequests { retry_after: Option<u64> },
+    /// 200 with the body cut in half.
+    Truncated,
+    /// 200 with a body that is not JSON.
+    Malformed,
+    /// A response held back this long before it is sent.
+    Slow(Duration),
+    /// Headers at once, then the body trickled out over this long.
+    SlowBody(Duration),
+    /// 200 with every area's list empty (a month that seems to have no data).
+    Empty,
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500`
+    /// (ms before the response), `slowbody:500` (ms to trickle the body), `empty`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
+        let number = |what: &str| -> Result<u64, String> {
+            arg.unwrap_or_default().parse().map_err(|_| format!("fault '{s}': {what} must be a whole number"))
+        };
+        match (name, arg) {
+            ("503", None) => Ok(Fault::Unavailable),
+            ("429", None) => Ok(Fault::TooManyRequests { retry_after: Some(1) }),
+            ("429", Some("none")) => Ok(Fault::TooManyRequests { retry_after: None }),
+            ("429", Some(_)) => Ok(Fault::TooManyRequests { retry_after: Some(number("Retry-After")?) }),
+            ("truncated", None) => Ok(Fault::Truncated),
+            ("malformed", None) => Ok(Fault::Malformed),
+            ("slow", Some(_)) => Ok(Fault::Slow(Duration::from_millis(number("the delay")?))),
+            ("slowbody", Some(_)) => Ok(Fault::SlowBody(Duration::from_millis(number("the delay")?))),
+            ("empty", None) => Ok(Fault::Empty),
+            _ => Err(format!(
+                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty)"
+            )),
+        }
+    }
+}
+
+/// The fault switches. Each distinct request (same path and query) gets `sequence[n]` on its
+/// n-th attempt and is served normally after the sequence; only requests whose key hashes to
+/// 0 modulo `every` get faults at all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    pub sequence: Vec<Fault>,
+    /// 1 (or 0) = every request; 3 = about a third of the windows.
+    pub every: u64,
+    /// Added to every response.
+    pub latency: Duration,
+    /// Refuse windows longer than this many days with 400 (a stricter limit than one month).
+    pub max_days: Option<i64>,
+}
+
+impl Faults {
+    /// Parses a comma-separated list of faults, as `--faults` takes it.
+    pub fn parse_sequence(spec: &str) -> Result<Vec<Fault>, String> {
+        spec.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs_parse() {
+        assert_eq!(
+            Faults::parse_sequence("503, 429:3,429:none,truncated,malformed,slow:250").ok(),
+            Some(vec![
+                Fault::Unavailable,
+                Fault::TooManyRequests { retry_after: Some(3) },
+                Fault::TooManyRequests { retry_after: None },
+                Fault::Truncated,
+                Fault::Malformed,
+                Fault::Slow(Duration::from_millis(250)),
+            ])
+        );
+        assert_eq!(
+            Faults::parse_sequence("slowbody:900,empty").ok(),
+            Some(vec![Fault::SlowBody(Duration::from_millis(900)), Fault::Empty])
+        );
+        assert!(Faults::parse_sequence("418").is_err());
+    }
+}

@@ -1,0 +1,83 @@
+//! The entity list of the current dataset: the five price areas with their cities, the
+//! municipalities by number and name, or the grid areas by name; the selected one marked, the
+//! list scrolled to keep it in view, and the filter typed after `/` in the bottom border.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::pane_block;
+use crate::model::{printable, EntityKind};
+use crate::tui::state::{App, Loadable, Pane};
+
+pub struct EntitiesPane<'a> {
+    pub app: &'a App,
+}
+
+impl Widget for EntitiesPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.app;
+        let kind = app.kind();
+        let all = app.all_entities();
+        let list = app.visible_entities();
+        let count = if list.len() == all.len() {
+            format!("{}", all.len())
+        } else {
+            format!("{}/{}", list.len(), all.len())
+        };
+        let title = if kind == EntityKind::PriceArea {
+            Line::from(format!(" {} ", kind.title()))
+        } else {
+            Line::from(format!(" {} · {count} ", kind.title()))
+        };
+        let mut block = pane_block(app, Pane::Entities, title);
+        if app.filter.editing || !app.filter.text.is_empty() {
+            let cursor = if app.filter.editing { "_" } else { "" };
+            block = block.title_bottom(Line::from(vec![Span::styled(
+                format!(" /{}{cursor} ", printable(&app.filter.text)),
+                app.theme.key(),
+            )]));
+        }
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let width = inner.width as usize;
+        if list.is_empty() {
+            let text = match (app.entities.get(&kind), app.filter.text.is_empty()) {
+                (_, false) => "nothing matches; Esc drops the filter".to_string(),
+                (Some(Loadable::Loading), _) => "reading the store…".to_string(),
+                (Some(Loadable::Failed(e)), _) => e.clone(),
+                _ => format!("none stored yet; r fetches {}", app.range),
+            };
+            Paragraph::new(text)
+                .style(app.theme.dim())
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .render(inner, buf);
+            return;
+        }
+        // Keep the selection in view, a third of the way down where the list allows.
+        let rows = inner.height as usize;
+        let selected = list.iter().position(|e| e.id == app.entity);
+        let first = selected.map_or(0, |i| i.saturating_sub(rows / 3)).min(list.len().saturating_sub(rows));
+        let lines: Vec<Line> = list
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(rows)
+            .map(|(i, e)| {
+                let is_selected = Some(i) == selected;
+                let marker = if is_selected { ">" } else { " " };
+                let number = if i < 9 { format!("{}", i + 1) } else { " ".to_string() };
+                let text = match kind {
+                    // Grid areas are known by their names; their EIC ids are 16 characters.
+                    EntityKind::GridArea => format!("{marker}{number} {}", printable(&e.name)),
+                    _ => format!("{marker}{number} {} {}", e.id, printable(&e.name)),
+                };
+                let text: String = text.chars().take(width).collect();
+                let style = if is_selected { app.theme.selected() } else { Default::default() };
+                Line::from(Span::styled(format!("{text:<width$}"), style))
+            })
+            .collect();
+        Paragraph::new(lines).render(inner, buf);
+    }
+}
