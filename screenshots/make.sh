@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in this folder from the real binary, driven in tmux against the
-# replica: bars, sectors, progress while fetching, help. Run after any change to the TUI:
+# replica: bars, sectors, progress while fetching, help, municipalities found by a filter. Run
+# after any change to the TUI:
 #   bash screenshots/make.sh
 # Needs tmux and python3. Writes NAME.txt (plain text) and NAME.svg (colours) per picture.
 set -euo pipefail
@@ -12,7 +13,11 @@ bin=$PWD/target/release/elhub-explorer
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sock=elhub-shots-$$
-cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; kill "$replica" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  tmux -L "$sock" kill-server 2>/dev/null || true
+  kill "$replica" "${fast:-}" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # A slow replica with some 503s, so the fetch is caught in progress with retries showing.
@@ -42,14 +47,30 @@ wait_for "2021-01 ✓"
 shot progress
 wait_for "Fetched production"
 tmux -L "$sock" send-keys -t s 2 h h h h h h
-wait_for "Hourly · NO2 hydro · Jun 2021"
+wait_for "Hourly · NO2 Kristiansand hydro · Jun 2021"
 shot bars
 tmux -L "$sock" send-keys -t s 3 b g
 wait_for "NO3 Trondheim · sectors"
-wait_for "NO3 wind"
+wait_for "NO3 Trondheim wind"
 shot sectors
 tmux -L "$sock" send-keys -t s '?'
 wait_for "any key closes"
 shot help
+tmux -L "$sock" send-keys -t s q
+tmux -L "$sock" kill-server 2>/dev/null || true
+
+# Municipalities: a month fetched a day at a time, then found by typing.
+fast_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" replica --listen "127.0.0.1:$fast_port" 2>/dev/null &
+fast=$!
+sleep 0.5
+tmux -L "$sock" new-session -d -s s -x $cols -y $rows \
+  "env HOME=$work XDG_STATE_HOME=$work/state TERM=xterm-256color $bin --api-url http://127.0.0.1:$fast_port --db $work/m.sqlite --dataset consumption-municipality --from 2024-01 --to 2024-01; sleep 60"
+wait_for "2024-01 ✓"
+tmux -L "$sock" send-keys -t s / t r o m s o
+wait_for "/tromso_"
+tmux -L "$sock" send-keys -t s Enter
+wait_for "Hourly · 5501 Tromsø private"
+shot municipalities
 tmux -L "$sock" send-keys -t s q
 echo "screenshots: wrote $(ls $out/*.svg | tr '\n' ' ')"

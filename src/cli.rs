@@ -97,7 +97,7 @@ pub struct ReplicaArgs {
     #[arg(long, default_value = "127.0.0.1:8080", env = "ELHUB_REPLICA_LISTEN")]
     pub listen: SocketAddr,
     /// Faults each request gets on its first attempts, comma-separated:
-    /// 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty.
+    /// 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty, nodata.
     #[arg(long, default_value = "")]
     pub faults: String,
     /// Apply the faults to one request in N (by a hash of the request).

@@ -173,3 +173,82 @@ async fn ingest_summary_and_export_through_the_binary() {
     assert_eq!(lines[0], "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc");
     assert!(lines[1].starts_with("NO1,hydro,2021-02-28T23:00:00Z,2021-03-01T00:00:00Z,"), "{}", lines[1]);
 }
+
+/// The datasets beyond price areas through the binary: aliases and Elhub names, the entity
+/// column of the export, `--entity` and `--area`, `summary` with names, and `datasets`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn municipalities_and_grid_areas_through_the_binary() {
+    let replica = common::start_replica().await;
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("config.toml"), "[api]\nrate_limit = 0\n").unwrap();
+    let url = replica.url();
+    let dir = d.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        let ingest = |dataset: &str| {
+            cmd(&dir)
+                .args([
+                    "--ingest-only",
+                    "--api-url",
+                    &url,
+                    "--dataset",
+                    dataset,
+                    "--from",
+                    "2021-02",
+                    "--to",
+                    "2021-02",
+                ])
+                .output()
+                .unwrap()
+        };
+        [ingest("CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR"), ingest("Consumption-Grid-Area")]
+    })
+    .await
+    .unwrap();
+    for o in &o {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    }
+    assert!(stderr(&o[0]).contains("727776 new"), "{}", stderr(&o[0])); // 361 x 3 x 672
+    assert!(stderr(&o[1]).contains("332640 new"), "{}", stderr(&o[1])); // 99 x 5 x 672
+
+    let out = |args: &[&str]| {
+        let o = cmd(d.path()).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let csv =
+        out(&["export", "--dataset", "consumption-municipality", "--entity", "5501", "--group", "private"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "municipality,group,start_utc,end_utc,quantity_kwh,last_updated_utc,metering_points"
+    );
+    assert_eq!(lines.len(), 1 + 672);
+    assert!(lines[1].starts_with("5501,private,2021-01-31T23:00:00Z,2021-02-01T00:00:00Z,"), "{}", lines[1]);
+    let grid =
+        out(&["export", "--dataset", "consumption-grid-area", "--area", "NO1", "--group", "household"]);
+    assert!(grid.starts_with("grid_area,group,"), "{}", &grid[..80]);
+    assert!(grid.contains("\n50YWO-6UUIJ4BF1D,household,"), "EIDSIVA-D lies in NO1");
+    let in_no1 = grid.lines().count() - 1;
+    assert!(in_no1 % 672 == 0 && in_no1 > 672 && in_no1 < 99 * 672, "{in_no1}");
+    let summary =
+        out(&["summary", "--dataset", "consumption-municipality", "--entity", "5041", "--year", "2021"]);
+    assert!(
+        summary.contains("5041") && summary.contains("SnÃ¥sa") && summary.contains("industry"),
+        "{summary}"
+    );
+    assert!(!summary.contains("0301"), "{summary}");
+    let datasets = out(&["datasets"]);
+    assert!(
+        datasets.contains("consumption-municipality  CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR"),
+        "{datasets}"
+    );
+    assert!(datasets.contains("2021-02 (1 month, 727,776 records)"), "{datasets}");
+    assert!(datasets.lines().any(|l| l.starts_with("production ") && l.ends_with("nothing")), "{datasets}");
+    assert!(datasets.contains("production-15min") && datasets.contains("inferred"), "{datasets}");
+    // Municipalities have no price area: --area says so instead of exporting nothing.
+    fails_with(
+        cmd(d.path()).args(["export", "--dataset", "consumption-municipality", "--area", "NO1"]),
+        2,
+        &["municipalities", "--entity"],
+    );
+}

@@ -275,3 +275,24 @@ fn grid_areas_and_quarter_hours() {
     assert!(text.contains("743 h · 12 h/col"), "quarter-hours bucket like hours: {text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_dataset_with_nothing_stored_says_so_instead_of_loading() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::Fetch(elhub_explorer::ingest::FetchMode::Refresh));
+    let summary =
+        elhub_explorer::ingest::IngestSummary { months_planned: 12, months_done: 12, ..Default::default() };
+    update(&mut app, Action::Ingest(Progress::Finished(summary)));
+    for _ in 0..4 {
+        update(&mut app, Action::StepDataset(1));
+    }
+    assert_eq!(app.dataset, Dataset::CONSUMPTION_GRID_AREA);
+    update(&mut app, Action::EntitiesLoaded(EntityKind::GridArea, Ok(vec![])));
+    update(&mut app, Action::CoverageLoaded(Dataset::CONSUMPTION_GRID_AREA, Ok(vec![])));
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("No consumption-grid-area data stored yet, so no grid area to show."), "{text}");
+    assert!(!text.contains("loading"), "{text}");
+    // The finished production fetch gives way to what is stored of this dataset.
+    assert!(text.contains("╭ Stored ──"), "{text}");
+    assert!(!text.contains("2021-03 ✓"), "{text}");
+}

@@ -125,6 +125,11 @@ impl ElhubClient {
         Ok(ElhubClient { http, base, config, limiter })
     }
 
+    /// The spacing between request starts now (None without a rate limit): it grows on 429.
+    pub fn request_spacing(&self) -> Option<Duration> {
+        self.limiter.as_ref().map(RateLimiter::interval)
+    }
+
     /// The URL of one window's request (`{base}/{entity}?dataset=..&startDate=..&endDate=..`),
     /// with the offsets' `+` percent-encoded.
     pub fn window_url(&self, dataset: Dataset, window: &Window) -> Url {

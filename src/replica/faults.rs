@@ -21,12 +21,14 @@ pub enum Fault {
     SlowBody(Duration),
     /// 200 with every area's list empty (a month that seems to have no data).
     Empty,
+    /// 404 whose body says there is no data (what some clients see for an empty period).
+    NoData,
 }
 
 impl FromStr for Fault {
     type Err = String;
     /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500`
-    /// (ms before the response), `slowbody:500` (ms to trickle the body), `empty`.
+    /// (ms before the response), `slowbody:500` (ms to trickle the body), `empty`, `nodata`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
         let number = |what: &str| -> Result<u64, String> {
@@ -42,8 +44,9 @@ impl FromStr for Fault {
             ("slow", Some(_)) => Ok(Fault::Slow(Duration::from_millis(number("the delay")?))),
             ("slowbody", Some(_)) => Ok(Fault::SlowBody(Duration::from_millis(number("the delay")?))),
             ("empty", None) => Ok(Fault::Empty),
+            ("nodata", None) => Ok(Fault::NoData),
             _ => Err(format!(
-                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty)"
+                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty, nodata)"
             )),
         }
     }
@@ -88,8 +91,8 @@ mod tests {
             ])
         );
         assert_eq!(
-            Faults::parse_sequence("slowbody:900,empty").ok(),
-            Some(vec![Fault::SlowBody(Duration::from_millis(900)), Fault::Empty])
+            Faults::parse_sequence("slowbody:900,empty,nodata").ok(),
+            Some(vec![Fault::SlowBody(Duration::from_millis(900)), Fault::Empty, Fault::NoData])
         );
         assert!(Faults::parse_sequence("418").is_err());
     }

@@ -273,6 +273,7 @@ async fn answer(
             return r;
         }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+        Some(Fault::NoData) => return json_error(StatusCode::NOT_FOUND, "No data found for the period"),
         _ => {}
     }
     let request = match parse_request(kind, p, max_days) {

@@ -87,7 +87,7 @@ pub const KEYS: &[Binding] = &[
         &[Key::Char('/')],
         "/",
         "/",
-        "filter entities by number or name (Enter keeps, Esc drops)",
+        "filter by number or name (Enter keeps, Esc drops)",
         Some(("find", 2)),
         Command::Filter,
     ),

@@ -26,12 +26,11 @@ impl Widget for EntitiesPane<'_> {
         } else {
             format!("{}/{}", list.len(), all.len())
         };
-        let title = if kind == EntityKind::PriceArea {
-            Line::from(format!(" {} ", kind.title()))
-        } else {
-            Line::from(format!(" {} · {count} ", kind.title()))
-        };
-        let mut block = pane_block(app, Pane::Entities, title);
+        let mut titles = vec![Line::from(format!(" {} ", kind.title()))];
+        if kind != EntityKind::PriceArea {
+            titles.insert(0, Line::from(format!(" {} · {count} ", kind.title())));
+        }
+        let mut block = pane_block(app, Pane::Entities, area.width, titles);
         if app.filter.editing || !app.filter.text.is_empty() {
             let cursor = if app.filter.editing { "_" } else { "" };
             block = block.title_bottom(Line::from(vec![Span::styled(
@@ -44,10 +43,10 @@ impl Widget for EntitiesPane<'_> {
         let width = inner.width as usize;
         if list.is_empty() {
             let text = match (app.entities.get(&kind), app.filter.text.is_empty()) {
-                (_, false) => "nothing matches; Esc drops the filter".to_string(),
+                (_, false) => "Nothing matches. Esc drops the filter.".to_string(),
                 (Some(Loadable::Loading), _) => "reading the store…".to_string(),
                 (Some(Loadable::Failed(e)), _) => e.clone(),
-                _ => format!("none stored yet; r fetches {}", app.range),
+                _ => format!("None stored yet. r fetches {}.", app.range),
             };
             Paragraph::new(text)
                 .style(app.theme.dim())
@@ -73,7 +72,12 @@ impl Widget for EntitiesPane<'_> {
                     EntityKind::GridArea => format!("{marker}{number} {}", printable(&e.name)),
                     _ => format!("{marker}{number} {} {}", e.id, printable(&e.name)),
                 };
-                let text: String = text.chars().take(width).collect();
+                // A long name ends in an ellipsis rather than mid-word without a sign.
+                let text: String = if text.chars().count() > width {
+                    text.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect()
+                } else {
+                    text
+                };
                 let style = if is_selected { app.theme.selected() } else { Default::default() };
                 Line::from(Span::styled(format!("{text:<width$}"), style))
             })

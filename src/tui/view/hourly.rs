@@ -29,17 +29,30 @@ impl Widget for HourlyPane<'_> {
             Resolution::Hour => "Hourly",
             Resolution::QuarterHour => "Quarter-hourly",
         };
-        let title = Line::from(vec![
-            Span::raw(format!(" {kind} · ")),
-            Span::styled(
-                format!("{} {}", super::totals::entity_title(app), crate::model::printable(&app.group)),
-                app.theme.group_style(&app.group),
-            ),
-            Span::raw(format!(" · {month_name} {} · min–max scale ", app.month.year())),
-        ]);
-        let block = pane_block(app, Pane::Hourly, title);
+        let series = Span::styled(
+            format!("{} {}", super::totals::entity_title(app), crate::model::printable(&app.group)),
+            app.theme.group_style(&app.group),
+        );
+        let when = format!("{month_name} {}", app.month.year());
+        let titles = vec![
+            Line::from(vec![
+                Span::raw(format!(" {kind} · ")),
+                series.clone(),
+                Span::raw(format!(" · {when} · min–max scale ")),
+            ]),
+            Line::from(vec![
+                Span::raw(format!(" {kind} · ")),
+                series.clone(),
+                Span::raw(format!(" · {when} ")),
+            ]),
+            Line::from(vec![Span::raw(" "), series, Span::raw(format!(" · {when} "))]),
+        ];
+        let block = pane_block(app, Pane::Hourly, area.width, titles);
         let inner = block.inner(area);
         block.render(area, buf);
+        if app.entity.is_empty() {
+            return super::totals::no_entity(app, inner, buf);
+        }
         let values = match app.current_curve() {
             None | Some(Loadable::Loading) => {
                 return Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)

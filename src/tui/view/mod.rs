@@ -65,13 +65,26 @@ fn totals_rows(app: &App) -> u16 {
     app.groups().len().clamp(3, 10) as u16 + 4
 }
 
-/// A bordered block with the theme's glyphs, highlighted when focused.
-pub(crate) fn pane_block<'a>(app: &App, pane: Pane, title: Line<'a>) -> Block<'a> {
+/// A bordered block with the theme's glyphs, highlighted when focused, titled with the first
+/// of `titles` (most complete first) that fits the pane: a title drops whole fields, it is
+/// never cut.
+pub(crate) fn pane_block<'a>(app: &App, pane: Pane, width: u16, titles: Vec<Line<'a>>) -> Block<'a> {
     let focused = app.focus == pane;
     Block::bordered()
         .border_set(app.theme.border_set())
         .border_style(app.theme.border(focused))
-        .title(title.style(app.theme.title()))
+        .title(first_fitting(titles, width.saturating_sub(2)).style(app.theme.title()))
+}
+
+/// The first line that fits `width` columns, else the last one.
+pub(crate) fn first_fitting(lines: Vec<Line<'_>>, width: u16) -> Line<'_> {
+    let n = lines.len();
+    lines
+        .into_iter()
+        .enumerate()
+        .find(|(i, l)| l.width() <= width as usize || i + 1 == n)
+        .map(|(_, l)| l)
+        .unwrap_or_default()
 }
 
 /// Shown instead of the panes when they cannot fit.

@@ -18,20 +18,22 @@ pub struct ProgressPane<'a> {
 impl Widget for ProgressPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let (state, dataset) = match &app.fetch {
+        // A finished fetch of another dataset gives way to what is stored of this one.
+        let fetch = app.fetch.as_ref().filter(|f| f.running() || f.dataset == app.dataset);
+        let (state, dataset) = match fetch {
             Some(f) if f.running() => ("Fetching", Some(f.dataset)),
             Some(f) => ("Fetched", Some(f.dataset)),
-            None => ("Fetch", None),
+            None => ("Stored", Some(app.dataset)),
         };
         // The dataset only where it fits whole: a long alias is never cut.
-        let title = match dataset {
-            Some(d) if state.len() + d.as_str().len() + 4 <= area.width as usize => format!(" {state} {d} "),
-            _ => format!(" {state} "),
-        };
-        let block = pane_block(app, Pane::Progress, Line::from(title));
+        let mut titles = vec![Line::from(format!(" {state} "))];
+        if let Some(d) = dataset {
+            titles.insert(0, Line::from(format!(" {state} {d} ")));
+        }
+        let block = pane_block(app, Pane::Progress, area.width, titles);
         let inner = block.inner(area);
         block.render(area, buf);
-        match &app.fetch {
+        match fetch {
             Some(fetch) => render_fetch(app, fetch, inner, buf),
             None => render_stored(app, inner, buf),
         }

@@ -24,11 +24,19 @@ impl Widget for TotalsPane<'_> {
             ChartKind::Bars => "bars",
             ChartKind::Sectors => "sectors",
         };
-        let title =
-            Line::from(format!(" Totals · {} {} · {} · {view} ", app.dataset, app.year(), entity_title(app)));
-        let block = pane_block(app, Pane::Totals, title);
+        let (dataset, year, entity) = (app.dataset, app.year(), entity_title(app));
+        let titles = vec![
+            Line::from(format!(" Totals · {dataset} {year} · {entity} · {view} ")),
+            Line::from(format!(" Totals · {dataset} {year} · {entity} ")),
+            Line::from(format!(" Totals {year} · {entity} ")),
+            Line::from(format!(" {year} · {entity} ")),
+        ];
+        let block = pane_block(app, Pane::Totals, area.width, titles);
         let inner = block.inner(area);
         block.render(area, buf);
+        if app.entity.is_empty() {
+            return no_entity(app, inner, buf);
+        }
         match app.current_totals() {
             None | Some(Loadable::Loading) => {
                 Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
@@ -52,6 +60,19 @@ impl Widget for TotalsPane<'_> {
             },
         }
     }
+}
+
+/// What a pane says while the dataset has no entity to show (nothing stored of it yet).
+pub fn no_entity(app: &App, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(format!(
+        "No {} data stored yet, so no {} to show. Press r to fetch {}.",
+        app.dataset,
+        app.kind().noun(),
+        app.range
+    ))
+    .style(app.theme.dim())
+    .wrap(Wrap { trim: true })
+    .render(area, buf)
 }
 
 /// The selected entity as titles name it: `NO1 Oslo`, `0301 Oslo`, `EIDSIVA-D`.
