@@ -71,6 +71,8 @@ tmux -L "$sock" send-keys -t s / t r o m s o
 wait_for "/tromso_"
 tmux -L "$sock" send-keys -t s Enter
 wait_for "Hourly · 5501 Tromsø private"
+wait_for ">private"
+wait_for "mean "
 shot municipalities
 tmux -L "$sock" send-keys -t s q
 echo "screenshots: wrote $(ls $out/*.svg | tr '\n' ' ')"
