@@ -43,7 +43,8 @@ pub struct Cli {
     pub force: bool,
 
     /// Explorer: draw with ASCII only (no block, braille or box glyphs in the data).
-    #[arg(long, env = "ELHUB_ASCII")]
+    /// ELHUB_ASCII takes 1/0, true/false, yes/no, on/off.
+    #[arg(long, env = "ELHUB_ASCII", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub ascii: bool,
 
     #[command(flatten)]

@@ -1,7 +1,6 @@
 //! What each mode does once the command line is parsed: open the stores, run, and turn every
 //! failure into one line on stderr and an exit code (DESIGN.md: 0, 1, 2, 3).
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,7 +11,7 @@ use crate::cli::{Cli, Command, ExportArgs, ReplicaArgs, SummaryArgs};
 use crate::elhub::ElhubClient;
 use crate::export;
 use crate::ingest::{CancellationToken, FetchMode, Launch, Outcome};
-use crate::model::{printable, Dataset, EntityKind, PriceArea, SeriesKey};
+use crate::model::{all_time_utc, printable, Dataset, EntityKind, PriceArea, SeriesKey};
 use crate::replica::{self, Faults, ReplicaState};
 use crate::report;
 use crate::settings::Settings;
@@ -122,7 +121,7 @@ async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
     init_log(&settings);
     tracing::info!(config = ?settings.config_file, range = %settings.range, dataset = %settings.dataset, "starting");
     match &cli.command {
-        Some(Command::Export(args)) => run_export(&settings, args).await,
+        Some(Command::Export(args)) => run_export(&settings, &cli, args).await,
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
         Some(Command::Datasets) => run_datasets(&settings).await,
         Some(Command::Replica(_)) => unreachable!("handled above"),
@@ -151,9 +150,13 @@ fn init_log(settings: &Settings) {
         .try_init();
 }
 
-/// Opens one store by kind.
-pub async fn open_store(settings: &Settings, kind: StoreKind) -> Result<Store, Failure> {
+/// Opens one store by kind. Only a writer (`create`) makes a new SQLite file: a reading
+/// command on a path that does not exist says so instead of leaving an empty database there.
+pub async fn open_store(settings: &Settings, kind: StoreKind, create: bool) -> Result<Store, Failure> {
     match kind {
+        StoreKind::Sqlite if !create => {
+            Ok(Store::new(SqliteStore::open_existing(&settings.db_path, settings.busy_timeout)?))
+        }
         StoreKind::Sqlite => {
             if settings.db_is_default {
                 if let Some(dir) = settings.db_path.parent() {
@@ -253,13 +256,17 @@ async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure
 
 async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant) -> Result<i32, Failure> {
     use std::io::IsTerminal;
+    // The explorer creates the default store on a first run; an explicit --db must exist.
+    if settings.read_store == StoreKind::Sqlite && !settings.db_is_default {
+        SqliteStore::must_exist(&settings.db_path)?;
+    }
     if !std::io::stdout().is_terminal() {
         return Err(Failure::usage(
             "the explorer needs a terminal; use --ingest-only, export or summary in scripts",
         ));
     }
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
-    let read = open_store(settings, settings.read_store).await?;
+    let read = open_store(settings, settings.read_store, settings.db_is_default).await?;
     let (sinks, unavailable) = open_sinks(settings).await?;
     let explorer = crate::tui::Explorer {
         notice: unavailable.first().map(|(_, why)| format!("{why}; r writes the other sinks")),
@@ -278,7 +285,7 @@ async fn open_sinks(settings: &Settings) -> Result<(Vec<Store>, Vec<(StoreKind, 
     let mut sinks = Vec::new();
     let mut unavailable = Vec::new();
     for kind in &settings.sinks {
-        match open_store(settings, *kind).await {
+        match open_store(settings, *kind, true).await {
             Ok(store) => sinks.push(store),
             Err(f) if f.code == exit::FAILED => {
                 tracing::warn!(%kind, "sink unavailable: {}", f.message);
@@ -334,26 +341,50 @@ async fn chosen_entities(
     }
 }
 
-async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store).await?;
+async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs) -> Result<i32, Failure> {
+    use std::io::IsTerminal;
+    let store = open_store(settings, settings.read_store, false).await?;
     let dataset = settings.dataset;
     let entities = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
-    let series: Vec<SeriesKey> = store
-        .series(dataset)
-        .await?
-        .into_iter()
+    let stored = store.series(dataset).await?;
+    let series: Vec<SeriesKey> = stored
+        .iter()
         .filter(|k| entities.as_ref().is_none_or(|e| e.contains(&k.entity)))
         .filter(|k| args.group.as_ref().is_none_or(|g| *g == k.group))
+        .cloned()
         .collect();
+    if series.is_empty() && (args.entity.is_some() || args.area.is_some() || args.group.is_some()) {
+        return Err(Failure::usage(no_match(dataset, args, &stored)));
+    }
+    // The range given on the command line (--year, --from, --to), else everything stored.
+    let (from, to) = if cli.options.year.is_some() || cli.options.from.is_some() || cli.options.to.is_some() {
+        (settings.range.from().start_utc(), settings.range.to().end_utc())
+    } else {
+        all_time_utc()
+    };
+    let mut job = export::ExportJob { dataset, series, from, to, format: args.format, escape: false };
     let result = match &args.output {
+        // A temporary file beside the target, renamed over it only when the export is whole:
+        // a failure halfway leaves the old file as it was.
         Some(path) => {
-            let file = File::create(path)
-                .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
-            export::export(&store, dataset, &series, args.format, BufWriter::new(file)).await
+            let dir =
+                path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let tmp = tempfile::Builder::new()
+                .prefix(".elhub-export-")
+                .tempfile_in(dir)
+                .map_err(|e| Failure::usage(format!("cannot write in {}: {e}", dir.display())))?;
+            match export::export(&store, &job, BufWriter::new(tmp.as_file())).await {
+                Ok(n) => tmp
+                    .persist(path)
+                    .map(|_| n)
+                    .map_err(|e| Failure::failed(format!("cannot write {}: {}", path.display(), e.error))),
+                Err(e) => Err(export_failure(e)),
+            }
         }
         None => {
+            job.escape = std::io::stdout().is_terminal();
             let stdout = std::io::stdout().lock();
-            export::export(&store, dataset, &series, args.format, BufWriter::new(stdout)).await
+            export::export(&store, &job, BufWriter::new(stdout)).await.map_err(export_failure)
         }
     };
     match result {
@@ -363,15 +394,57 @@ async fn run_export(settings: &Settings, args: &ExportArgs) -> Result<i32, Failu
             }
             Ok(exit::DONE)
         }
-        Err(export::ExportError::Store(e)) => Err(e.into()),
         // `export | head` closes the pipe early: that is the reader's choice, not a failure.
-        Err(export::ExportError::BrokenPipe) => Ok(exit::DONE),
-        Err(e) => Err(Failure::failed(e.to_string())),
+        Err(f) if f.code == exit::DONE => Ok(exit::DONE),
+        Err(f) => Err(f),
     }
 }
 
+/// An export's failure as a line and a code (a closed pipe is no failure: code 0).
+fn export_failure(e: export::ExportError) -> Failure {
+    match e {
+        export::ExportError::Store(e) => e.into(),
+        export::ExportError::BrokenPipe => Failure { code: exit::DONE, message: String::new() },
+        e => Failure::failed(e.to_string()),
+    }
+}
+
+/// Why `--entity`, `--area` or `--group` chose nothing, with what is stored.
+fn no_match(dataset: Dataset, args: &ExportArgs, stored: &[SeriesKey]) -> String {
+    let list = |mut items: Vec<&str>| {
+        items.sort();
+        items.dedup();
+        let n = items.len();
+        let shown = items.iter().take(12).map(|s| printable(s).into_owned()).collect::<Vec<_>>().join(", ");
+        if n > 12 {
+            format!("{shown}, … ({n})")
+        } else if n == 0 {
+            "none".to_string()
+        } else {
+            shown
+        }
+    };
+    let mut asked = Vec::new();
+    if let Some(e) = &args.entity {
+        asked.push(format!("--entity {}", printable(e)));
+    }
+    if let Some(a) = args.area {
+        asked.push(format!("--area {a}"));
+    }
+    if let Some(g) = &args.group {
+        asked.push(format!("--group {}", printable(g)));
+    }
+    format!(
+        "no {dataset} records match {} (stored {}s: {}; groups: {})",
+        asked.join(" "),
+        dataset.entity().column().replace('_', " "),
+        list(stored.iter().map(|k| k.entity.as_str()).collect()),
+        list(stored.iter().map(|k| k.group.as_str()).collect())
+    )
+}
+
 async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store).await?;
+    let store = open_store(settings, settings.read_store, false).await?;
     let dataset = settings.dataset;
     let kind = dataset.entity();
     let years: Vec<i32> = match cli.options.year {
@@ -396,7 +469,15 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
         let mut rows = Vec::new();
         for id in &ids {
             let totals = store.annual_totals(dataset, &Scope::Entity(id.clone()), year).await?;
-            rows.push(report::EntityTotals { id, label: report::entity_label(kind, id, &names), totals });
+            rows.push(report::EntityTotals {
+                id: id.clone(),
+                label: report::entity_label(kind, id, &names),
+                totals,
+            });
+        }
+        // Grid areas roll up to the price areas they lie in.
+        if kind == EntityKind::GridArea {
+            rows.extend(report::by_price_area(&rows, &names));
         }
         text.push_str(&report::annual_table(dataset, year, &rows));
     }
@@ -408,7 +489,7 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
 }
 
 async fn run_datasets(settings: &Settings) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store).await?;
+    let store = open_store(settings, settings.read_store, false).await?;
     let mut stored = Vec::new();
     for dataset in Dataset::all() {
         stored.push((dataset, store.coverage(dataset).await?));

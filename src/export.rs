@@ -7,10 +7,11 @@
 
 use std::io::Write;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use serde::ser::{SerializeMap, Serializer};
+use tokio::sync::mpsc;
 
-use crate::model::{all_time_utc, utc_text, Dataset, Record, SeriesKey};
+use crate::model::{printable, utc_text, Dataset, Record, SeriesKey};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,27 +62,52 @@ pub fn csv_header(dataset: Dataset) -> Vec<&'static str> {
     h
 }
 
-/// Writes every stored record of the given series of `dataset` (chosen by the caller from
-/// `--entity`, `--area`, `--group`); returns how many.
-pub async fn export(
-    store: &Store,
-    dataset: Dataset,
-    series: &[SeriesKey],
-    format: ExportFormat,
-    out: impl Write,
-) -> Result<u64> {
-    let (from, to) = all_time_utc();
-    let mut count = 0u64;
-    let mut writer = RecordWriter::new(dataset, format, out)?;
-    for key in series {
-        let records = store.series_records(dataset, key, from, to).await?;
-        for r in &records {
-            writer.write(r)?;
-        }
-        count += records.len() as u64;
+/// What to export: the series (chosen by the caller from `--entity`, `--area`, `--group`) of
+/// a dataset over [from, to), in a format; with `escape`, control characters in entity and
+/// group names become visible escapes (for a terminal, not a file).
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub dataset: Dataset,
+    pub series: Vec<SeriesKey>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub format: ExportFormat,
+    pub escape: bool,
+}
+
+impl ExportJob {
+    /// All of the series' records, unescaped.
+    pub fn all_of(dataset: Dataset, series: Vec<SeriesKey>, format: ExportFormat) -> ExportJob {
+        let (from, to) = crate::model::all_time_utc();
+        ExportJob { dataset, series, from, to, format, escape: false }
     }
-    writer.finish()?;
-    Ok(count)
+}
+
+/// Writes every stored record the job asks for, read as one snapshot where the store can give
+/// one (SQLite: a window written meanwhile is all in or all out); returns how many.
+pub async fn export(store: &Store, job: &ExportJob, out: impl Write) -> Result<u64> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let read = store.snapshot(job.dataset, job.series.clone(), job.from, job.to, tx);
+    let (dataset, format, escape) = (job.dataset, job.format, job.escape);
+    let write = async move {
+        let mut writer = RecordWriter::new(dataset, format, out)?;
+        let mut count = 0u64;
+        while let Some(chunk) = rx.recv().await {
+            for mut r in chunk? {
+                if escape {
+                    r.entity = printable(&r.entity).into_owned();
+                    r.group = printable(&r.group).into_owned();
+                }
+                writer.write(&r)?;
+                count += 1;
+            }
+        }
+        writer.finish()?;
+        Ok(count)
+    };
+    // The reader stops as soon as the writer has gone (its channel closes).
+    let ((), written) = tokio::join!(read, write);
+    written
 }
 
 /// Streams records in one format: the header (or `[`), a record at a time, then `finish`.

@@ -7,7 +7,7 @@
 //! not by the range. The month's checkpoint goes with its last window, to each sink that wrote
 //! every window of it. A failed sink does not stop the others; a rerun completes the month.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,9 +49,12 @@ impl Default for RefreshPolicy {
 /// The months of `range` to fetch, given what each sink holds. A month is complete in a sink
 /// when it was fetched after the month ended (a month fetched while under way is partial) and
 /// held records (an empty answer for a past month is more likely a glitch than the truth, and
-/// asking again is cheap); months that have not begun are left out.
+/// asking again is cheap) — or, before the dataset's first month with data, when it was
+/// fetched at all: an empty answer there is the truth, and a wrong guess of the first month
+/// costs one request a month, once. Months that have not begun are left out.
 pub fn plan_months(
     range: MonthRange,
+    first_month: Month,
     coverage: &[Vec<MonthCoverage>],
     mode: FetchMode,
     policy: RefreshPolicy,
@@ -59,7 +62,7 @@ pub fn plan_months(
 ) -> Vec<Month> {
     let months: Vec<Month> = range.months().filter(|m| m.start_utc() <= now).collect();
     let fetched_at = |sink: &Vec<MonthCoverage>, m: Month| {
-        sink.iter().find(|c| c.month == m && c.records > 0).map(|c| c.fetched_at)
+        sink.iter().find(|c| c.month == m && (c.records > 0 || m < first_month)).map(|c| c.fetched_at)
     };
     let last_from = months.len().saturating_sub(policy.last_months);
     months
@@ -111,7 +114,7 @@ impl IngestPlan {
             coverage.push(sink.coverage(dataset).await?);
         }
         let now = Utc::now();
-        let months = plan_months(range, &coverage, mode, policy, now);
+        let months = plan_months(range, dataset.spec().first_month, &coverage, mode, policy, now);
         let begun = range.months().filter(|m| m.start_utc() <= now).count();
         let skipped = begun - months.len();
         Ok(IngestPlan { dataset, months, concurrency: concurrency.max(1), skipped })
@@ -178,6 +181,10 @@ pub struct IngestSummary {
     pub skipped: usize,
     /// Lines worth showing that are not failures.
     pub notices: Vec<String>,
+    /// The API could not be reached at this address: the months in `not_tried` were left.
+    pub unreachable: Option<String>,
+    /// Months not tried because the API could not be reached.
+    pub not_tried: Vec<Month>,
 }
 
 impl IngestSummary {
@@ -185,7 +192,8 @@ impl IngestSummary {
         let complete = self.failed_months.is_empty()
             && self.sink_failures.is_empty()
             && self.unavailable_sinks.is_empty()
-            && self.left.is_empty();
+            && self.left.is_empty()
+            && self.not_tried.is_empty();
         if complete {
             Outcome::Done
         } else if self.months_done == 0 && self.months_planned > 0 && self.left.is_empty() {
@@ -217,6 +225,8 @@ enum Fetched {
     Failed(FetchError),
     /// The run was stopped before this window was fetched.
     Stopped,
+    /// The API could not be reached at all, so this window was not tried.
+    NotTried,
 }
 
 /// A month's windows as they come back.
@@ -226,12 +236,20 @@ struct MonthState {
     started: DateTime<Utc>,
     records: u64,
     rejected: u64,
+    /// The first reason a record of the month was rejected.
+    first_rejection: Option<String>,
+    /// Entities with at least one record this month.
+    entities: BTreeSet<String>,
     failed: bool,
     stopped: bool,
+    not_tried: bool,
     /// Sinks that failed one of the month's windows: they get no checkpoint.
     sink_failed: Vec<bool>,
     stats: UpsertStats,
 }
+
+/// Windows that fail to connect, with none succeeding, before the rest is not tried.
+const UNREACHABLE_AFTER: usize = 2;
 
 /// `run`, stoppable: once `stop` is cancelled no new window starts, windows being fetched are
 /// dropped whole, and windows being written finish; the summary lists the months left.
@@ -258,6 +276,8 @@ pub async fn run_until(
     };
     let now = Utc::now();
     let permits = Arc::new(Semaphore::new(plan.concurrency));
+    // Cancelled when nothing connects: the windows not yet fetched are then not tried.
+    let unreachable = CancellationToken::new();
     let mut fetches = JoinSet::new();
     let mut months: HashMap<Month, MonthState> = HashMap::new();
     for month in plan.months.iter().copied() {
@@ -270,20 +290,27 @@ pub async fn run_until(
                 started: now,
                 records: 0,
                 rejected: 0,
+                first_rejection: None,
+                entities: BTreeSet::new(),
                 failed: false,
                 stopped: false,
+                not_tried: false,
                 sink_failed: vec![false; sinks.len()],
                 stats: UpsertStats::default(),
             },
         );
         for (n, window) in windows.into_iter().enumerate() {
-            let (client, permits, progress, stop) =
-                (client.clone(), permits.clone(), progress.clone(), stop.clone());
+            let (client, permits, progress) = (client.clone(), permits.clone(), progress.clone());
+            let (stop, unreachable) = (stop.clone(), unreachable.clone());
             fetches.spawn(async move {
                 let permit = tokio::select! {
                     p = permits.acquire_owned() => p,
-                    _ = stop.cancelled() => return (month, window, Fetched::Stopped, None),
+                    _ = stop.cancelled() => return (month, Fetched::Stopped, None),
+                    _ = unreachable.cancelled() => return (month, Fetched::NotTried, None),
                 };
+                if unreachable.is_cancelled() {
+                    return (month, Fetched::NotTried, None);
+                }
                 if n == 0 {
                     let _ = progress.send(Progress::Fetching { month });
                 }
@@ -301,15 +328,16 @@ pub async fn run_until(
                         Err(e) => Fetched::Failed(e),
                     },
                     _ = stop.cancelled() => Fetched::Stopped,
+                    _ = unreachable.cancelled() => Fetched::NotTried,
                 };
-                (month, window, fetched, permit.ok())
+                (month, fetched, permit.ok())
             });
         }
-        // A month with no window (its days have not begun) is simply done.
     }
     let mut warned_key = false;
+    let (mut connected, mut connect_failures) = (false, 0usize);
     while let Some(joined) = fetches.join_next().await {
-        let (month, _window, fetched, _permit) = match joined {
+        let (month, fetched, _permit) = match joined {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!("fetch task failed: {e}");
@@ -322,25 +350,58 @@ pub async fn run_until(
         match fetched {
             // A fetched window is written whole even when a stop came meanwhile.
             Fetched::Window(parsed) => {
+                connected = true;
                 if let (Some(key), false) = (&parsed.fallback_key, warned_key) {
                     warned_key = true;
-                    let line = format!(
-                        "{dataset}: the records were not under '{}' but under '{key}'; read from there (the catalogue's key is inferred)",
-                        dataset.spec().records_key
+                    notice(
+                        &mut summary,
+                        &send,
+                        format!(
+                            "{dataset}: the records were not under '{}' but under '{key}'; read from there (the catalogue's key is inferred)",
+                            dataset.spec().records_key
+                        ),
                     );
-                    tracing::warn!("{line}");
-                    summary.notices.push(line.clone());
-                    send(Progress::Notice(line));
                 }
                 let data = Arc::new(parsed.data);
                 state.records += data.len() as u64;
                 state.rejected += data.rejected;
+                state.entities.extend(
+                    data.series.iter().filter(|s| !s.points.is_empty()).map(|s| s.key.entity.clone()),
+                );
+                if state.first_rejection.is_none() {
+                    state.first_rejection = data.rejection_samples.first().cloned();
+                }
                 summary.fetched += data.len() as u64;
                 summary.rejected += data.rejected;
                 if !data.rejection_samples.is_empty() {
                     tracing::warn!(%month, rejected = data.rejected, samples = ?data.rejection_samples, "records rejected");
                 }
-                let checkpoint = (last && !state.failed && !state.stopped).then(|| Checkpoint {
+                if last && state.records == 0 && state.rejected > 0 && !state.failed {
+                    // Records were sent, none was valid: not an empty month but a failed one.
+                    state.failed = true;
+                    let reason = format!(
+                        "every record was rejected ({}; the first: {})",
+                        state.rejected,
+                        state.first_rejection.as_deref().unwrap_or("?")
+                    );
+                    summary.failed_months.push((month, reason.clone()));
+                    send(Progress::Failed { month, reason });
+                }
+                let mut complete = last && !state.failed && !state.stopped;
+                if complete && state.records > 0 {
+                    if let Some(missing) = missing_entities(&sinks, dataset, month, &state.entities).await {
+                        complete = false;
+                        notice(
+                            &mut summary,
+                            &send,
+                            format!(
+                                "{dataset} {month}: no data for {missing}, which had data in {}; the month is not marked complete, so the next run asks again",
+                                month.prev()
+                            ),
+                        );
+                    }
+                }
+                let checkpoint = complete.then(|| Checkpoint {
                     month,
                     window: Window::of_month(month),
                     fetched_at: state.started,
@@ -378,6 +439,13 @@ pub async fn run_until(
             }
             Fetched::Failed(e) => {
                 tracing::error!(%month, "fetch failed: {e}");
+                if let (FetchError::Connect { url, .. }, false) = (&e, connected) {
+                    connect_failures += 1;
+                    if connect_failures >= UNREACHABLE_AFTER && summary.unreachable.is_none() {
+                        summary.unreachable = Some(url.clone());
+                        unreachable.cancel();
+                    }
+                }
                 if !state.failed {
                     state.failed = true;
                     summary.failed_months.push((month, e.to_string()));
@@ -385,16 +453,14 @@ pub async fn run_until(
                 }
             }
             Fetched::Stopped => state.stopped = true,
+            Fetched::NotTried => state.not_tried = true,
         }
         if last {
             finish_month(month, state, &mut summary, &send);
         }
     }
-    // Months whose windows were all planned before now but none came back (none to fetch).
-    for (month, state) in months.iter_mut().filter(|(_, s)| s.windows == 0) {
-        finish_month(*month, state, &mut summary, &send);
-    }
     summary.left.sort();
+    summary.not_tried.sort();
     summary.failed_months.sort_by_key(|(m, _)| *m);
     summary.sink_failures.sort_by_key(|(_, m, _)| *m);
     summary.elapsed = started.elapsed();
@@ -402,13 +468,45 @@ pub async fn run_until(
     summary
 }
 
-/// A month whose windows have all come back: done, failed (already reported) or left.
+fn notice(summary: &mut IngestSummary, send: &impl Fn(Progress), line: String) {
+    tracing::warn!("{line}");
+    summary.notices.push(line.clone());
+    send(Progress::Notice(line));
+}
+
+/// Entities that had data in the month before `month` (in the first sink) but have none now,
+/// named for a message; None when none is missing or it cannot be told.
+async fn missing_entities(
+    sinks: &[Store],
+    dataset: Dataset,
+    month: Month,
+    now: &BTreeSet<String>,
+) -> Option<String> {
+    let before = sinks.first()?.entities_with_data(dataset, month.prev()).await.ok()?;
+    let missing: Vec<&String> = before.iter().filter(|e| !now.contains(*e)).collect();
+    match missing.len() {
+        0 => None,
+        1..=5 => Some(missing.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")),
+        n => Some(format!(
+            "{} and {} more",
+            missing[..3].iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+            n - 3
+        )),
+    }
+}
+
+/// A month whose windows have all come back: done, failed (already reported), left or not tried.
 fn finish_month(month: Month, state: &MonthState, summary: &mut IngestSummary, send: &impl Fn(Progress)) {
     if state.failed {
         return;
     }
     if state.stopped {
         summary.left.push(month);
+        send(Progress::Left { month });
+        return;
+    }
+    if state.not_tried {
+        summary.not_tried.push(month);
         send(Progress::Left { month });
         return;
     }
@@ -492,6 +590,7 @@ mod tests {
     }
 
     const POLICY: RefreshPolicy = RefreshPolicy { last_months: 2, settle_days: 45 };
+    const FIRST: Month = Month::known(2014, 1);
 
     #[test]
     fn resume_fetches_what_some_sink_lacks_or_got_while_under_way() {
@@ -504,20 +603,25 @@ mod tests {
             covered("2021-04", 90),
         ];
         let mongo = vec![covered("2021-01", 90), covered("2021-02", 90), covered("2021-03", 90)];
-        let plan = plan_months(range, &[sqlite.clone(), mongo.clone()], FetchMode::Resume, POLICY, now);
+        let plan =
+            plan_months(range, FIRST, &[sqlite.clone(), mongo.clone()], FetchMode::Resume, POLICY, now);
         // March was fetched before it ended in SQLite; April is missing in MongoDB.
         assert_eq!(names(plan), ["2021-03", "2021-04", "2021-05", "2021-06"]);
         assert_eq!(
-            plan_months(range, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(),
+            plan_months(range, FIRST, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(),
             3
         );
-        assert_eq!(plan_months(range, &[sqlite], FetchMode::Force, POLICY, now).len(), 6);
+        assert_eq!(plan_months(range, FIRST, &[sqlite], FetchMode::Force, POLICY, now).len(), 6);
         let empty = vec![MonthCoverage { records: 0, ..covered("2021-01", 90) }];
         let range = MonthRange::new(m("2021-01"), m("2021-01")).unwrap();
         assert_eq!(
-            plan_months(range, &[empty], FetchMode::Resume, POLICY, now).len(),
+            plan_months(range, FIRST, std::slice::from_ref(&empty), FetchMode::Resume, POLICY, now).len(),
             1,
             "an empty month is asked again"
+        );
+        assert!(
+            plan_months(range, Month::known(2021, 2), &[empty], FetchMode::Resume, POLICY, now).is_empty(),
+            "before the dataset's first month, empty is the answer"
         );
     }
 
@@ -529,8 +633,10 @@ mod tests {
             .iter()
             .map(|s| covered(s, if *s == "2021-02" { 10 } else { 90 }))
             .collect();
-        assert!(plan_months(range, std::slice::from_ref(&sink), FetchMode::Resume, POLICY, now).is_empty());
-        let plan = plan_months(range, &[sink], FetchMode::Refresh, POLICY, now);
+        assert!(
+            plan_months(range, FIRST, std::slice::from_ref(&sink), FetchMode::Resume, POLICY, now).is_empty()
+        );
+        let plan = plan_months(range, FIRST, &[sink], FetchMode::Refresh, POLICY, now);
         assert_eq!(names(plan), ["2021-02", "2021-05", "2021-06"]);
     }
 
@@ -539,7 +645,7 @@ mod tests {
         let range = MonthRange::new(m("2026-10"), m("2027-02")).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
         assert_eq!(
-            names(plan_months(range, &[vec![]], FetchMode::Force, POLICY, now)),
+            names(plan_months(range, FIRST, &[vec![]], FetchMode::Force, POLICY, now)),
             ["2026-10", "2026-11"]
         );
     }

@@ -141,6 +141,14 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
     for (month, reason) in &s.failed_months {
         let _ = writeln!(out, "  failed {month}: {}", printable(reason));
     }
+    if let (Some(url), Some(first), Some(last)) = (&s.unreachable, s.not_tried.first(), s.not_tried.last()) {
+        let months = if first == last { first.to_string() } else { format!("{first}..{last}") };
+        let _ = writeln!(
+            out,
+            "  cannot reach the API at {url}: {} not tried ({months})",
+            count(s.not_tried.len(), "month")
+        );
+    }
     for (sink, reason) in &s.unavailable_sinks {
         let _ = writeln!(out, "  {sink} was not written: {}", printable(reason));
     }
@@ -167,10 +175,41 @@ pub fn entity_label(kind: EntityKind, id: &str, names: &[Entity]) -> String {
 }
 
 /// One entity's annual totals in the `summary` table.
-pub struct EntityTotals<'a> {
-    pub id: &'a str,
+pub struct EntityTotals {
+    pub id: String,
     pub label: String,
     pub totals: Vec<GroupTotal>,
+}
+
+/// Grid areas' totals summed per price area they lie in: a row per area, `NO1` labelled
+/// `27 grid areas`, groups sorted.
+pub fn by_price_area(rows: &[EntityTotals], entities: &[Entity]) -> Vec<EntityTotals> {
+    let mut out: Vec<EntityTotals> = Vec::new();
+    for area in PriceArea::ALL {
+        let inside: Vec<&EntityTotals> = rows
+            .iter()
+            .filter(|r| {
+                entities.iter().any(|e| e.id == r.id && e.price_area.as_deref() == Some(area.as_str()))
+            })
+            .filter(|r| !r.totals.is_empty())
+            .collect();
+        if inside.is_empty() {
+            continue;
+        }
+        let mut totals: Vec<GroupTotal> = Vec::new();
+        for t in inside.iter().flat_map(|r| &r.totals) {
+            match totals.iter_mut().find(|x| x.group == t.group) {
+                Some(x) => {
+                    x.kwh += t.kwh;
+                    x.count += t.count;
+                }
+                None => totals.push(t.clone()),
+            }
+        }
+        totals.sort_by(|a, b| a.group.cmp(&b.group));
+        out.push(EntityTotals { id: area.to_string(), label: count(inside.len(), "grid area"), totals });
+    }
+    out
 }
 
 /// The `summary` table of one year: per entity, each group with its total, share and count,
@@ -197,19 +236,19 @@ pub fn annual_table(dataset: Dataset, year: i32, rows: &[EntityTotals]) -> Strin
             let _ = writeln!(
                 s,
                 "{:<id_w$} {:<label_w$} {:<10} {:>12} {:>6.1}% {:>6}",
-                printable(row.id),
+                printable(&row.id),
                 row.label,
                 printable(&t.group),
                 format_energy(t.kwh),
                 share,
-                t.count
+                t.count / dataset.resolution().per_hour() as u64
             );
         }
         if !row.totals.is_empty() {
             let _ = writeln!(
                 s,
                 "{:<id_w$} {:<label_w$} {:<10} {:>12}",
-                printable(row.id),
+                printable(&row.id),
                 row.label,
                 "all",
                 format_energy(sum)
@@ -312,7 +351,7 @@ mod tests {
     #[test]
     fn names_from_the_network_are_printed_safely() {
         let rows = [EntityTotals {
-            id: "NO1",
+            id: "NO1".into(),
             label: "Oslo".into(),
             totals: vec![GroupTotal { group: "evil\u{1b}]0;x\u{7}".into(), kwh: 1.0, count: 1 }],
         }];

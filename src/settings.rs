@@ -48,6 +48,7 @@ pub struct ApiSection {
     pub max_backoff_secs: Option<u64>,
     pub max_retry_after_secs: Option<u64>,
     pub rate_limit: Option<f64>,
+    pub max_body_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +147,7 @@ impl Settings {
                 Some(r) => r,
                 None => defaults.rate_limit,
             },
+            max_body_bytes: api.max_body_mb.map_or(defaults.max_body_bytes, |mb| mb.max(1) << 20),
         };
         let concurrency = options.concurrency.or(api.concurrency).unwrap_or(4);
         if !(1..=16).contains(&concurrency) {
@@ -225,16 +227,29 @@ fn resolve_mongodb(
     path: &Option<PathBuf>,
     dataset: Dataset,
 ) -> Result<Option<MongoSettings>> {
-    if file.uri.as_deref().is_some_and(crate::store::mongodb::uri_has_password) {
+    if file.uri.as_deref().is_some_and(crate::store::secrets::uri_has_secret) {
         return Err(file_error(
             path,
-            "mongodb.uri carries a password; keep secrets out of files and set ELHUB_MONGODB_URI instead",
+            "mongodb.uri carries a secret (a password, or an option holding one); keep secrets out of files and set ELHUB_MONGODB_URI instead",
         ));
     }
     let Some(uri) = options.mongodb_uri.clone().or_else(|| file.uri.clone()) else {
         return Ok(None);
     };
-    let mut collections = file.collections.clone().unwrap_or_default();
+    // Keys name datasets by alias or Elhub name in any case; stored by alias.
+    let mut collections = std::collections::HashMap::new();
+    for (key, name) in file.collections.clone().unwrap_or_default() {
+        let d: Dataset = key.parse().map_err(|_| {
+            file_error(
+                path,
+                &format!(
+                    "mongodb.collections names an unknown dataset '{key}' (expected one of {})",
+                    Dataset::aliases()
+                ),
+            )
+        })?;
+        collections.insert(d.as_str().to_string(), name);
+    }
     for (dataset, name) in [
         (Dataset::PRODUCTION, &file.production_collection),
         (Dataset::CONSUMPTION, &file.consumption_collection),
@@ -243,18 +258,23 @@ fn resolve_mongodb(
             collections.insert(dataset.as_str().to_string(), name.clone());
         }
     }
-    if let Some(unknown) = collections.keys().find(|k| k.parse::<Dataset>().is_err()) {
-        return Err(file_error(
-            path,
-            &format!(
-                "mongodb.collections names an unknown dataset '{unknown}' (expected one of {})",
-                Dataset::aliases()
-            ),
-        ));
-    }
     // --mongodb-collection names the collection of this run's dataset.
     if let Some(name) = &options.mongodb_collection {
         collections.insert(dataset.as_str().to_string(), name.clone());
+    }
+    // Two datasets in one collection would overwrite each other's documents (the _id has no dataset).
+    let effective =
+        |d: Dataset| collections.get(d.as_str()).cloned().unwrap_or_else(|| d.spec().collection.to_string());
+    for a in Dataset::all() {
+        if let Some(b) = Dataset::all().find(|b| b > &a && effective(*b) == effective(a)) {
+            return Err(file_error(
+                path,
+                &format!(
+                    "MongoDB collection '{}' is named for both {a} and {b}; each dataset needs its own",
+                    effective(a)
+                ),
+            ));
+        }
     }
     let settings = MongoSettings {
         uri,
@@ -401,6 +421,12 @@ mod tests {
         let file = MongodbSection { uri: Some("mongodb://u:pw@h:1".into()), ..Default::default() };
         let err = resolve_mongodb(&Options::default(), &file, &path, Dataset::PRODUCTION).unwrap_err();
         assert!(err.0.contains("ELHUB_MONGODB_URI") && !err.0.contains("pw"), "{err}");
+        let option = MongodbSection {
+            uri: Some("mongodb://h:1/?tls=true&tlsCertificateKeyFilePassword=k9".into()),
+            ..Default::default()
+        };
+        let err = resolve_mongodb(&Options::default(), &option, &path, Dataset::PRODUCTION).unwrap_err();
+        assert!(err.0.contains("carries a secret") && !err.0.contains("k9"), "{err}");
         assert_eq!(
             resolve_mongodb(&Options::default(), &MongodbSection::default(), &path, Dataset::PRODUCTION)
                 .unwrap(),
@@ -437,6 +463,18 @@ mod tests {
         let opts = Options { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() };
         assert!(resolve_mongodb(&opts, &bad, &path, Dataset::PRODUCTION).unwrap_err().0.contains("exchange"));
         assert_eq!(m.server_selection_timeout, Duration::from_secs(5));
+        let by_name = MongodbSection {
+            collections: Some([("PRODUCTION_PER_GROUP_MBA_15MIN".to_string(), "q15".to_string())].into()),
+            ..Default::default()
+        };
+        let m = resolve_mongodb(&opts, &by_name, &path, Dataset::PRODUCTION).unwrap().unwrap();
+        assert_eq!(m.collection(Dataset::PRODUCTION_15MIN), "q15", "an Elhub name works as a key");
+        let shared = MongodbSection {
+            collections: Some([("production-15min".to_string(), "production".to_string())].into()),
+            ..Default::default()
+        };
+        let err = resolve_mongodb(&opts, &shared, &path, Dataset::PRODUCTION).unwrap_err().0;
+        assert!(err.contains("named for both production and production-15min"), "{err}");
     }
 
     #[test]
@@ -472,6 +510,7 @@ mod tests {
         assert_eq!(file.api.rate_limit, Some(defaults.rate_limit));
         assert_eq!(file.api.max_retries, Some(defaults.max_retries));
         assert_eq!(file.api.timeout_secs, Some(defaults.timeout.as_secs()));
+        assert_eq!(file.api.max_body_mb, Some(defaults.max_body_bytes >> 20));
         assert_eq!(file.range.from, "2021-01".parse().ok());
         assert_eq!(file.range.to, "2021-12".parse().ok());
         assert_eq!(file.range.dataset, Some(Dataset::PRODUCTION));

@@ -237,6 +237,13 @@ async fn municipalities_and_grid_areas_through_the_binary() {
         "{summary}"
     );
     assert!(!summary.contains("0301"), "{summary}");
+    let grid_summary = out(&["summary", "--dataset", "consumption-grid-area", "--year", "2021"]);
+    assert!(
+        grid_summary
+            .lines()
+            .any(|l| l.starts_with("NO1 ") && l.contains("grid areas") && l.contains("household")),
+        "grid areas roll up to their price areas: {grid_summary}"
+    );
     let datasets = out(&["datasets"]);
     assert!(
         datasets.contains("consumption-municipality  CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR"),

@@ -7,96 +7,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::case::*;
 use common::*;
 use elhub_explorer::model::{Dataset, MonthRange};
-use elhub_explorer::replica::{self, Faults, Replica};
-use elhub_explorer::store::{SqliteStore, Store};
-
-/// A test directory with a config of quick retries and its own XDG directories.
-struct Case {
-    dir: tempfile::TempDir,
-    db: Option<PathBuf>,
-}
-
-impl Case {
-    /// Quick retries (six, 5 ms doubling to 1 s) plus `extra_config`.
-    fn new(extra_config: &str) -> Case {
-        Case::with_config(&format!(
-            "[api]\nmax_retries = 6\nmin_backoff_ms = 5\nmax_backoff_secs = 1\nmax_retry_after_secs = 2\n{extra_config}"
-        ))
-    }
-
-    fn with_config(config: &str) -> Case {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("test.toml"), config).unwrap();
-        Case { dir, db: None }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(|| self.dir.path().join("e.sqlite"))
-    }
-
-    fn command(&self, url: &str, range: MonthRange, extra: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_elhub-explorer"));
-        let d = self.dir.path();
-        c.current_dir(d)
-            .env_clear()
-            .env("HOME", d)
-            .env("XDG_STATE_HOME", d.join("state"))
-            .args(["--ingest-only", "-c", "test.toml", "--api-url", url, "--db"])
-            .arg(self.db())
-            .args(["--from", &range.from().to_string(), "--to", &range.to().to_string()])
-            .args(extra)
-            .stdin(Stdio::null());
-        c
-    }
-
-    /// Runs an ingest to the end (off the async workers, so an in-process replica keeps serving).
-    async fn ingest(&self, url: &str, range: MonthRange, extra: &[&str]) -> Output {
-        let mut c = self.command(url, range, extra);
-        tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap()
-    }
-
-    async fn store(&self) -> Store {
-        Store::new(SqliteStore::open(&self.db()).unwrap())
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_clean(o: &Output, code: i32) -> String {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(code), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
-    err
-}
-
-/// The store holds exactly what the replica serves for the range: every record once.
-async fn assert_exact(case: &Case, replica: &Replica, range: MonthRange) {
-    let expected = replica.state.records(Dataset::PRODUCTION, range.from().start_utc(), range.to().end_utc());
-    let store = case.store().await;
-    let got = stored(&store, Dataset::PRODUCTION).await;
-    assert_eq!(got.len(), expected.len(), "record count");
-    assert!(got == sorted(expected), "stored records differ from the generated ones");
-    let conn = rusqlite::Connection::open(case.db()).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(check, "ok");
-}
-
-async fn with_faults(sequence: &str, every: u64) -> Replica {
-    let r = start_replica().await;
-    r.state.set_faults(Faults {
-        sequence: Faults::parse_sequence(sequence).unwrap(),
-        every,
-        ..Faults::default()
-    });
-    r
-}
+use elhub_explorer::replica::{self, Faults};
 
 fn two_months() -> MonthRange {
     range("2021-03", "2021-04")

@@ -228,7 +228,13 @@ pub async fn export_is_canonical(store: &Store, dataset: Dataset) {
     write_month(store, dataset, m, 0, 0.0).await;
     let series = store.series(dataset).await.unwrap();
     let mut out = Vec::new();
-    let n = export::export(store, dataset, &series, ExportFormat::Csv, &mut out).await.unwrap();
+    let n = export::export(
+        store,
+        &export::ExportJob::all_of(dataset, series.to_vec(), ExportFormat::Csv),
+        &mut out,
+    )
+    .await
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let steps = steps_in(dataset, m);
@@ -250,7 +256,13 @@ pub async fn export_is_canonical(store: &Store, dataset: Dataset) {
         )
     );
     let mut json = Vec::new();
-    export::export(store, dataset, &series[2..], ExportFormat::Json, &mut json).await.unwrap();
+    export::export(
+        store,
+        &export::ExportJob::all_of(dataset, series[2..].to_vec(), ExportFormat::Json),
+        &mut json,
+    )
+    .await
+    .unwrap();
     let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(parsed.as_array().unwrap().len() as u64, steps);
     assert_eq!(parsed[0][column], series[2].entity.as_str());
@@ -320,7 +332,9 @@ async fn a_schema_2_file_from_the_previous_version_migrates_without_losing_a_rec
     ] {
         let series = store.series(dataset).await.unwrap();
         let mut out = Vec::new();
-        export::export(&store, dataset, &series, format, &mut out).await.unwrap();
+        export::export(&store, &export::ExportJob::all_of(dataset, series.to_vec(), format), &mut out)
+            .await
+            .unwrap();
         let want = std::fs::read(fixtures.join(file)).unwrap();
         assert!(out == want, "{file}: the export differs from the previous version's");
     }

@@ -296,3 +296,25 @@ fn a_dataset_with_nothing_stored_says_so_instead_of_loading() {
     assert!(text.contains("╭ Stored ──"), "{text}");
     assert!(!text.contains("2021-03 ✓"), "{text}");
 }
+
+#[test]
+fn names_from_the_network_cannot_drive_the_terminal() {
+    let mut app = app_with_data(Theme::default());
+    let key = app.totals_key();
+    let evil = "hydro\u{1b}]0;pwned\u{7}\u{1b}[2J".to_string();
+    let totals = vec![
+        GroupTotal { group: evil.clone(), kwh: 5.0, count: 1 },
+        GroupTotal { group: "wind".into(), kwh: 1.0, count: 1 },
+    ];
+    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
+    assert_eq!(app.group, evil);
+    update(&mut app, Action::Ingest(Progress::Notice("note \u{1b}[31mred".into())));
+    for chart in [ChartKind::Bars, ChartKind::Sectors] {
+        app.chart = chart;
+        let terminal = draw(&app, 100, 30);
+        let buf = terminal.backend().buffer();
+        assert!(buf.content.iter().all(|c| !c.symbol().chars().any(char::is_control)), "{chart:?}");
+        let text = terminal.backend().to_string();
+        assert!(text.contains("hydro\\u{1b}]0;pwned"), "{text}");
+    }
+}

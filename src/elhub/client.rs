@@ -32,6 +32,10 @@ pub struct ClientConfig {
     pub max_retry_after: Duration,
     /// Requests started per second at most (0: no limit, for tests and benchmarks only).
     pub rate_limit: f64,
+    /// A response body longer than this is a failed attempt (an endless body must not eat the
+    /// machine's memory). The largest real window known, a month of every grid area, is about
+    /// 100 MB.
+    pub max_body_bytes: u64,
 }
 
 impl Default for ClientConfig {
@@ -44,6 +48,7 @@ impl Default for ClientConfig {
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
             rate_limit: 5.0,
+            max_body_bytes: 256 << 20,
         }
     }
 }
@@ -60,6 +65,10 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("{0}")]
     Body(String),
+    #[error("the response body is larger than the limit of {limit} MB (api.max_body_mb)")]
+    TooLarge { limit: u64 },
+    #[error("the API at {0} redirected too many times (a redirect loop)")]
+    Redirects(String),
     #[error("HTTP client error: {0}")]
     Client(String),
 }
@@ -71,8 +80,11 @@ impl FetchError {
     pub fn is_retryable(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
-            FetchError::Connect { .. } | FetchError::Timeout(_) | FetchError::Body(_) => true,
-            FetchError::BadUrl { .. } | FetchError::Client(_) => false,
+            FetchError::Connect { .. }
+            | FetchError::Timeout(_)
+            | FetchError::Body(_)
+            | FetchError::TooLarge { .. } => true,
+            FetchError::BadUrl { .. } | FetchError::Client(_) | FetchError::Redirects(_) => false,
         }
     }
 
@@ -83,10 +95,15 @@ impl FetchError {
             FetchError::Connect { .. } => "connection failed".into(),
             FetchError::Timeout(_) => "timeout".into(),
             FetchError::Body(_) => "bad body".into(),
+            FetchError::TooLarge { .. } => "body too large".into(),
+            FetchError::Redirects(_) => "redirect loop".into(),
             FetchError::BadUrl { .. } | FetchError::Client(_) => "client error".into(),
         }
     }
 }
+
+/// Retries of a request whose connection failed.
+const CONNECT_RETRIES: usize = 3;
 
 /// What happens inside one window's fetch, for progress reporting.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +133,7 @@ impl ElhubClient {
         headers.insert(ACCEPT, reqwest::header::HeaderValue::from_static("application/vnd.api+json"));
         let http = reqwest::Client::builder()
             .user_agent(concat!("elhub-explorer/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::limited(10))
             .default_headers(headers)
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
@@ -180,7 +198,14 @@ impl ElhubClient {
         let attempt = std::sync::atomic::AtomicUsize::new(0);
         (|| self.fetch_once(dataset, window, url.clone()))
             .retry(backoff)
-            .when(FetchError::is_retryable)
+            // A refused connection is retried a few times only: a host that is down stays down
+            // for longer than a backoff, and the ingest gives up early when nothing connects.
+            .when(|e| match e {
+                FetchError::Connect { .. } => {
+                    attempt.load(std::sync::atomic::Ordering::Relaxed) < CONNECT_RETRIES
+                }
+                e => e.is_retryable(),
+            })
             .adjust(|err, delay| {
                 // Honour Retry-After, but only while retries remain (`delay` is None when spent).
                 match (err, delay) {
@@ -205,16 +230,30 @@ impl ElhubClient {
         if let Some(limiter) = &self.limiter {
             limiter.acquire().await;
         }
-        let response = self.http.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
+        let mut response =
+            self.http.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
         let status = response.status();
-        let retry_after = parse_retry_after(response.headers());
-        let body = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                FetchError::Timeout(self.config.timeout)
-            } else {
-                FetchError::Body(format!("response body cut short: {e}"))
+        let retry_after = parse_retry_after(response.headers(), chrono::Utc::now());
+        let limit = self.config.max_body_bytes;
+        let too_large = FetchError::TooLarge { limit: limit >> 20 };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large);
+        }
+        // Read piece by piece, so an endless body stops at the limit instead of at the memory's end.
+        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
+        loop {
+            match response.chunk().await {
+                Ok(Some(piece)) => {
+                    if body.len() as u64 + piece.len() as u64 > limit {
+                        return Err(too_large);
+                    }
+                    body.extend_from_slice(&piece);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(FetchError::Timeout(self.config.timeout)),
+                Err(e) => return Err(FetchError::Body(format!("response body cut short: {e}"))),
             }
-        })?;
+        }
         if status == StatusCode::NOT_FOUND && error_message(&body).to_ascii_lowercase().contains("no data") {
             return Ok(Parsed { data: WindowData::new(dataset, window), fallback_key: None });
         }
@@ -236,7 +275,9 @@ impl ElhubClient {
     }
 
     fn transport_error(&self, url: &Url, e: reqwest::Error) -> FetchError {
-        if e.is_timeout() {
+        if e.is_redirect() {
+            FetchError::Redirects(url.origin().ascii_serialization())
+        } else if e.is_timeout() {
             FetchError::Timeout(self.config.timeout)
         } else if e.is_connect() {
             let host = format!(
@@ -262,10 +303,15 @@ impl ElhubClient {
     }
 }
 
-/// Retry-After in seconds (the HTTP-date form is rare for APIs and falls back to backoff).
-fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// Retry-After as seconds or as an HTTP date (RFC 9110 allows both; a date in the past means
+/// now).
+fn parse_retry_after(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    value.parse::<u64>().ok().map(Duration::from_secs)
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some((at.to_utc() - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -311,9 +357,14 @@ mod tests {
     #[test]
     fn reads_retry_after_seconds() {
         let mut h = HeaderMap::new();
+        let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:27:50Z").unwrap().to_utc();
         h.insert(RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(&h, now), Some(Duration::from_secs(3)));
         h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), None);
+        assert_eq!(parse_retry_after(&h, now), Some(Duration::from_secs(10)), "an HTTP date");
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:00:00 GMT".parse().unwrap());
+        assert_eq!(parse_retry_after(&h, now), Some(Duration::ZERO), "a date gone by");
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(parse_retry_after(&h, now), None);
     }
 }

@@ -21,6 +21,9 @@ pub enum PayloadError {
     /// The body is not the JSON:API document expected (truncated, malformed, wrong shape).
     #[error("unparsable response body: {0}")]
     Malformed(#[from] serde_json::Error),
+    /// A JSON document without the JSON:API `data` member: not an answer with records.
+    #[error("the response has no `data` member")]
+    NoData,
 }
 
 pub type Result<T> = std::result::Result<T, PayloadError>;
@@ -40,7 +43,7 @@ pub struct Parsed {
 #[derive(Deserialize)]
 struct Document<'a> {
     #[serde(borrow, default)]
-    data: Vec<Element<'a>>,
+    data: Option<Vec<Element<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -336,11 +339,12 @@ impl<'de> Deserialize<'de> for Lenient {
 /// Parses one response body of `dataset` for `window` into records.
 pub fn parse_window(body: &[u8], dataset: Dataset, window: Window) -> Result<Parsed> {
     let doc: Document = serde_json::from_slice(body)?;
+    let data = doc.data.ok_or(PayloadError::NoData)?;
     let spec = dataset.spec();
     let mut out = WindowData::new(dataset, window);
     let mut fallback_key = None;
     let (from, to) = (window.start.timestamp(), window.end.timestamp());
-    for element in doc.data {
+    for element in data {
         let Some(id) = element.id.0 else {
             out.reject("an element without an id".into());
             continue;
@@ -736,6 +740,13 @@ mod tests {
             Ok(1609455600),
             "other forms via chrono"
         );
+    }
+
+    #[test]
+    fn a_body_without_data_is_an_error() {
+        let e = parse_window(br#"{"links":{},"meta":{}}"#, Dataset::PRODUCTION, jan()).unwrap_err();
+        assert_eq!(e.to_string(), "the response has no `data` member");
+        assert!(parse_window(br#"{"data":[]}"#, Dataset::PRODUCTION, jan()).unwrap().data.is_empty());
     }
 
     #[test]

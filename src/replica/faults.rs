@@ -23,12 +23,33 @@ pub enum Fault {
     Empty,
     /// 404 whose body says there is no data (what some clients see for an empty period).
     NoData,
+    /// 429 with `Retry-After` as an HTTP date this many seconds ahead (RFC 9110 allows both).
+    RetryAt(u64),
+    /// 200 with, besides the window's records, one for a day two weeks before the window,
+    /// revised later and with another value.
+    Outside,
+    /// 200 with a body that never ends (the replica stops it after 4 GiB or 60 s).
+    Endless,
+    /// 200 with one quantity of 1e308 kWh.
+    Huge,
+    /// 200 whose first group's name holds terminal control sequences (a title, a screen clear).
+    Hostile,
+    /// 200 whose body has no `data` member.
+    NoDataMember,
+    /// 200 whose every record fails validation (no quantity).
+    Invalid,
+    /// 302 to the same address, forever.
+    RedirectLoop,
+    /// 200 without the last entity of the listing (a price area gone missing for a month).
+    DropEntity,
 }
 
 impl FromStr for Fault {
     type Err = String;
-    /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `truncated`, `malformed`, `slow:500`
-    /// (ms before the response), `slowbody:500` (ms to trickle the body), `empty`, `nodata`.
+    /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `429at:2` (Retry-After as an HTTP
+    /// date 2 s ahead), `truncated`, `malformed`, `slow:500` (ms before the response),
+    /// `slowbody:500` (ms to trickle the body), `empty`, `nodata`, `outside`, `endless`, `huge`,
+    /// `hostile`, `nodatamember`, `invalid`, `redirectloop`, `dropentity`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
         let number = |what: &str| -> Result<u64, String> {
@@ -45,8 +66,17 @@ impl FromStr for Fault {
             ("slowbody", Some(_)) => Ok(Fault::SlowBody(Duration::from_millis(number("the delay")?))),
             ("empty", None) => Ok(Fault::Empty),
             ("nodata", None) => Ok(Fault::NoData),
+            ("429at", Some(_)) => Ok(Fault::RetryAt(number("Retry-After")?)),
+            ("outside", None) => Ok(Fault::Outside),
+            ("endless", None) => Ok(Fault::Endless),
+            ("huge", None) => Ok(Fault::Huge),
+            ("hostile", None) => Ok(Fault::Hostile),
+            ("nodatamember", None) => Ok(Fault::NoDataMember),
+            ("invalid", None) => Ok(Fault::Invalid),
+            ("redirectloop", None) => Ok(Fault::RedirectLoop),
+            ("dropentity", None) => Ok(Fault::DropEntity),
             _ => Err(format!(
-                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty, nodata)"
+                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, 429at:SECONDS, truncated, malformed, slow:MS, slowbody:MS, empty, nodata, outside, endless, huge, hostile, nodatamember, invalid, redirectloop, dropentity)"
             )),
         }
     }
@@ -93,6 +123,20 @@ mod tests {
         assert_eq!(
             Faults::parse_sequence("slowbody:900,empty,nodata").ok(),
             Some(vec![Fault::SlowBody(Duration::from_millis(900)), Fault::Empty, Fault::NoData])
+        );
+        assert_eq!(
+            Faults::parse_sequence("429at:10,outside,endless,huge,hostile,nodatamember,invalid,redirectloop")
+                .ok(),
+            Some(vec![
+                Fault::RetryAt(10),
+                Fault::Outside,
+                Fault::Endless,
+                Fault::Huge,
+                Fault::Hostile,
+                Fault::NoDataMember,
+                Fault::Invalid,
+                Fault::RedirectLoop
+            ])
         );
         assert!(Faults::parse_sequence("418").is_err());
     }

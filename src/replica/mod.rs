@@ -138,7 +138,9 @@ impl ReplicaState {
         let selected = faults.every <= 1 || fnv(key) % faults.every == 0;
         let mut attempts = lock(&self.attempts);
         let n = attempts.entry(key.to_string()).or_insert(0);
-        let fault = if selected { faults.sequence.get(*n).copied() } else { None };
+        // A redirect loop redirects every request it selects, not just the first attempts.
+        let sticky = faults.sequence.contains(&Fault::RedirectLoop).then_some(Fault::RedirectLoop);
+        let fault = if selected { sticky.or_else(|| faults.sequence.get(*n).copied()) } else { None };
         *n += 1;
         (fault, faults.latency, faults.max_days)
     }
@@ -272,6 +274,23 @@ async fn answer(
             }
             return r;
         }
+        Some(Fault::RetryAt(secs)) => {
+            let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+            let at = Utc::now() + chrono::Duration::seconds(secs as i64);
+            let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            if let Ok(v) = HeaderValue::from_str(&date) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+        Some(Fault::RedirectLoop) => {
+            let mut r = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(key) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            return r;
+        }
+        Some(Fault::Endless) => return endless(),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::NoData) => return json_error(StatusCode::NOT_FOUND, "No data found for the period"),
         _ => {}
@@ -286,32 +305,41 @@ async fn answer(
         }
     }
     let revision = |m: Month| s.revision(request.dataset, m);
-    let body = if fault == Some(Fault::Empty) {
-        let mut data = generator::window_data(
+    let generate = || {
+        generator::window_data(
             request.dataset,
             request.window,
             s.until,
             id,
             request.group.as_deref(),
             &revision,
-        );
-        data.series.clear();
-        Arc::new(render::render(&data, id.is_none(), key, Utc::now().timestamp()))
-    } else if let Some(cached) = s.cached(key) {
-        cached
-    } else {
-        let data = generator::window_data(
-            request.dataset,
-            request.window,
-            s.until,
-            id,
-            request.group.as_deref(),
-            &revision,
-        );
-        if id.is_some() && data.is_empty() {
-            return json_error(StatusCode::NOT_FOUND, "No data found for the entity in the period");
+        )
+    };
+    let body = match fault {
+        Some(
+            Fault::Empty | Fault::Outside | Fault::Huge | Fault::Hostile | Fault::Invalid | Fault::DropEntity,
+        ) => {
+            let mut data = generate();
+            spoil(&mut data, fault);
+            let body = render::render(&data, id.is_none(), key, Utc::now().timestamp());
+            let body = if fault == Some(Fault::Invalid) {
+                String::from_utf8_lossy(&body).replace("\"quantityKwh\":", "\"quantityKwhX\":").into_bytes()
+            } else {
+                body
+            };
+            Arc::new(body)
         }
-        s.keep(key, render::render(&data, id.is_none(), key, Utc::now().timestamp()))
+        Some(Fault::NoDataMember) => Arc::new(br#"{"links":{},"meta":{"created":"now"}}"#.to_vec()),
+        _ => match s.cached(key) {
+            Some(cached) => cached,
+            None => {
+                let data = generate();
+                if id.is_some() && data.is_empty() {
+                    return json_error(StatusCode::NOT_FOUND, "No data found for the entity in the period");
+                }
+                s.keep(key, render::render(&data, id.is_none(), key, Utc::now().timestamp()))
+            }
+        },
     };
     let mut body = body.to_vec();
     match fault {
@@ -321,6 +349,55 @@ async fn answer(
         _ => {}
     }
     ([(header::CONTENT_TYPE, "application/vnd.api+json")], body).into_response()
+}
+
+/// The data of a window, spoiled as a fault asks.
+fn spoil(data: &mut crate::model::WindowData, fault: Option<Fault>) {
+    let window_start = data.window.start.timestamp();
+    let Some(first) = data.series.first_mut() else { return };
+    match fault {
+        Some(Fault::Empty) => data.series.clear(),
+        Some(Fault::Outside) => {
+            // Two weeks before the window, revised later than anything stored, another value.
+            let start = window_start - 14 * 86_400;
+            let updated = first.points.iter().map(|p| p.updated).max().unwrap_or(0) + 86_400;
+            first.points.insert(0, crate::model::Point { start, kwh: 1.0, updated, metering_points: None });
+        }
+        Some(Fault::Huge) => {
+            if let Some(p) = first.points.first_mut() {
+                p.kwh = 1e308;
+            }
+        }
+        Some(Fault::Hostile) => first.key.group = format!("{}\u{1b}]0;pwned\u{7}\u{1b}[2J", first.key.group),
+        Some(Fault::DropEntity) => {
+            if let Some(gone) = data.entities.pop() {
+                data.series.retain(|s| s.key.entity != gone.id);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A body that never ends: 64 KiB chunks of a records array, until 4 GiB or 60 s (a test's
+/// client gives up long before; the bound keeps a stray run from filling the machine).
+fn endless() -> Response {
+    let started = Instant::now();
+    let chunk: Vec<u8> = br#"{"startTime":"2021-01-01T00:00:00+01:00"},"#.repeat(1600);
+    let head = br#"{"data":[{"id":"NO1","attributes":{"productionPerGroupMbaHour":["#.to_vec();
+    let stream = futures_util::stream::unfold(0u64, move |sent| {
+        let (chunk, head) = (chunk.clone(), head.clone());
+        async move {
+            if sent >= 4 << 30 || started.elapsed() > Duration::from_secs(60) {
+                return None;
+            }
+            let piece = if sent == 0 { head } else { chunk };
+            let n = piece.len() as u64;
+            tokio::task::yield_now().await;
+            Some((Ok::<_, std::io::Error>(piece), sent + n))
+        }
+    });
+    ([(header::CONTENT_TYPE, "application/vnd.api+json")], axum::body::Body::from_stream(stream))
+        .into_response()
 }
 
 /// A body sent in ten pieces spread over `total`.

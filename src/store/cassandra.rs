@@ -35,8 +35,8 @@ use super::{
     UpsertStats,
 };
 use crate::model::{
-    all_time_utc, instant, year_bounds_utc, Dataset, Entity, EntityKind, Point, Record, SeriesKey,
-    WindowData, LOCAL_TZ,
+    all_time_utc, instant, month_key, year_bounds_utc, Dataset, Entity, EntityKind, Month, Point, Record,
+    SeriesKey, WindowData, LOCAL_TZ,
 };
 
 /// The schema this program writes; `schema_version` lets a later one migrate.
@@ -712,6 +712,31 @@ impl Backend for CassandraStore {
             Scope::Entity(_) => rows,
             Scope::All => super::merge::sum_over_entities(rows),
         })
+    }
+
+    async fn entities_with_data(&self, dataset: Dataset, month: Month) -> Result<Vec<String>> {
+        let key = month_key(month);
+        let rows = self.rollups(dataset, &Scope::All, Period::Month, key, key).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Rollups of all entities are summed over them: ask each series' month instead.
+        let partitions = self.partitions(dataset).await?;
+        let queries: Vec<_> = partitions
+            .iter()
+            .map(|(k, years)| async move {
+                let r = self.series_rollups(dataset, k, years, Period::Month, key, key).await?;
+                Ok::<_, StoreError>(r.iter().any(|r| r.count > 0).then(|| k.entity.clone()))
+            })
+            .collect();
+        let mut pending = futures_util::stream::iter(queries).buffered(CONCURRENCY);
+        let mut out = Vec::new();
+        while let Some(r) = pending.next().await {
+            out.extend(r?);
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {

@@ -9,6 +9,7 @@
 pub mod cassandra;
 pub mod merge;
 pub mod mongodb;
+pub mod secrets;
 pub mod sqlite;
 
 use std::ops::Deref;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
 
 use crate::model::{
     month_key, Dataset, Entity, EntityKind, Group, Month, Record, SeriesKey, Window, WindowData,
@@ -223,6 +225,27 @@ pub trait Backend: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>>;
 
+    /// Every record of `series` in [from, to), a series at a time into `out`, as one consistent
+    /// snapshot where the backend can give one (SQLite reads in one transaction, so a window
+    /// written meanwhile is either all in or all out); the others read series by series.
+    /// Stops at the first error (sent) or when `out` is closed.
+    async fn snapshot(
+        &self,
+        dataset: Dataset,
+        series: Vec<SeriesKey>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        out: mpsc::Sender<Result<Vec<Record>>>,
+    ) {
+        for key in series {
+            let records = self.series_records(dataset, &key, from, to).await;
+            let failed = records.is_err();
+            if out.send(records).await.is_err() || failed {
+                return;
+            }
+        }
+    }
+
     /// The values of one series in [from, to), sorted by start: the curve.
     async fn steps(
         &self,
@@ -241,6 +264,9 @@ pub trait Backend: Send + Sync {
         from: i32,
         to: i32,
     ) -> Result<Vec<Rollup>>;
+
+    /// The entities with at least one record in a local month, sorted.
+    async fn entities_with_data(&self, dataset: Dataset, month: Month) -> Result<Vec<String>>;
 
     /// The months fetched for a dataset, sorted.
     async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>>;

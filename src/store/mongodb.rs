@@ -30,7 +30,8 @@ use super::{
     UpsertStats,
 };
 use crate::model::{
-    all_time_utc, utc_text, Dataset, Entity, EntityKind, Point, Record, SeriesKey, WindowData,
+    all_time_utc, month_key, utc_text, Dataset, Entity, EntityKind, Month, Point, Record, SeriesKey,
+    WindowData,
 };
 
 /// Statements per `update` command: well under the 16 MB command and 100,000-statement limits.
@@ -74,17 +75,20 @@ impl MongoStore {
     /// and brings a store written by an older version up to date.
     pub async fn open(settings: MongoSettings) -> Result<MongoStore> {
         let hosts = uri_hosts(&settings.uri);
-        let secret = uri_password(&settings.uri);
+        let secrets = uri_secrets(&settings.uri);
         let mut options = ClientOptions::parse(&settings.uri).await.map_err(|e| {
+            let shown = redact_uri(&settings.uri);
+            if !settings.uri.contains("://") {
+                // Not a URI: the driver's words might quote any part of it.
+                return StoreError::config(format!(
+                    "MongoDB URI {shown}: it must start with mongodb:// or mongodb+srv://"
+                ));
+            }
             let detail = match e.kind.as_ref() {
                 mongodb::error::ErrorKind::InvalidArgument { message, .. } => message.clone(),
                 other => other.to_string(),
             };
-            StoreError::config(format!(
-                "MongoDB URI {}: {}",
-                redact_uri(&settings.uri),
-                one_line(&detail, &secret)
-            ))
+            StoreError::config(format!("MongoDB URI {shown}: {}", one_line(&detail, &secrets)))
         })?;
         if options.server_selection_timeout.is_none() {
             options.server_selection_timeout = Some(settings.server_selection_timeout);
@@ -94,13 +98,14 @@ impl MongoStore {
         }
         options.app_name.get_or_insert_with(|| "elhub-explorer".to_string());
         let tls = matches!(options.tls, Some(mongodb::options::Tls::Enabled(_)));
-        let client = Client::with_options(options).map_err(|e| error(&hosts, &secret, e))?;
+        let client = Client::with_options(options).map_err(|e| error(&hosts, &secrets, e))?;
         let db = client.database(&settings.database);
         let store = MongoStore { db, settings, hosts };
         store.db.run_command(doc! {"ping": 1}).await.map_err(|e| {
+            let no_server = matches!(e.kind.as_ref(), mongodb::error::ErrorKind::ServerSelection { .. });
             let e = store.error(e);
             // A TLS client facing a plaintext server (or an untrusted certificate) often just times out.
-            if tls && e.message.contains("cannot be reached") {
+            if tls && no_server {
                 StoreError::unavailable(format!(
                     "{} (TLS is on: does the server speak TLS with a certificate this machine trusts?)",
                     e.message
@@ -203,7 +208,7 @@ impl MongoStore {
     }
 
     fn error(&self, e: mongodb::error::Error) -> StoreError {
-        error(&self.hosts, &uri_password(&self.settings.uri), e)
+        error(&self.hosts, &uri_secrets(&self.settings.uri), e)
     }
 
     fn bad(&self, m: impl std::fmt::Display) -> StoreError {
@@ -501,6 +506,17 @@ impl Backend for MongoStore {
         })
     }
 
+    async fn entities_with_data(&self, dataset: Dataset, month: Month) -> Result<Vec<String>> {
+        let coll: Collection<Document> = self.db.collection(ROLLUPS);
+        let filter =
+            doc! {"dataset": dataset.as_str(), "period": "month", "key": month_key(month), "n": {"$gt": 0}};
+        let docs = self.find(&coll, filter, doc! {"entity": 1}, Some(doc! {"_id": 0, "entity": 1})).await?;
+        let mut out: Vec<String> =
+            docs.iter().filter_map(|d| d.get_str("entity").ok().map(str::to_string)).collect();
+        out.dedup();
+        Ok(out)
+    }
+
     async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>> {
         let coll: Collection<Document> = self.db.collection(WINDOWS);
         let docs = self.find(&coll, doc! {"dataset": dataset.as_str()}, doc! {"month": 1}, None).await?;
@@ -667,28 +683,11 @@ pub fn decode_record(d: &Document, dataset: Dataset) -> std::result::Result<Reco
     Ok(Record::new(dataset, entity, group, &point))
 }
 
-/// The password of a connection string, if any (to scrub it from any message).
-fn uri_password(uri: &str) -> Option<String> {
-    let rest = uri.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let userinfo = authority.rsplit_once('@')?.0;
-    userinfo.split_once(':').map(|(_, p)| p.to_string()).filter(|p| !p.is_empty())
-}
+pub use super::secrets::{redact_uri, uri_has_secret};
+use super::secrets::{scrub, uri_secrets};
 
-/// The connection string with any password replaced by `***`.
-pub fn redact_uri(uri: &str) -> String {
-    match uri_password(uri) {
-        Some(p) => uri.replacen(&format!(":{p}@"), ":***@", 1),
-        None => uri.to_string(),
-    }
-}
-
-/// Whether a connection string carries a password.
-pub fn uri_has_password(uri: &str) -> bool {
-    uri_password(uri).is_some()
-}
-
-/// `mongodb://host:port` (or `mongodb+srv://cluster`), without credentials or options.
+/// `mongodb://host:port` (or `mongodb+srv://cluster`), without credentials or options. Shown
+/// only for a URI the driver has parsed (an encoded user part has no `/` or `?`).
 pub fn uri_hosts(uri: &str) -> String {
     let Some((scheme, rest)) = uri.split_once("://") else { return "MongoDB".into() };
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
@@ -696,21 +695,18 @@ pub fn uri_hosts(uri: &str) -> String {
     format!("{scheme}://{hosts}")
 }
 
-/// A driver message on one line, at most 240 characters, with the password scrubbed.
-fn one_line(message: &str, secret: &Option<String>) -> String {
-    let mut text = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Some(s) = secret {
-        text = text.replace(s.as_str(), "***");
-    }
+/// A driver message on one line, at most 240 characters, with every secret scrubbed.
+fn one_line(message: &str, secrets: &[String]) -> String {
+    let mut text = scrub(&message.split_whitespace().collect::<Vec<_>>().join(" "), secrets);
     if text.chars().count() > 240 {
         text = text.chars().take(239).collect::<String>() + "…";
     }
     text
 }
 
-fn error(hosts: &str, secret: &Option<String>, e: mongodb::error::Error) -> StoreError {
+fn error(hosts: &str, secrets: &[String], e: mongodb::error::Error) -> StoreError {
     use mongodb::error::ErrorKind;
-    let line = |m: &str| one_line(m, secret);
+    let line = |m: &str| one_line(m, secrets);
     match e.kind.as_ref() {
         ErrorKind::Authentication { .. } => StoreError::unavailable(format!(
             "MongoDB at {hosts}: authentication failed (check the user, password and authSource of the URI)"
@@ -883,17 +879,15 @@ mod tests {
     }
 
     #[test]
-    fn uris_are_redacted() {
+    fn hosts_and_messages_keep_no_secret() {
         let uri = "mongodb+srv://elhub:s3cr%40t@cluster0.abcde.mongodb.net/elhub?retryWrites=true";
+        assert_eq!(uri_hosts(uri), "mongodb+srv://cluster0.abcde.mongodb.net");
+        assert_eq!(uri_hosts("mongodb://reader@h1:1,h2:2/?authSource=admin"), "mongodb://h1:1,h2:2");
+        assert_eq!(one_line("auth\n failed for s3cr%40t", &uri_secrets(uri)), "auth failed for ***");
         assert_eq!(
             redact_uri(uri),
             "mongodb+srv://elhub:***@cluster0.abcde.mongodb.net/elhub?retryWrites=true"
         );
-        assert_eq!(uri_hosts(uri), "mongodb+srv://cluster0.abcde.mongodb.net");
-        assert!(uri_has_password(uri));
-        assert_eq!(redact_uri("mongodb://localhost:27017"), "mongodb://localhost:27017");
-        assert!(!uri_has_password("mongodb://reader@h1:1,h2:2/?authSource=admin"));
-        assert_eq!(uri_hosts("mongodb://reader@h1:1,h2:2/?authSource=admin"), "mongodb://h1:1,h2:2");
-        assert_eq!(one_line("auth\n failed for s3cr%40t", &Some("s3cr%40t".into())), "auth failed for ***");
+        assert!(uri_has_secret(uri));
     }
 }

@@ -23,7 +23,9 @@ use super::{
     Backend, Checkpoint, ErrorKind, MonthCoverage, Period, Result, Rollup, Scope, StepValue, StoreError,
     StoreKind, UpsertStats,
 };
-use crate::model::{day_key, instant, Dataset, Entity, EntityKind, Point, Record, SeriesKey, WindowData};
+use crate::model::{
+    day_key, instant, month_key, Dataset, Entity, EntityKind, Month, Point, Record, SeriesKey, WindowData,
+};
 
 const SCHEMA_VERSION: i64 = 3;
 
@@ -146,7 +148,26 @@ impl SqliteStore {
         Self::open_with(path, std::time::Duration::from_secs(30))
     }
 
-    /// Opens with a given wait for other processes' locks.
+    /// Opens an existing database only: what the reading commands do, so that a mistyped path
+    /// is an error naming it, not a new empty database.
+    pub fn open_existing(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
+        Self::must_exist(path)?;
+        Self::open_with(path, busy_timeout)
+    }
+
+    /// An error naming `path` unless a database file is there.
+    pub fn must_exist(path: &Path) -> Result<()> {
+        if path.exists() {
+            return Ok(());
+        }
+        Err(StoreError::config(format!(
+            "the database {} does not exist (an ingest creates it: --ingest-only --db {})",
+            path.display(),
+            path.display()
+        )))
+    }
+
+    /// Opens (creating if needed) with a given wait for other processes' locks.
     pub fn open_with(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
@@ -288,23 +309,40 @@ impl Backend for SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<Record>> {
         let series = series.clone();
-        self.with(&self.reader, move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT r.start_utc, r.quantity_kwh, r.last_updated, r.metering_points
-                 FROM series s JOIN records r ON r.series_id = s.id
-                 WHERE s.dataset = ?1 AND s.entity = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
-                 ORDER BY r.start_utc",
-            )?;
-            let rows = stmt.query_map(
-                params![dataset.as_str(), series.entity, series.group, from.timestamp(), to.timestamp()],
-                |row| {
-                    let p = Point { start: row.get(0)?, kwh: row.get(1)?, updated: row.get(2)?, metering_points: row.get(3)? };
-                    Ok(Record::new(dataset, &series.entity, &series.group, &p))
-                },
-            )?;
-            rows.collect()
-        })
-        .await
+        self.with(&self.reader, move |conn| read_series(conn, dataset, &series, from, to)).await
+    }
+
+    async fn snapshot(
+        &self,
+        dataset: Dataset,
+        series: Vec<SeriesKey>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        out: tokio::sync::mpsc::Sender<Result<Vec<Record>>>,
+    ) {
+        let (conn, path) = (self.reader.clone(), self.path.clone());
+        let sender = out.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            // One read transaction: WAL gives it one snapshot of the file, whatever is written meanwhile.
+            let tx = match guard.transaction() {
+                Ok(tx) => tx,
+                Err(e) => {
+                    return sender.blocking_send(Err(error(&path, e, ErrorKind::Runtime))).unwrap_or(())
+                }
+            };
+            for key in series {
+                let records = read_series(&tx, dataset, &key, from, to)
+                    .map_err(|e| error(&path, e, ErrorKind::Runtime));
+                let failed = records.is_err();
+                if sender.blocking_send(records).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        if let Err(e) = read.await {
+            let _ = out.send(Err(StoreError::runtime(format!("SQLite task failed: {e}")))).await;
+        }
     }
 
     async fn steps(
@@ -369,6 +407,18 @@ impl Backend for SqliteStore {
                     max: row.get(5)?,
                 })
             })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn entities_with_data(&self, dataset: Dataset, month: Month) -> Result<Vec<String>> {
+        self.with(&self.reader, move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT s.entity FROM series s JOIN rollup_month m ON m.series_id = s.id
+                 WHERE s.dataset = ?1 AND m.month = ?2 AND m.n > 0 ORDER BY s.entity",
+            )?;
+            let rows = stmt.query_map(params![dataset.as_str(), month_key(month)], |r| r.get(0))?;
             rows.collect()
         })
         .await
@@ -505,6 +555,35 @@ fn write_in(
         )?;
     }
     Ok((stats, created))
+}
+
+/// The records of one series in [from, to), sorted by start.
+fn read_series(
+    conn: &Connection,
+    dataset: Dataset,
+    series: &SeriesKey,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<Record>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.start_utc, r.quantity_kwh, r.last_updated, r.metering_points
+         FROM series s JOIN records r ON r.series_id = s.id
+         WHERE s.dataset = ?1 AND s.entity = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
+         ORDER BY r.start_utc",
+    )?;
+    let rows = stmt.query_map(
+        params![dataset.as_str(), series.entity, series.group, from.timestamp(), to.timestamp()],
+        |row| {
+            let p = Point {
+                start: row.get(0)?,
+                kwh: row.get(1)?,
+                updated: row.get(2)?,
+                metering_points: row.get(3)?,
+            };
+            Ok(Record::new(dataset, &series.entity, &series.group, &p))
+        },
+    )?;
+    rows.collect()
 }
 
 /// A month's rollup from its days' rollups.

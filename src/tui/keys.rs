@@ -16,161 +16,175 @@ pub enum Key {
     Digit,
 }
 
-/// What a key does; the table's rows turn into these.
+/// What a key does; the table's rows turn into these, with the matched key's step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     Quit,
     SelectNth,
-    Move(i32),
-    StepMonth(i32),
-    StepGroup(i32),
-    StepYear(i32),
+    Move,
+    StepMonth,
+    StepGroup,
+    StepYear,
     ToggleChart,
-    StepDataset(i32),
+    StepDataset,
     Fetch(FetchMode),
-    StepFocus(i32),
+    StepFocus,
     ToggleHelp,
     Filter,
+}
+
+/// How the status line hints at a binding.
+#[derive(Debug)]
+pub struct Hint {
+    /// The key as shown, and its ASCII form for `--ascii`.
+    pub key: &'static str,
+    pub ascii_key: &'static str,
+    pub word: &'static str,
+    /// Lower stays longer on a narrow terminal; `? help` is last and always stays.
+    pub rank: u8,
 }
 
 /// One row of the key table.
 #[derive(Debug)]
 pub struct Binding {
-    pub keys: &'static [Key],
+    /// The keys, each with its step for commands that go somewhere (+1 forward, -1 back).
+    pub keys: &'static [(Key, i32)],
     /// The keys as help shows them, and their ASCII form for `--ascii`.
     pub label: &'static str,
     pub ascii_label: &'static str,
     pub help: &'static str,
-    /// The status line's word for it and its rank (lower stays longer on narrow terminals).
-    pub hint: Option<(&'static str, u8)>,
+    pub hint: Option<Hint>,
     pub command: Command,
 }
 
-const fn row(
-    keys: &'static [Key],
-    label: &'static str,
-    ascii_label: &'static str,
-    help: &'static str,
-    hint: Option<(&'static str, u8)>,
-    command: Command,
-) -> Binding {
-    Binding { keys, label, ascii_label, help, hint, command }
+const fn hint(key: &'static str, ascii_key: &'static str, word: &'static str, rank: u8) -> Option<Hint> {
+    Some(Hint { key, ascii_key, word, rank })
 }
 
 /// Every key of the explorer, in the order help lists them.
 pub const KEYS: &[Binding] = &[
-    row(
-        &[Key::Digit],
-        "1-9",
-        "1-9",
-        "the n-th entity of the list (1-5: NO1..NO5)",
-        Some(("entity", 0)),
-        Command::SelectNth,
-    ),
-    row(
-        &[Key::Code(KeyCode::Up), Key::Code(KeyCode::Down), Key::Char('k'), Key::Char('j')],
-        "↑ ↓  k j",
-        "k j",
-        "move in the focused pane (entity, group, progress)",
-        None,
-        Command::Move(0),
-    ),
-    row(
-        &[Key::Code(KeyCode::PageUp), Key::Code(KeyCode::PageDown)],
-        "PgUp PgDn",
-        "PgUp PgDn",
-        "move ten entities",
-        None,
-        Command::Move(0),
-    ),
-    row(
-        &[Key::Char('/')],
-        "/",
-        "/",
-        "filter by number or name (Enter keeps, Esc drops)",
-        Some(("find", 2)),
-        Command::Filter,
-    ),
-    row(
-        &[Key::Code(KeyCode::Left), Key::Code(KeyCode::Right), Key::Char('h'), Key::Char('l')],
-        "← →  h l",
-        "h l",
-        "previous / next month",
-        Some(("month", 1)),
-        Command::StepMonth(0),
-    ),
-    row(
-        &[Key::Char('g'), Key::Char('G')],
-        "g  G",
-        "g  G",
-        "next / previous group",
-        Some(("group", 3)),
-        Command::StepGroup(0),
-    ),
-    row(
-        &[Key::Char('y'), Key::Char('Y')],
-        "y  Y",
-        "y  Y",
-        "next / previous year",
-        Some(("year", 7)),
-        Command::StepYear(0),
-    ),
-    row(
-        &[Key::Char('b')],
-        "b",
-        "b",
-        "totals as bars / sectors (pie)",
-        Some(("chart", 6)),
-        Command::ToggleChart,
-    ),
-    row(
-        &[Key::Char('d'), Key::Char('D')],
-        "d  D",
-        "d  D",
-        "next / previous dataset",
-        Some(("dataset", 5)),
-        Command::StepDataset(0),
-    ),
-    row(
-        &[Key::Char('r')],
-        "r",
-        "r",
-        "fetch missing and maybe-revised months of the range",
-        Some(("fetch", 4)),
-        Command::Fetch(FetchMode::Refresh),
-    ),
-    row(
-        &[Key::Char('R')],
-        "R",
-        "R",
-        "refetch every month of the configured range",
-        None,
-        Command::Fetch(FetchMode::Force),
-    ),
-    row(
-        &[Key::Code(KeyCode::Tab), Key::Code(KeyCode::BackTab)],
-        "Tab  S-Tab",
-        "Tab  S-Tab",
-        "focus the next / previous pane",
-        Some(("focus", 8)),
-        Command::StepFocus(0),
-    ),
-    row(
-        &[Key::Char('?')],
-        "?",
-        "?",
-        "this help (any key closes it)",
-        Some(("help", 255)),
-        Command::ToggleHelp,
-    ),
-    row(
-        &[Key::Char('q'), Key::Code(KeyCode::Esc), Key::Ctrl('c')],
-        "q  Esc  C-c",
-        "q  Esc  C-c",
-        "quit",
-        Some(("quit", 1)),
-        Command::Quit,
-    ),
+    Binding {
+        keys: &[(Key::Digit, 0)],
+        label: "1-9",
+        ascii_label: "1-9",
+        help: "the n-th entity of the list (1-5: NO1..NO5)",
+        hint: hint("1-9", "1-9", "entity", 0),
+        command: Command::SelectNth,
+    },
+    Binding {
+        keys: &[
+            (Key::Code(KeyCode::Up), -1),
+            (Key::Code(KeyCode::Down), 1),
+            (Key::Char('k'), -1),
+            (Key::Char('j'), 1),
+        ],
+        label: "↑ ↓  k j",
+        ascii_label: "k j",
+        help: "move in the focused pane (entity, group, progress)",
+        hint: None,
+        command: Command::Move,
+    },
+    Binding {
+        keys: &[(Key::Code(KeyCode::PageUp), -10), (Key::Code(KeyCode::PageDown), 10)],
+        label: "PgUp PgDn",
+        ascii_label: "PgUp PgDn",
+        help: "move ten entities",
+        hint: None,
+        command: Command::Move,
+    },
+    Binding {
+        keys: &[(Key::Char('/'), 0)],
+        label: "/",
+        ascii_label: "/",
+        help: "filter by number or name (Enter keeps, Esc drops)",
+        hint: hint("/", "/", "find", 2),
+        command: Command::Filter,
+    },
+    Binding {
+        keys: &[
+            (Key::Code(KeyCode::Left), -1),
+            (Key::Code(KeyCode::Right), 1),
+            (Key::Char('h'), -1),
+            (Key::Char('l'), 1),
+        ],
+        label: "← →  h l",
+        ascii_label: "h l",
+        help: "previous / next month",
+        hint: hint("←→", "h/l", "month", 1),
+        command: Command::StepMonth,
+    },
+    Binding {
+        keys: &[(Key::Char('g'), 1), (Key::Char('G'), -1)],
+        label: "g  G",
+        ascii_label: "g  G",
+        help: "next / previous group",
+        hint: hint("g", "g", "group", 3),
+        command: Command::StepGroup,
+    },
+    Binding {
+        keys: &[(Key::Char('y'), 1), (Key::Char('Y'), -1)],
+        label: "y  Y",
+        ascii_label: "y  Y",
+        help: "next / previous year",
+        hint: hint("y", "y", "year", 7),
+        command: Command::StepYear,
+    },
+    Binding {
+        keys: &[(Key::Char('b'), 0)],
+        label: "b",
+        ascii_label: "b",
+        help: "totals as bars / sectors (pie)",
+        hint: hint("b", "b", "chart", 6),
+        command: Command::ToggleChart,
+    },
+    Binding {
+        keys: &[(Key::Char('d'), 1), (Key::Char('D'), -1)],
+        label: "d  D",
+        ascii_label: "d  D",
+        help: "next / previous dataset",
+        hint: hint("d", "d", "dataset", 5),
+        command: Command::StepDataset,
+    },
+    Binding {
+        keys: &[(Key::Char('r'), 0)],
+        label: "r",
+        ascii_label: "r",
+        help: "fetch missing and maybe-revised months of the range",
+        hint: hint("r", "r", "fetch", 4),
+        command: Command::Fetch(FetchMode::Refresh),
+    },
+    Binding {
+        keys: &[(Key::Char('R'), 0)],
+        label: "R",
+        ascii_label: "R",
+        help: "refetch every month of the configured range",
+        hint: None,
+        command: Command::Fetch(FetchMode::Force),
+    },
+    Binding {
+        keys: &[(Key::Code(KeyCode::Tab), 1), (Key::Code(KeyCode::BackTab), -1)],
+        label: "Tab  S-Tab",
+        ascii_label: "Tab  S-Tab",
+        help: "focus the next / previous pane",
+        hint: hint("Tab", "Tab", "focus", 8),
+        command: Command::StepFocus,
+    },
+    Binding {
+        keys: &[(Key::Char('?'), 0)],
+        label: "?",
+        ascii_label: "?",
+        help: "this help (any key closes it)",
+        hint: hint("?", "?", "help", 255),
+        command: Command::ToggleHelp,
+    },
+    Binding {
+        keys: &[(Key::Char('q'), 0), (Key::Code(KeyCode::Esc), 0), (Key::Ctrl('c'), 0)],
+        label: "q  Esc  C-c",
+        ascii_label: "q  Esc  C-c",
+        help: "quit",
+        hint: hint("q", "q", "quit", 1),
+        command: Command::Quit,
+    },
 ];
 
 impl Key {
@@ -182,6 +196,21 @@ impl Key {
             (Key::Code(c), k) => c == k,
             _ => false,
         }
+    }
+}
+
+/// The keys that edit a filter while it is typed (Enter keeps it, Esc drops it, Backspace, the
+/// arrows move the selection, printable characters type).
+fn filter_key(code: KeyCode, ctrl: bool) -> Option<Action> {
+    match code {
+        KeyCode::Char('c') if ctrl => Some(Action::Quit),
+        KeyCode::Enter => Some(Action::KeepFilter),
+        KeyCode::Esc => Some(Action::DropFilter),
+        KeyCode::Backspace => Some(Action::FilterBackspace),
+        KeyCode::Up => Some(Action::Move(-1)),
+        KeyCode::Down => Some(Action::Move(1)),
+        KeyCode::Char(c) if !ctrl => Some(Action::FilterType(c)),
+        _ => None,
     }
 }
 
@@ -201,46 +230,29 @@ pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
         };
     }
     if app.filter.editing {
-        return match key.code {
-            KeyCode::Char('c') if ctrl => Some(Action::Quit),
-            KeyCode::Enter => Some(Action::KeepFilter),
-            KeyCode::Esc => Some(Action::DropFilter),
-            KeyCode::Backspace => Some(Action::FilterBackspace),
-            KeyCode::Up => Some(Action::Move(-1)),
-            KeyCode::Down => Some(Action::Move(1)),
-            KeyCode::Char(c) if !ctrl => Some(Action::FilterType(c)),
-            _ => None,
-        };
+        return filter_key(key.code, ctrl);
     }
-    let binding = KEYS.iter().find(|b| b.keys.iter().any(|k| k.matches(key.code, ctrl)))?;
+    let (binding, step) = KEYS
+        .iter()
+        .find_map(|b| b.keys.iter().find(|(k, _)| k.matches(key.code, ctrl)).map(|(_, step)| (b, *step)))?;
     // Esc first clears a kept filter when the entity list has the focus.
     if key.code == KeyCode::Esc && !app.filter.text.is_empty() && app.focus == Pane::Entities {
         return Some(Action::DropFilter);
     }
-    let back = matches!(
-        key.code,
-        KeyCode::Up
-            | KeyCode::Left
-            | KeyCode::PageUp
-            | KeyCode::BackTab
-            | KeyCode::Char('k' | 'h' | 'G' | 'Y' | 'D')
-    );
-    let by = if back { -1 } else { 1 };
     Some(match binding.command {
         Command::Quit => Action::Quit,
         Command::SelectNth => match key.code {
             KeyCode::Char(c) => Action::SelectNth(c as usize - '1' as usize),
             _ => return None,
         },
-        Command::Move(_) if matches!(key.code, KeyCode::PageUp | KeyCode::PageDown) => Action::Move(10 * by),
-        Command::Move(_) => Action::Move(by),
-        Command::StepMonth(_) => Action::StepMonth(by),
-        Command::StepGroup(_) => Action::StepGroup(by),
-        Command::StepYear(_) => Action::StepYear(by),
+        Command::Move => Action::Move(step),
+        Command::StepMonth => Action::StepMonth(step),
+        Command::StepGroup => Action::StepGroup(step),
+        Command::StepYear => Action::StepYear(step),
         Command::ToggleChart => Action::ToggleChart,
-        Command::StepDataset(_) => Action::StepDataset(by),
+        Command::StepDataset => Action::StepDataset(step),
         Command::Fetch(mode) => Action::Fetch(mode),
-        Command::StepFocus(_) => Action::StepFocus(by),
+        Command::StepFocus => Action::StepFocus(step),
         Command::ToggleHelp => Action::ToggleHelp,
         Command::Filter => Action::StartFilter,
     })
@@ -248,25 +260,9 @@ pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
 
 /// The status line's hints, most important first: (key as shown, word).
 pub fn hints(ascii: bool) -> Vec<(&'static str, &'static str)> {
-    let mut rows: Vec<(u8, &'static str, &'static str)> = KEYS
-        .iter()
-        .filter_map(|b| {
-            let (word, rank) = b.hint?;
-            let key = match (b.command, ascii) {
-                (Command::StepMonth(_), false) => "←→",
-                (Command::StepMonth(_), true) => "h/l",
-                (Command::Quit, _) => "q",
-                (Command::StepFocus(_), _) => "Tab",
-                (Command::StepGroup(_), _) => "g",
-                (Command::StepYear(_), _) => "y",
-                (Command::StepDataset(_), _) => "d",
-                _ => b.ascii_label,
-            };
-            Some((rank, key, word))
-        })
-        .collect();
-    rows.sort_by_key(|r| r.0);
-    rows.into_iter().map(|(_, k, w)| (k, w)).collect()
+    let mut rows: Vec<&Hint> = KEYS.iter().filter_map(|b| b.hint.as_ref()).collect();
+    rows.sort_by_key(|h| h.rank);
+    rows.into_iter().map(|h| (if ascii { h.ascii_key } else { h.key }, h.word)).collect()
 }
 
 #[cfg(test)]
@@ -285,7 +281,7 @@ mod tests {
             }
         };
         for b in KEYS {
-            for k in b.keys {
+            for (k, _) in b.keys {
                 for p in probe(k) {
                     assert!(!seen.contains(&p), "{p:?} is bound twice");
                     seen.push(p);

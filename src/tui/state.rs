@@ -10,8 +10,6 @@ use crate::ingest::{FetchMode, IngestSummary, Outcome, Progress};
 use crate::model::{fold_for_search, Dataset, Entity, EntityKind, Group, Month, MonthRange, PriceArea};
 use crate::store::{GroupTotal, MonthCoverage, StepValue};
 
-pub use super::keys::handle_key;
-
 /// A pane that can have the focus (Tab cycles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -122,6 +120,19 @@ impl FetchState {
 
     fn status_mut(&mut self, month: Month) -> Option<&mut MonthStatus> {
         self.months.iter_mut().find(|(m, _)| *m == month).map(|(_, s)| s)
+    }
+
+    /// Shows a month under way, unless it has already ended (failed, or a sink failed): a later
+    /// window's news never hides that.
+    fn set_live(&mut self, month: Month, status: MonthStatus) {
+        if let Some(s) = self.status_mut(month) {
+            if !matches!(
+                s,
+                MonthStatus::Failed { .. } | MonthStatus::SinkFailed { .. } | MonthStatus::Done { .. }
+            ) {
+                *s = status;
+            }
+        }
     }
 }
 
@@ -460,28 +471,22 @@ impl App {
             Progress::Planned { months, .. } => {
                 fetch.months = months.into_iter().map(|m| (m, MonthStatus::Waiting)).collect();
             }
-            Progress::Fetching { month } => {
-                if let Some(s) = fetch.status_mut(month) {
-                    *s = MonthStatus::Fetching;
-                }
-            }
+            Progress::Fetching { month } => fetch.set_live(month, MonthStatus::Fetching),
             Progress::WindowDone { month, done, of } => {
-                if let Some(s) = fetch.status_mut(month) {
-                    *s = MonthStatus::Partly { done, of };
-                }
+                fetch.set_live(month, MonthStatus::Partly { done, of });
                 // The day's data is in: what is on screen may show it.
                 return self.invalidate(dataset, month);
             }
             Progress::Retry { month, attempt, reason, .. } => {
-                if let Some(s) = fetch.status_mut(month) {
-                    *s = MonthStatus::Retry { attempt, reason };
-                }
+                fetch.set_live(month, MonthStatus::Retry { attempt, reason })
             }
             Progress::Split { .. } | Progress::Left { .. } => {}
             Progress::Notice(line) => self.message = Some(line),
             Progress::SinkFailed { month, sink, reason } => {
                 if let Some(s) = fetch.status_mut(month) {
-                    *s = MonthStatus::SinkFailed { reason: format!("{sink}: {reason}") };
+                    if !matches!(s, MonthStatus::Failed { .. }) {
+                        *s = MonthStatus::SinkFailed { reason: format!("{sink}: {reason}") };
+                    }
                 }
             }
             Progress::Done { month, records, rejected, .. } => {
@@ -647,6 +652,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::store::UpsertStats;
+    use crate::tui::keys::handle_key;
     use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
     fn app() -> App {
@@ -996,6 +1002,18 @@ mod tests {
         let jan: Month = "2021-01".parse().unwrap();
         update(&mut a, Action::Ingest(Progress::Failed { month: jan, reason: "HTTP 500".into() }));
         assert_eq!(a.fetch.as_ref().unwrap().completed(), 3);
+        // Later news of the failed month's other windows does not hide the failure.
+        update(&mut a, Action::Ingest(Progress::WindowDone { month: jan, done: 5, of: 31 }));
+        update(
+            &mut a,
+            Action::Ingest(Progress::Retry {
+                month: jan,
+                attempt: 1,
+                reason: "x".into(),
+                delay: Duration::ZERO,
+            }),
+        );
+        assert_eq!(a.fetch.as_ref().unwrap().months[0].1, MonthStatus::Failed { reason: "HTTP 500".into() });
         let summary = IngestSummary {
             months_planned: 12,
             months_done: 11,

@@ -2,6 +2,8 @@
 //! short backoffs, a store in a temporary directory, and an ingest that collects its events.
 #![allow(dead_code)]
 
+pub mod case;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +44,7 @@ fn client_config(url: &str) -> ClientConfig {
         max_backoff: Duration::from_millis(50),
         max_retry_after: Duration::from_secs(2),
         rate_limit: 0.0,
+        max_body_bytes: ClientConfig::default().max_body_bytes,
     }
 }
 
@@ -193,12 +196,20 @@ pub async fn year_into_sqlite_and(other: Store) {
     let mut from_other = Vec::new();
     let series = all_series(&sinks[0], Dataset::PRODUCTION).await;
     assert_eq!(series, all_series(&sinks[1], Dataset::PRODUCTION).await);
-    export::export(&sinks[0], Dataset::PRODUCTION, &series, ExportFormat::Csv, &mut from_sqlite)
-        .await
-        .unwrap();
-    export::export(&sinks[1], Dataset::PRODUCTION, &series, ExportFormat::Csv, &mut from_other)
-        .await
-        .unwrap();
+    export::export(
+        &sinks[0],
+        &export::ExportJob::all_of(Dataset::PRODUCTION, series.to_vec(), ExportFormat::Csv),
+        &mut from_sqlite,
+    )
+    .await
+    .unwrap();
+    export::export(
+        &sinks[1],
+        &export::ExportJob::all_of(Dataset::PRODUCTION, series.to_vec(), ExportFormat::Csv),
+        &mut from_other,
+    )
+    .await
+    .unwrap();
     assert_eq!(from_sqlite.iter().filter(|b| **b == b'\n').count(), 215_354);
     assert!(from_sqlite == from_other, "the {} export differs from the SQLite export", sinks[1].kind());
     for area in PriceArea::ALL {

@@ -51,14 +51,19 @@ fn status_span(app: &App, status: &MonthStatus, width: usize) -> Span<'static> {
         MonthStatus::Retry { attempt, reason } => {
             // "HTTP 503" -> "503": the side pane is narrow.
             let reason = reason.trim_start_matches("HTTP ");
-            (if t.ascii { "~" } else { "↻" }, format!("retry {attempt}: {reason}"), t.warn())
+            (
+                if t.ascii { "~" } else { "↻" },
+                format!("retry {attempt}: {}", crate::model::printable(reason)),
+                t.warn(),
+            )
         }
         MonthStatus::Done { records, rejected } => {
             let rej = if *rejected > 0 { format!(" -{rejected}") } else { String::new() };
             (if t.ascii { "+" } else { "✓" }, format!("{}{rej}", thousands(*records)), t.good())
         }
-        MonthStatus::SinkFailed { reason } => (if t.ascii { "!" } else { "✗" }, reason.clone(), t.bad()),
-        MonthStatus::Failed { reason } => (if t.ascii { "!" } else { "✗" }, reason.clone(), t.bad()),
+        MonthStatus::SinkFailed { reason } | MonthStatus::Failed { reason } => {
+            (if t.ascii { "!" } else { "✗" }, crate::model::printable(reason).into_owned(), t.bad())
+        }
     };
     let mut s = format!("{glyph} {text}");
     if s.chars().count() > width {
