@@ -19,14 +19,8 @@ fn january() -> Month {
 }
 
 fn month_body() -> Vec<u8> {
-    let data = generator::window_data(
-        Dataset::PRODUCTION,
-        Window::of_month(january()),
-        Utc::now(),
-        None,
-        None,
-        &|_| 0,
-    );
+    let data =
+        generator::window_data(Dataset::PRODUCTION, Window::of_month(january()), Utc::now(), None, None, &[]);
     render(&data, true, "/price-areas", 0)
 }
 

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::export::ExportFormat;
 use crate::model::{Dataset, Month, PriceArea};
 use crate::store::StoreKind;
+use crate::summary::{EnergyUnit, SummaryFormat};
 
 const AFTER_HELP: &str = "\
 Files:
@@ -30,16 +31,16 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Fetch the range into the sinks, print a summary and exit (no terminal UI; for cron).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub ingest_only: bool,
 
-    /// Also refetch months whose data may since have been revised: the last months of the
-    /// range and any month fetched before it settled (see [range] in config.toml).
-    #[arg(long, global = true, conflicts_with = "force")]
+    /// Also refetch what Elhub has revised since the last sync (asking its change feed; if the
+    /// feed fails: the last months of the range and any month fetched before it settled).
+    #[arg(long, conflicts_with = "force")]
     pub refresh: bool,
 
     /// Refetch every month of the range, complete or not.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub force: bool,
 
     /// Explorer: draw with ASCII only (no block, braille or box glyphs in the data).
@@ -48,19 +49,45 @@ pub struct Cli {
     pub ascii: bool,
 
     #[command(flatten)]
-    pub options: Options,
+    pub store: StoreOptions,
+    #[command(flatten)]
+    pub range: RangeOptions,
+    #[command(flatten)]
+    pub fetch: FetchOptions,
+}
+
+impl Cli {
+    /// The options as given, a subcommand's own before those given ahead of it
+    /// (`elhub-explorer --dataset consumption export` works as `export --dataset consumption`).
+    pub fn options(&self) -> Options {
+        let (store, range) = match &self.command {
+            Some(Command::Export(a)) => (Some(&a.store), Some(&a.range)),
+            Some(Command::Summary(a)) => (Some(&a.store), Some(&a.range)),
+            Some(Command::Datasets(a)) => (Some(&a.store), None),
+            _ => (None, None),
+        };
+        Options {
+            store: store.map_or_else(|| self.store.clone(), |s| s.or(&self.store)),
+            range: range.map_or_else(|| self.range.clone(), |r| r.or(&self.range)),
+            fetch: self.fetch.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write the stored records as canonical CSV or JSON, sorted by entity, group and start.
     Export(ExportArgs),
-    /// Print annual totals per entity and group.
+    /// Print annual totals per entity and group, and for all entities together.
     Summary(SummaryArgs),
     /// List the datasets the program knows, with what the store holds of each.
-    Datasets,
+    Datasets(DatasetsArgs),
     /// Serve a local replica of the Elhub API (deterministic data, optional faults).
     Replica(ReplicaArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into a directory.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,7 +96,7 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
     /// Only this price area (for grid areas: those that lie in it).
-    #[arg(long, value_parser = parse_area)]
+    #[arg(long, value_parser = parse_area())]
     pub area: Option<PriceArea>,
     /// Only this entity: a price area (NO1), a municipality number (0301) or a grid area's EIC.
     #[arg(long, value_name = "ID")]
@@ -77,19 +104,55 @@ pub struct ExportArgs {
     /// Only this group (e.g. hydro, household).
     #[arg(long)]
     pub group: Option<String>,
-    /// Write to FILE instead of standard output.
+    /// Write to FILE instead of standard output (written whole or not at all).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreOptions,
+    #[command(flatten)]
+    pub range: RangeOptions,
 }
 
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
     /// Only this price area (for grid areas: those that lie in it).
-    #[arg(long, value_parser = parse_area)]
+    #[arg(long, value_parser = parse_area())]
     pub area: Option<PriceArea>,
     /// Only this entity: a price area (NO1), a municipality number (0301) or a grid area's EIC.
     #[arg(long, value_name = "ID")]
     pub entity: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
+    /// Unit of the totals (default: the table picks one that suits the largest total; CSV and
+    /// JSON give kWh). CSV and JSON name their value field after it.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub unit: Option<EnergyUnit>,
+    #[command(flatten)]
+    pub store: StoreOptions,
+    #[command(flatten)]
+    pub range: RangeOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetsArgs {
+    #[command(flatten)]
+    pub store: StoreOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write elhub-explorer.1 and a page per subcommand (elhub-explorer-export.1, …) here
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -97,8 +160,9 @@ pub struct ReplicaArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "ELHUB_REPLICA_LISTEN")]
     pub listen: SocketAddr,
-    /// Faults each request gets on its first attempts, comma-separated:
-    /// 503, 429, 429:SECONDS, 429:none, truncated, malformed, slow:MS, slowbody:MS, empty, nodata.
+    /// Faults each request gets on its first attempts, comma-separated: 503, 429, 429:SECONDS,
+    /// 429:none, 429at:SECONDS, truncated, malformed, slow:MS, slowbody:MS, empty, nodata,
+    /// outside, endless, huge, hostile, nodatamember, invalid, redirectloop, dropentity.
     #[arg(long, default_value = "")]
     pub faults: String,
     /// Apply the faults to one request in N (by a hash of the request).
@@ -110,57 +174,112 @@ pub struct ReplicaArgs {
     /// Refuse windows longer than this many days with 400 (stricter than the real one month).
     #[arg(long)]
     pub max_days: Option<i64>,
+    /// Make the change feed (/updates) fail: an HTTP status (404: no feed, 503: down) or
+    /// `malformed`.
+    #[arg(long, value_name = "STATUS|malformed", value_parser = |s: &str| s.parse::<crate::replica::FeedFault>())]
+    pub feed_fault: Option<crate::replica::FeedFault>,
 }
 
-/// Options shared by every mode. `None` means "not given": the config file or default decides.
-#[derive(Debug, Default, Args)]
-pub struct Options {
+/// Which data and which store: every command but `replica` takes these. `None` means "not
+/// given": the config file or default decides.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreOptions {
     /// Config file (default: ./config.toml, else $XDG_CONFIG_HOME/elhub-explorer/config.toml).
-    #[arg(short = 'c', long, global = true, env = "ELHUB_CONFIG", value_name = "PATH")]
+    #[arg(short = 'c', long, env = "ELHUB_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Base URL of the Energy Data API.
-    #[arg(long, global = true, env = "ELHUB_API_URL", value_name = "URL")]
-    pub api_url: Option<String>,
-    /// Dataset: an alias (production, consumption, production-15min, consumption-municipality,
-    /// consumption-grid-area) or the Elhub name, in any case.
-    #[arg(long, global = true, env = "ELHUB_DATASET", value_parser = parse_dataset)]
+    /// Dataset: an alias below or its Elhub name (PRODUCTION_PER_GROUP_MBA_HOUR), in any case.
+    #[arg(long, env = "ELHUB_DATASET", value_parser = parse_dataset())]
     pub dataset: Option<Dataset>,
-    /// First local month of the range (inclusive).
-    #[arg(long, global = true, env = "ELHUB_FROM", value_name = "YYYY-MM", value_parser = parse_month)]
-    pub from: Option<Month>,
-    /// Last local month of the range (inclusive).
-    #[arg(long, global = true, env = "ELHUB_TO", value_name = "YYYY-MM", value_parser = parse_month)]
-    pub to: Option<Month>,
-    /// A whole local year as the range (instead of --from/--to).
-    #[arg(long, global = true, env = "ELHUB_YEAR", value_name = "YYYY", conflicts_with_all = ["from", "to"], value_parser = parse_year)]
-    pub year: Option<i32>,
     /// The embedded store's file.
-    #[arg(long, global = true, env = "ELHUB_DB", value_name = "PATH")]
+    #[arg(long, env = "ELHUB_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// The store the explorer, export and summary read: sqlite, cassandra or mongodb.
-    #[arg(long, global = true, env = "ELHUB_STORE", value_parser = parse_store)]
+    /// The store to read: sqlite, cassandra or mongodb.
+    #[arg(long, env = "ELHUB_STORE", value_parser = parse_store())]
     pub store: Option<StoreKind>,
-    /// The stores an ingest writes, comma-separated.
-    #[arg(long, global = true, env = "ELHUB_SINKS", value_delimiter = ',', value_parser = parse_store)]
-    pub sinks: Option<Vec<StoreKind>>,
-    /// Requests in flight at once.
-    #[arg(long, global = true, env = "ELHUB_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..=16))]
-    pub concurrency: Option<u16>,
     /// Cassandra / ScyllaDB contact points.
-    #[arg(long, global = true, env = "ELHUB_CASSANDRA", value_name = "HOST:PORT[,..]")]
+    #[arg(long, env = "ELHUB_CASSANDRA", value_name = "HOST:PORT[,..]")]
     pub cassandra: Option<String>,
     /// Cassandra keyspace.
-    #[arg(long, global = true, env = "ELHUB_CASSANDRA_KEYSPACE", value_name = "NAME")]
+    #[arg(long, env = "ELHUB_CASSANDRA_KEYSPACE", value_name = "NAME")]
     pub keyspace: Option<String>,
     /// MongoDB connection string (keep passwords in the environment, not in files).
-    #[arg(long, global = true, env = "ELHUB_MONGODB_URI", value_name = "URI", hide_env_values = true)]
+    #[arg(long, env = "ELHUB_MONGODB_URI", value_name = "URI", hide_env_values = true)]
     pub mongodb_uri: Option<String>,
     /// MongoDB database.
-    #[arg(long, global = true, env = "ELHUB_MONGODB_DB", value_name = "NAME")]
+    #[arg(long, env = "ELHUB_MONGODB_DB", value_name = "NAME")]
     pub mongodb_db: Option<String>,
-    /// MongoDB collection.
-    #[arg(long, global = true, env = "ELHUB_MONGODB_COLLECTION", value_name = "NAME")]
+    /// MongoDB collection of the dataset.
+    #[arg(long, env = "ELHUB_MONGODB_COLLECTION", value_name = "NAME")]
     pub mongodb_collection: Option<String>,
+}
+
+impl StoreOptions {
+    /// These options, each filled from `other` where not given here.
+    fn or(&self, other: &StoreOptions) -> StoreOptions {
+        StoreOptions {
+            config: self.config.clone().or_else(|| other.config.clone()),
+            dataset: self.dataset.or(other.dataset),
+            db: self.db.clone().or_else(|| other.db.clone()),
+            store: self.store.or(other.store),
+            cassandra: self.cassandra.clone().or_else(|| other.cassandra.clone()),
+            keyspace: self.keyspace.clone().or_else(|| other.keyspace.clone()),
+            mongodb_uri: self.mongodb_uri.clone().or_else(|| other.mongodb_uri.clone()),
+            mongodb_db: self.mongodb_db.clone().or_else(|| other.mongodb_db.clone()),
+            mongodb_collection: self.mongodb_collection.clone().or_else(|| other.mongodb_collection.clone()),
+        }
+    }
+}
+
+/// Which local months: the explorer, ingest, export and summary take these.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RangeOptions {
+    /// First local month of the range (inclusive).
+    #[arg(long, env = "ELHUB_FROM", value_name = "YYYY-MM", value_parser = parse_month)]
+    pub from: Option<Month>,
+    /// Last local month of the range (inclusive).
+    #[arg(long, env = "ELHUB_TO", value_name = "YYYY-MM", value_parser = parse_month)]
+    pub to: Option<Month>,
+    /// A whole local year as the range (instead of --from/--to).
+    #[arg(long, env = "ELHUB_YEAR", value_name = "YYYY", conflicts_with_all = ["from", "to"], value_parser = parse_year)]
+    pub year: Option<i32>,
+}
+
+impl RangeOptions {
+    fn or(&self, other: &RangeOptions) -> RangeOptions {
+        // A year given here replaces months given ahead, and the other way round.
+        if self.year.is_some() || self.from.is_some() || self.to.is_some() {
+            self.clone()
+        } else {
+            other.clone()
+        }
+    }
+
+    /// Whether any of them was given (on the command line or in the environment).
+    pub fn given(&self) -> bool {
+        self.year.is_some() || self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// How to fetch: the explorer and `--ingest-only` take these.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FetchOptions {
+    /// Base URL of the Energy Data API.
+    #[arg(long, env = "ELHUB_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+    /// The stores an ingest writes, comma-separated.
+    #[arg(long, env = "ELHUB_SINKS", value_delimiter = ',', value_parser = parse_store())]
+    pub sinks: Option<Vec<StoreKind>>,
+    /// Requests in flight at once.
+    #[arg(long, env = "ELHUB_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: Option<u16>,
+}
+
+/// Every option a run was given, merged: what `Settings::load` reads.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub store: StoreOptions,
+    pub range: RangeOptions,
+    pub fetch: FetchOptions,
 }
 
 fn parse_month(s: &str) -> Result<Month, String> {
@@ -172,16 +291,47 @@ fn parse_year(s: &str) -> Result<i32, String> {
     Month::new(year, 1).map(|_| year).ok_or_else(|| format!("year {year} is out of range"))
 }
 
-fn parse_dataset(s: &str) -> Result<Dataset, String> {
-    s.parse()
+/// A `FromStr` value parser that also names the usual values, so `--help` lists them and the
+/// shells complete them, while parsing stays as lenient as `FromStr` (Elhub names for
+/// datasets, `mongo` for mongodb, any case).
+#[derive(Clone)]
+struct Named<T> {
+    parse: fn(&str) -> Result<T, String>,
+    values: fn() -> Vec<&'static str>,
 }
 
-fn parse_area(s: &str) -> Result<PriceArea, String> {
-    s.parse()
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Named<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new((self.values)().into_iter().map(clap::builder::PossibleValue::new)))
+    }
 }
 
-fn parse_store(s: &str) -> Result<StoreKind, String> {
-    s.parse()
+fn parse_dataset() -> Named<Dataset> {
+    Named { parse: |s| s.parse(), values: || Dataset::all().map(Dataset::as_str).collect() }
+}
+
+fn parse_area() -> Named<PriceArea> {
+    Named { parse: |s| s.parse(), values: || PriceArea::ALL.iter().map(|a| a.as_str()).collect() }
+}
+
+fn parse_store() -> Named<StoreKind> {
+    Named {
+        parse: |s| s.parse(),
+        values: || {
+            [StoreKind::Sqlite, StoreKind::Cassandra, StoreKind::Mongodb].map(StoreKind::as_str).to_vec()
+        },
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +348,10 @@ mod tests {
     fn parses_the_contract() {
         let cli = Cli::try_parse_from([
             "elhub-explorer",
+            "--sinks",
+            "sqlite,mongodb",
+            "--db",
+            "ahead.sqlite",
             "export",
             "--format",
             "json",
@@ -207,12 +361,12 @@ mod tests {
             "2021-01",
             "--to",
             "2021-03",
-            "--sinks",
-            "sqlite,mongodb",
         ])
         .unwrap();
-        assert_eq!(cli.options.from, Some("2021-01".parse().unwrap()));
-        assert_eq!(cli.options.sinks, Some(vec![StoreKind::Sqlite, StoreKind::Mongodb]));
+        let options = cli.options();
+        assert_eq!(options.range.from, Some("2021-01".parse().unwrap()));
+        assert_eq!(options.fetch.sinks, Some(vec![StoreKind::Sqlite, StoreKind::Mongodb]));
+        assert_eq!(options.store.db, Some(PathBuf::from("ahead.sqlite")), "given ahead of the subcommand");
         match cli.command {
             Some(Command::Export(e)) => {
                 assert_eq!(e.format, ExportFormat::Json);
@@ -234,10 +388,44 @@ mod tests {
             "50YWO-6UUIJ4BF1D",
         ])
         .unwrap();
-        assert_eq!(cli.options.dataset, Some(Dataset::CONSUMPTION_GRID_AREA));
-        let cli = Cli::try_parse_from(["x", "datasets", "--dataset", "production-15min"]).unwrap();
-        assert_eq!(cli.options.dataset, Some(Dataset::PRODUCTION_15MIN));
-        assert!(matches!(cli.command, Some(Command::Datasets)));
+        assert_eq!(cli.options().store.dataset, Some(Dataset::CONSUMPTION_GRID_AREA));
+        let cli = Cli::try_parse_from([
+            "x",
+            "--dataset",
+            "consumption",
+            "datasets",
+            "--dataset",
+            "production-15min",
+        ])
+        .unwrap();
+        assert_eq!(cli.options().store.dataset, Some(Dataset::PRODUCTION_15MIN), "the subcommand's own wins");
+        assert!(matches!(cli.command, Some(Command::Datasets(_))));
+    }
+
+    #[test]
+    fn each_subcommand_takes_only_what_it_uses() {
+        for (sub, absent) in [
+            ("summary", &["--ingest-only", "--sinks", "--concurrency", "--api-url", "--force"][..]),
+            ("export", &["--ingest-only", "--sinks", "--concurrency", "--refresh"][..]),
+            ("datasets", &["--from", "--year", "--sinks", "--ingest-only"][..]),
+            ("replica", &["--db", "--dataset", "--sinks", "--mongodb-uri"][..]),
+        ] {
+            let mut cmd = Cli::command();
+            let help = cmd.find_subcommand_mut(sub).unwrap().render_long_help().to_string();
+            for flag in absent {
+                assert!(!help.contains(flag), "{sub} --help lists {flag}:\n{help}");
+            }
+        }
+        assert!(Cli::try_parse_from(["x", "summary", "--sinks", "sqlite"]).is_err());
+        let units = Cli::try_parse_from(["x", "summary", "--unit", "gwh", "--format", "csv"]).unwrap();
+        assert!(matches!(
+            units.command,
+            Some(Command::Summary(SummaryArgs {
+                unit: Some(EnergyUnit::Gwh),
+                format: SummaryFormat::Csv,
+                ..
+            }))
+        ));
     }
 
     #[test]

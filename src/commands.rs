@@ -15,7 +15,8 @@ use crate::model::{all_time_utc, printable, Dataset, EntityKind, PriceArea, Seri
 use crate::replica::{self, Faults, ReplicaState};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{CassandraStore, ErrorKind, MongoStore, Scope, SqliteStore, Store, StoreError, StoreKind};
+use crate::store::{CassandraStore, ErrorKind, MongoStore, SqliteStore, Store, StoreError, StoreKind};
+use crate::summary::{self, SummaryFormat};
 
 /// The exit codes of DESIGN.md.
 pub mod exit {
@@ -114,20 +115,83 @@ fn clap_exit(e: clap::Error) -> i32 {
 }
 
 async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
-    if let Some(Command::Replica(args)) = &cli.command {
-        return run_replica(args).await;
+    match &cli.command {
+        Some(Command::Replica(args)) => return run_replica(args).await,
+        Some(Command::Completions(args)) => return print_out(&completions(args.shell)),
+        Some(Command::Man(args)) => return write_man(args.dir.as_deref()),
+        _ => {}
     }
-    let settings = Settings::load(&cli.options).map_err(|e| Failure::usage(e.0))?;
+    let settings = Settings::load(&cli.options()).map_err(|e| Failure::usage(e.0))?;
     init_log(&settings);
     tracing::info!(config = ?settings.config_file, range = %settings.range, dataset = %settings.dataset, "starting");
     match &cli.command {
         Some(Command::Export(args)) => run_export(&settings, &cli, args).await,
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
-        Some(Command::Datasets) => run_datasets(&settings).await,
-        Some(Command::Replica(_)) => unreachable!("handled above"),
+        Some(Command::Datasets(_)) => run_datasets(&settings).await,
+        Some(Command::Replica(_) | Command::Completions(_) | Command::Man(_)) => {
+            unreachable!("handled above")
+        }
         None if cli.ingest_only => run_ingest(&settings, fetch_mode(&cli)).await,
         None => run_tui(&settings, cli.ascii, launched).await,
     }
+}
+
+/// Writes to standard output; a reader that went away early (`| head`) is no failure.
+fn print_out(text: &[u8]) -> Result<i32, Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e.to_string())),
+        _ => Ok(exit::DONE),
+    }
+}
+
+/// The completion script of a shell, from the command-line definition.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "elhub-explorer", &mut out);
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete 4.6 spells a hyphenated program's states two ways in bash, so nothing
+        // after a subcommand completes (clap-rs/clap#6421); a no-op once that is fixed.
+        let script = String::from_utf8_lossy(&out).replace("elhub__subcmd__explorer", "elhub__explorer");
+        return script.into_bytes();
+    }
+    out
+}
+
+/// The manual pages, roff, from the command-line definition: (file name, page), the main
+/// command's first.
+pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let render = |c: clap::Command| -> Result<Vec<u8>, Failure> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(c).render(&mut out).map_err(|e| Failure::failed(e.to_string()))?;
+        Ok(out)
+    };
+    let mut pages = vec![("elhub-explorer.1".to_string(), render(cmd.clone())?)];
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("elhub-explorer-{}", sub.get_name());
+        let page =
+            sub.clone().display_name(name.clone()).bin_name(name.clone()).version(env!("CARGO_PKG_VERSION"));
+        pages.push((format!("{name}.1"), render(page)?));
+    }
+    Ok(pages)
+}
+
+/// `man`: the main page on standard output, or every page into `dir`.
+fn write_man(dir: Option<&std::path::Path>) -> Result<i32, Failure> {
+    let pages = man_pages()?;
+    let Some(dir) = dir else { return print_out(&pages[0].1) };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    for (name, page) in &pages {
+        let path = dir.join(name);
+        std::fs::write(&path, page)
+            .map_err(|e| Failure::failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    eprintln!("wrote {} manual pages to {}", pages.len(), dir.display());
+    Ok(exit::DONE)
 }
 
 /// Logs go to a file in the state directory, never to the screen (the reporter owns stderr).
@@ -357,7 +421,7 @@ async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs) -> Result
         return Err(Failure::usage(no_match(dataset, args, &stored)));
     }
     // The range given on the command line (--year, --from, --to), else everything stored.
-    let (from, to) = if cli.options.year.is_some() || cli.options.from.is_some() || cli.options.to.is_some() {
+    let (from, to) = if cli.options().range.given() {
         (settings.range.from().start_utc(), settings.range.to().end_utc())
     } else {
         all_time_utc()
@@ -435,9 +499,9 @@ fn no_match(dataset: Dataset, args: &ExportArgs, stored: &[SeriesKey]) -> String
         asked.push(format!("--group {}", printable(g)));
     }
     format!(
-        "no {dataset} records match {} (stored {}s: {}; groups: {})",
+        "no {dataset} records match {} (stored {}: {}; groups: {})",
         asked.join(" "),
-        dataset.entity().column().replace('_', " "),
+        dataset.entity().title().to_lowercase(),
         list(stored.iter().map(|k| k.entity.as_str()).collect()),
         list(stored.iter().map(|k| k.group.as_str()).collect())
     )
@@ -447,7 +511,7 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
     let store = open_store(settings, settings.read_store, false).await?;
     let dataset = settings.dataset;
     let kind = dataset.entity();
-    let years: Vec<i32> = match cli.options.year {
+    let years: Vec<i32> = match cli.options().range.year {
         Some(y) => vec![y],
         None => settings.range.years().collect(),
     };
@@ -464,28 +528,30 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
         ids.retain(|id| chosen.contains(id));
     }
     let names = store.entities(kind).await?;
-    let mut text = String::new();
-    for year in years {
-        let mut rows = Vec::new();
-        for id in &ids {
-            let totals = store.annual_totals(dataset, &Scope::Entity(id.clone()), year).await?;
-            rows.push(report::EntityTotals {
-                id: id.clone(),
-                label: report::entity_label(kind, id, &names),
-                totals,
-            });
-        }
-        // Grid areas roll up to the price areas they lie in.
-        if kind == EntityKind::GridArea {
-            rows.extend(report::by_price_area(&rows, &names));
-        }
-        text.push_str(&report::annual_table(dataset, year, &rows));
+    let selection = summary::Selection { ids, filtered: chosen.is_some() };
+    let mut rows = Vec::new();
+    for year in &years {
+        rows.extend(summary::year_rows(&store, dataset, *year, &selection, &names).await?);
     }
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e.to_string())),
-        _ => Ok(exit::DONE),
-    }
+    let out = match args.format {
+        SummaryFormat::Table => {
+            let unit = summary::unit_for(&rows, args.unit);
+            let mut text = String::new();
+            for year in years {
+                let of_year: Vec<summary::Row> = rows.iter().filter(|r| r.year == year).cloned().collect();
+                text.push_str(&summary::table(dataset, year, &of_year, unit));
+            }
+            text.into_bytes()
+        }
+        SummaryFormat::Csv => {
+            use std::io::IsTerminal;
+            summary::csv(&rows, args.unit, std::io::stdout().is_terminal())
+                .map_err(|e| Failure::failed(format!("cannot write the CSV: {e}")))?
+        }
+        SummaryFormat::Json => summary::json(&rows, args.unit)
+            .map_err(|e| Failure::failed(format!("cannot write the JSON: {e}")))?,
+    };
+    print_out(&out)
 }
 
 async fn run_datasets(settings: &Settings) -> Result<i32, Failure> {
@@ -494,12 +560,7 @@ async fn run_datasets(settings: &Settings) -> Result<i32, Failure> {
     for dataset in Dataset::all() {
         stored.push((dataset, store.coverage(dataset).await?));
     }
-    let mut out = std::io::stdout().lock();
-    let text = report::datasets_table(&stored);
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e.to_string())),
-        _ => Ok(exit::DONE),
-    }
+    print_out(report::datasets_table(&stored).as_bytes())
 }
 
 async fn run_replica(args: &ReplicaArgs) -> Result<i32, Failure> {
@@ -510,6 +571,7 @@ async fn run_replica(args: &ReplicaArgs) -> Result<i32, Failure> {
         every: args.fault_every,
         latency: std::time::Duration::from_millis(args.latency_ms),
         max_days: args.max_days,
+        feed: args.feed_fault,
     });
     let ready = |addr: SocketAddr| {
         eprintln!("replica of the Elhub API listening on http://{addr}");

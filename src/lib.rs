@@ -13,4 +13,5 @@ pub mod replica;
 pub mod report;
 pub mod settings;
 pub mod store;
+pub mod summary;
 pub mod tui;

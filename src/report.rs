@@ -1,19 +1,18 @@
 //! What the headless commands print: the ingest's progress on stderr (an indicatif bar when
 //! stderr is a terminal, plain timestamp-free lines otherwise, for cron mail and CI logs), its
-//! closing summary, the annual totals table of `summary`, and the catalogue of `datasets`.
+//! closing summary, and the catalogue of `datasets`.
 //! Text that came from the network is printed with control characters escaped.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
-use crate::ingest::{IngestSummary, Outcome, Progress};
-use crate::model::{
-    format_energy, printable, thousands, Dataset, Entity, EntityKind, MonthRange, PriceArea, Shape,
-};
-use crate::store::{GroupTotal, MonthCoverage};
+use crate::ingest::{IngestSummary, Outcome, Progress, Revisions};
+use crate::model::{printable, thousands, Dataset, Month, MonthRange, Shape, LOCAL_TZ};
+use crate::store::MonthCoverage;
 
 /// Consumes progress events until `Finished` (or the channel closes); returns the summary.
 pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<IngestSummary> {
@@ -31,6 +30,8 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
         Some(b) => b.println(line),
         None => eprintln!("{line}"),
     };
+    // Without a bar, months are reported in month order however the fetches finish.
+    let mut in_order = InOrder::default();
     while let Some(event) = events.recv().await {
         match event {
             Progress::Planned { dataset, months } => {
@@ -45,6 +46,7 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
                     (Some(f), _) => format!("fetching {dataset} {f}: 1 month"),
                     _ => format!("{dataset}: every month of the range is already stored"),
                 });
+                in_order = InOrder::new(months);
             }
             Progress::Fetching { month } => {
                 if let Some(b) = &bar {
@@ -74,40 +76,90 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
                 match &bar {
                     // The bar shows the count; per-month lines are for logs without a terminal.
                     Some(b) => b.inc(1),
-                    None => say(format!(
-                        "{month}: {records} records ({} new, {} updated, {} unchanged{rejected})",
-                        stats.new, stats.updated, stats.unchanged
-                    )),
+                    None => in_order
+                        .finished(
+                            month,
+                            Some(format!(
+                                "{month}: {} ({} new, {} updated, {} unchanged{rejected})",
+                                count(records as usize, "record"),
+                                stats.new,
+                                stats.updated,
+                                stats.unchanged
+                            )),
+                        )
+                        .into_iter()
+                        .for_each(&say),
                 }
             }
             Progress::Failed { month, reason } => {
-                if let Some(b) = &bar {
-                    b.inc(1);
+                let line = format!("{month}: failed: {}", printable(&reason));
+                match &bar {
+                    Some(b) => {
+                        b.inc(1);
+                        say(line);
+                    }
+                    None => in_order.finished(month, Some(line)).into_iter().for_each(&say),
                 }
-                say(format!("{month}: failed: {}", printable(&reason)));
             }
             Progress::Notice(line) => say(format!("note: {}", printable(&line))),
-            Progress::Left { .. } => {}
+            Progress::Left { month } => in_order.finished(month, None).into_iter().for_each(&say),
             Progress::Finished(summary) => {
+                in_order.rest().into_iter().for_each(&say);
                 if let Some(b) = &bar {
                     b.finish_and_clear();
                 }
-                return Some(summary);
+                return Some(*summary);
             }
         }
     }
+    in_order.rest().into_iter().for_each(&say);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     None
 }
 
-/// `1 month`, `2 months`.
+/// Holds each month's closing line until the months before it have theirs, so a log reads in
+/// month order while fetches finish in any order.
+#[derive(Default)]
+struct InOrder {
+    months: Vec<Month>,
+    next: usize,
+    waiting: BTreeMap<Month, Option<String>>,
+}
+
+impl InOrder {
+    fn new(months: Vec<Month>) -> InOrder {
+        InOrder { months, next: 0, waiting: BTreeMap::new() }
+    }
+
+    /// `month` is over (with a line to print, or none): the lines now due, in order.
+    fn finished(&mut self, month: Month, line: Option<String>) -> Vec<String> {
+        if !self.months.contains(&month) {
+            return line.into_iter().collect();
+        }
+        self.waiting.insert(month, line);
+        let mut due = Vec::new();
+        while let Some(line) = self.months.get(self.next).and_then(|m| self.waiting.remove(m)) {
+            due.extend(line);
+            self.next += 1;
+        }
+        due
+    }
+
+    /// Whatever still waits (a month before it never reported), in order.
+    fn rest(&mut self) -> Vec<String> {
+        self.next = self.months.len();
+        std::mem::take(&mut self.waiting).into_values().flatten().collect()
+    }
+}
+
+/// `1 month`, `2 months`, `3 municipalities`.
 pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
+    match noun.strip_suffix('y') {
+        _ if n == 1 => format!("1 {noun}"),
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
     }
 }
 
@@ -132,11 +184,27 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
             count(s.skipped, "month")
         );
     }
+    if let Some(Revisions::Feed { since, days, months, skipped }) = &s.revisions {
+        let since = since.with_timezone(&LOCAL_TZ).format("%Y-%m-%d %H:%M");
+        let _ = match days {
+            0 => writeln!(out, "  revisions: none in the range since {since} (Elhub's change feed)"),
+            _ => writeln!(
+                out,
+                "  revisions: {} in {} of the range since {since} (Elhub's change feed), refetched",
+                count(*days, "day"),
+                count(*months, "month")
+            ),
+        };
+        if *skipped > 0 {
+            let _ = writeln!(
+                out,
+                "  note: {} of the change feed not understood, skipped",
+                count(*skipped, "item")
+            );
+        }
+    }
     for (sink, st) in &s.per_sink {
         let _ = writeln!(out, "  {sink}: {} new, {} updated, {} unchanged", st.new, st.updated, st.unchanged);
-    }
-    for line in &s.notices {
-        let _ = writeln!(out, "  note: {}", printable(line));
     }
     for (month, reason) in &s.failed_months {
         let _ = writeln!(out, "  failed {month}: {}", printable(reason));
@@ -162,105 +230,6 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         let _ = writeln!(out, "  a rerun with the same range completes what is missing");
     }
     out
-}
-
-/// How an entity is named in tables: a price area by its city, others by their name.
-pub fn entity_label(kind: EntityKind, id: &str, names: &[Entity]) -> String {
-    match kind {
-        EntityKind::PriceArea => {
-            id.parse::<PriceArea>().map_or_else(|_| String::new(), |a| a.city().to_string())
-        }
-        _ => names.iter().find(|e| e.id == id).map_or_else(String::new, |e| printable(&e.name).into_owned()),
-    }
-}
-
-/// One entity's annual totals in the `summary` table.
-pub struct EntityTotals {
-    pub id: String,
-    pub label: String,
-    pub totals: Vec<GroupTotal>,
-}
-
-/// Grid areas' totals summed per price area they lie in: a row per area, `NO1` labelled
-/// `27 grid areas`, groups sorted.
-pub fn by_price_area(rows: &[EntityTotals], entities: &[Entity]) -> Vec<EntityTotals> {
-    let mut out: Vec<EntityTotals> = Vec::new();
-    for area in PriceArea::ALL {
-        let inside: Vec<&EntityTotals> = rows
-            .iter()
-            .filter(|r| {
-                entities.iter().any(|e| e.id == r.id && e.price_area.as_deref() == Some(area.as_str()))
-            })
-            .filter(|r| !r.totals.is_empty())
-            .collect();
-        if inside.is_empty() {
-            continue;
-        }
-        let mut totals: Vec<GroupTotal> = Vec::new();
-        for t in inside.iter().flat_map(|r| &r.totals) {
-            match totals.iter_mut().find(|x| x.group == t.group) {
-                Some(x) => {
-                    x.kwh += t.kwh;
-                    x.count += t.count;
-                }
-                None => totals.push(t.clone()),
-            }
-        }
-        totals.sort_by(|a, b| a.group.cmp(&b.group));
-        out.push(EntityTotals { id: area.to_string(), label: count(inside.len(), "grid area"), totals });
-    }
-    out
-}
-
-/// The `summary` table of one year: per entity, each group with its total, share and count,
-/// then the entity's total.
-pub fn annual_table(dataset: Dataset, year: i32, rows: &[EntityTotals]) -> String {
-    let mut s = String::new();
-    let kind = dataset.entity();
-    let id_w = rows.iter().map(|r| r.id.chars().count()).max().unwrap_or(5).clamp(5, 18);
-    let label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(13).clamp(13, 24);
-    let _ = writeln!(s, "{dataset} {year} (local year, Europe/Oslo)");
-    let column = if kind == EntityKind::PriceArea { "area" } else { kind.column() };
-    let name = if kind == EntityKind::PriceArea { "city" } else { "name" };
-    let _ = writeln!(
-        s,
-        "{column:<id_w$} {name:<label_w$} {:<10} {:>12} {:>7} {:>6}",
-        "group", "total", "share", "hours"
-    );
-    let mut any = false;
-    for row in rows {
-        let sum: f64 = row.totals.iter().map(|t| t.kwh).sum();
-        for t in &row.totals {
-            any = true;
-            let share = if sum > 0.0 { 100.0 * t.kwh / sum } else { 0.0 };
-            let _ = writeln!(
-                s,
-                "{:<id_w$} {:<label_w$} {:<10} {:>12} {:>6.1}% {:>6}",
-                printable(&row.id),
-                row.label,
-                printable(&t.group),
-                format_energy(t.kwh),
-                share,
-                t.count / dataset.resolution().per_hour() as u64
-            );
-        }
-        if !row.totals.is_empty() {
-            let _ = writeln!(
-                s,
-                "{:<id_w$} {:<label_w$} {:<10} {:>12}",
-                printable(&row.id),
-                row.label,
-                "all",
-                format_energy(sum)
-            );
-        }
-    }
-    if !any {
-        let _ =
-            writeln!(s, "(nothing stored for {year}; run --ingest-only --dataset {dataset} --year {year})");
-    }
-    let _ = writeln!(s);
-    s
 }
 
 /// The `datasets` table: the catalogue with what the read store holds of each dataset.
@@ -324,6 +293,8 @@ mod tests {
     fn plain_wording() {
         assert_eq!(count(1, "month"), "1 month");
         assert_eq!(count(3, "month"), "3 months");
+        assert_eq!(count(2, "municipality"), "2 municipalities");
+        assert_eq!(count(2, "day"), "2 days");
         assert_eq!(thousands(215_353), "215,353");
         assert_eq!(thousands(999), "999");
         let s = IngestSummary {
@@ -333,6 +304,23 @@ mod tests {
             ..Default::default()
         };
         assert!(ingest_summary(&s).starts_with("production: 1 of 1 month done"), "{}", ingest_summary(&s));
+    }
+
+    #[test]
+    fn months_are_reported_in_month_order() {
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        let mut order = InOrder::new(vec![m("2021-01"), m("2021-02"), m("2021-03"), m("2021-04")]);
+        assert!(order.finished(m("2021-03"), Some("march".into())).is_empty());
+        assert!(order.finished(m("2021-02"), Some("february".into())).is_empty());
+        assert_eq!(order.finished(m("2021-01"), Some("january".into())), ["january", "february", "march"]);
+        assert_eq!(order.finished(m("2020-12"), Some("unplanned".into())), ["unplanned"]);
+        let mut stopped = InOrder::new(vec![m("2021-01"), m("2021-02"), m("2021-03")]);
+        assert!(stopped.finished(m("2021-02"), Some("february".into())).is_empty());
+        assert!(stopped.finished(m("2021-01"), None).len() == 1, "a month left without a line passes");
+        assert!(stopped.finished(m("2021-03"), Some("march".into())) == ["march"]);
+        let mut cut = InOrder::new(vec![m("2021-01"), m("2021-02"), m("2021-03")]);
+        assert!(cut.finished(m("2021-03"), Some("march".into())).is_empty());
+        assert_eq!(cut.rest(), ["march"], "the end flushes what waits");
     }
 
     #[test]
@@ -346,17 +334,5 @@ mod tests {
         assert_eq!(stored_months(&[]), "nothing");
         let months = [c("2021-01"), c("2021-02"), c("2021-03"), c("2021-06")];
         assert_eq!(stored_months(&months), "2021-01..2021-03, 2021-06 (4 months, 40 records)");
-    }
-
-    #[test]
-    fn names_from_the_network_are_printed_safely() {
-        let rows = [EntityTotals {
-            id: "NO1".into(),
-            label: "Oslo".into(),
-            totals: vec![GroupTotal { group: "evil\u{1b}]0;x\u{7}".into(), kwh: 1.0, count: 1 }],
-        }];
-        let table = annual_table(Dataset::PRODUCTION, 2021, &rows);
-        assert!(!table.chars().any(|c| c.is_control() && c != '\n'), "{table:?}");
-        assert!(table.contains("evil\\u{1b}]0;x\\u{7}"));
     }
 }

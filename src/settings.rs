@@ -8,6 +8,8 @@ use etcetera::BaseStrategy;
 use serde::Deserialize;
 
 use crate::cli::Options;
+#[cfg(test)]
+use crate::cli::{RangeOptions, StoreOptions};
 use crate::elhub::ClientConfig;
 use crate::ingest::RefreshPolicy;
 use crate::model::{Dataset, Month, MonthRange};
@@ -60,6 +62,7 @@ pub struct RangeSection {
     pub year: Option<i32>,
     pub refresh_months: Option<usize>,
     pub settle_days: Option<i64>,
+    pub feed_margin_hours: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,11 +130,11 @@ impl Settings {
     /// Resolves settings from the parsed command line (which already applied the environment).
     pub fn load(options: &Options) -> Result<Settings> {
         let dirs = etcetera::choose_base_strategy().ok();
-        let (file, path) = read_config(options.config.as_deref(), dirs.as_ref())?;
+        let (file, path) = read_config(options.store.config.as_deref(), dirs.as_ref())?;
         let api = &file.api;
         let defaults = ClientConfig::default();
         let client = ClientConfig {
-            base_url: options.api_url.clone().or_else(|| api.url.clone()).unwrap_or(defaults.base_url),
+            base_url: options.fetch.api_url.clone().or_else(|| api.url.clone()).unwrap_or(defaults.base_url),
             timeout: api.timeout_secs.map_or(defaults.timeout, |s| Duration::from_secs(s.max(1))),
             max_retries: api.max_retries.unwrap_or(defaults.max_retries),
             min_backoff: api.min_backoff_ms.map_or(defaults.min_backoff, Duration::from_millis),
@@ -149,19 +152,23 @@ impl Settings {
             },
             max_body_bytes: api.max_body_mb.map_or(defaults.max_body_bytes, |mb| mb.max(1) << 20),
         };
-        let concurrency = options.concurrency.or(api.concurrency).unwrap_or(4);
+        let concurrency = options.fetch.concurrency.or(api.concurrency).unwrap_or(4);
         if !(1..=16).contains(&concurrency) {
             return Err(file_error(&path, "api.concurrency must be between 1 and 16"));
         }
-        let dataset = options.dataset.or(file.range.dataset).unwrap_or(Dataset::PRODUCTION);
+        let dataset = options.store.dataset.or(file.range.dataset).unwrap_or(Dataset::PRODUCTION);
         let range = resolve_range(options, &file.range, &path)?;
-        let (db_path, db_is_default) = match options.db.clone().or_else(|| file.store.db.clone()) {
+        let (db_path, db_is_default) = match options.store.db.clone().or_else(|| file.store.db.clone()) {
             Some(p) => (expand_tilde(&p), false),
             None => (data_dir(dirs.as_ref())?.join("elhub.sqlite"), true),
         };
-        let read_store = options.store.or(file.store.read).unwrap_or(StoreKind::Sqlite);
-        let mut sinks =
-            options.sinks.clone().or_else(|| file.store.sinks.clone()).unwrap_or(vec![StoreKind::Sqlite]);
+        let read_store = options.store.store.or(file.store.read).unwrap_or(StoreKind::Sqlite);
+        let mut sinks = options
+            .fetch
+            .sinks
+            .clone()
+            .or_else(|| file.store.sinks.clone())
+            .unwrap_or(vec![StoreKind::Sqlite]);
         sinks.dedup();
         if sinks.is_empty() {
             return Err(SettingsError("--sinks needs at least one store".into()));
@@ -185,6 +192,9 @@ impl Settings {
             refresh: RefreshPolicy {
                 last_months: file.range.refresh_months.unwrap_or(RefreshPolicy::default().last_months),
                 settle_days: file.range.settle_days.unwrap_or(RefreshPolicy::default().settle_days).max(0),
+                feed_margin: file.range.feed_margin_hours.map_or(RefreshPolicy::default().feed_margin, |h| {
+                    chrono::Duration::hours(h.clamp(0, 24 * 366))
+                }),
             },
             busy_timeout: Duration::from_secs(file.store.busy_timeout_secs.unwrap_or(30)),
         })
@@ -194,7 +204,7 @@ impl Settings {
 /// Contact points from `--cassandra` (ELHUB_CASSANDRA) or the file; the password only from
 /// ELHUB_CASSANDRA_PASSWORD, the user from ELHUB_CASSANDRA_USER or the file.
 fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<CassandraSettings> {
-    let points: Vec<String> = match &options.cassandra {
+    let points: Vec<String> = match &options.store.cassandra {
         Some(list) => list.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
         None => file.contact_points.clone()?,
     };
@@ -202,6 +212,7 @@ fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<Cassa
     Some(CassandraSettings {
         contact_points: points,
         keyspace: options
+            .store
             .keyspace
             .clone()
             .or_else(|| file.keyspace.clone())
@@ -233,7 +244,7 @@ fn resolve_mongodb(
             "mongodb.uri carries a secret (a password, or an option holding one); keep secrets out of files and set ELHUB_MONGODB_URI instead",
         ));
     }
-    let Some(uri) = options.mongodb_uri.clone().or_else(|| file.uri.clone()) else {
+    let Some(uri) = options.store.mongodb_uri.clone().or_else(|| file.uri.clone()) else {
         return Ok(None);
     };
     // Keys name datasets by alias or Elhub name in any case; stored by alias.
@@ -259,7 +270,7 @@ fn resolve_mongodb(
         }
     }
     // --mongodb-collection names the collection of this run's dataset.
-    if let Some(name) = &options.mongodb_collection {
+    if let Some(name) = &options.store.mongodb_collection {
         collections.insert(dataset.as_str().to_string(), name.clone());
     }
     // Two datasets in one collection would overwrite each other's documents (the _id has no dataset).
@@ -279,6 +290,7 @@ fn resolve_mongodb(
     let settings = MongoSettings {
         uri,
         database: options
+            .store
             .mongodb_db
             .clone()
             .or_else(|| file.database.clone())
@@ -292,7 +304,7 @@ fn resolve_mongodb(
 fn resolve_range(options: &Options, file: &RangeSection, path: &Option<PathBuf>) -> Result<MonthRange> {
     let year_range =
         |y: i32| Month::of_year(y).ok_or_else(|| SettingsError(format!("year {y} is out of range")));
-    if let Some(y) = options.year {
+    if let Some(y) = options.range.year {
         return year_range(y);
     }
     let (file_from, file_to) = match (file.year, file.from, file.to) {
@@ -306,8 +318,8 @@ fn resolve_range(options: &Options, file: &RangeSection, path: &Option<PathBuf>)
         (None, from, to) => (from, to),
     };
     let default = Month::of_year(2021).ok_or_else(|| SettingsError("default year out of range".into()))?;
-    let from = options.from.or(file_from).unwrap_or(default.from());
-    let to = match (options.to, options.from) {
+    let from = options.range.from.or(file_from).unwrap_or(default.from());
+    let to = match (options.range.to, options.range.from) {
         (Some(t), _) => t,
         // --from alone: up to the configured end, or that month itself if the end lies before it.
         (None, Some(f)) => file_to.unwrap_or(default.to()).max(f),
@@ -405,13 +417,23 @@ mod tests {
         let opts = Options::default();
         let r = resolve_range(&opts, &file, &path).unwrap();
         assert_eq!(r.to_string(), "2020-01..2020-06");
-        let opts = Options { from: "2020-03".parse().ok(), ..Default::default() };
+        let opts = Options {
+            range: RangeOptions { from: "2020-03".parse().ok(), ..Default::default() },
+            ..Default::default()
+        };
         assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-03..2020-06");
-        let opts = Options { from: "2020-09".parse().ok(), ..Default::default() };
+        let opts = Options {
+            range: RangeOptions { from: "2020-09".parse().ok(), ..Default::default() },
+            ..Default::default()
+        };
         assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-09");
-        let opts = Options { year: Some(2019), ..Default::default() };
+        let opts =
+            Options { range: RangeOptions { year: Some(2019), ..Default::default() }, ..Default::default() };
         assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2019-01..2019-12");
-        let opts = Options { from: "2020-05".parse().ok(), to: "2020-02".parse().ok(), ..Default::default() };
+        let opts = Options {
+            range: RangeOptions { from: "2020-05".parse().ok(), to: "2020-02".parse().ok(), year: None },
+            ..Default::default()
+        };
         assert!(resolve_range(&opts, &file, &path).is_err());
     }
 
@@ -433,8 +455,11 @@ mod tests {
             None
         );
         let opts = Options {
-            mongodb_uri: Some("mongodb://h:1".into()),
-            mongodb_collection: Some("cons_hourly".into()),
+            store: StoreOptions {
+                mongodb_uri: Some("mongodb://h:1".into()),
+                mongodb_collection: Some("cons_hourly".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let file = MongodbSection { database: Some("energy".into()), ..Default::default() };
@@ -448,7 +473,10 @@ mod tests {
             ..Default::default()
         };
         let m = resolve_mongodb(
-            &Options { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() },
+            &Options {
+                store: StoreOptions { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() },
+                ..Default::default()
+            },
             &file,
             &path,
             Dataset::PRODUCTION,
@@ -460,7 +488,10 @@ mod tests {
             collections: Some([("exchange".to_string(), "x".to_string())].into()),
             ..Default::default()
         };
-        let opts = Options { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() };
+        let opts = Options {
+            store: StoreOptions { mongodb_uri: Some("mongodb://h:1".into()), ..Default::default() },
+            ..Default::default()
+        };
         assert!(resolve_mongodb(&opts, &bad, &path, Dataset::PRODUCTION).unwrap_err().0.contains("exchange"));
         assert_eq!(m.server_selection_timeout, Duration::from_secs(5));
         let by_name = MongodbSection {
@@ -480,8 +511,11 @@ mod tests {
     #[test]
     fn cassandra_settings_from_flags_and_file() {
         let opts = Options {
-            cassandra: Some("10.0.0.1, 10.0.0.2:9142".into()),
-            keyspace: Some("energy".into()),
+            store: StoreOptions {
+                cassandra: Some("10.0.0.1, 10.0.0.2:9142".into()),
+                keyspace: Some("energy".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let c = resolve_cassandra(&opts, &CassandraSection::default()).unwrap();

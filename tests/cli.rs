@@ -10,6 +10,7 @@ use std::process::Output;
 use assert_cmd::Command;
 
 use common::binary as cmd;
+use elhub_explorer::summary;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -159,8 +160,9 @@ async fn ingest_summary_and_export_through_the_binary() {
     let o = cmd(d.path()).args(["summary", "--year", "2021", "--area", "NO2"]).output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0));
-    assert!(out.contains("NO2   Kristiansand  hydro"), "{out}");
+    assert!(out.contains("NO2  Kristiansand hydro"), "{out}");
     assert!(!out.contains("NO1"), "{out}");
+    summary_formats_match_the_store(d.path());
 
     let o = cmd(d.path())
         .args(["export", "--area", "NO1", "--group", "hydro", "-o", "out.csv"])
@@ -172,6 +174,67 @@ async fn ingest_summary_and_export_through_the_binary() {
     assert_eq!(lines.len(), 1 + 743 + 720);
     assert_eq!(lines[0], "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc");
     assert!(lines[1].starts_with("NO1,hydro,2021-02-28T23:00:00Z,2021-03-01T00:00:00Z,"), "{}", lines[1]);
+}
+
+/// `summary --format csv|json` parse, agree with each other, and match the stored records:
+/// each entity's group total is the sum of its exported quantities, each `all` row the sum of
+/// what it covers; `--unit` scales the value column.
+fn summary_formats_match_the_store(dir: &std::path::Path) {
+    use std::collections::BTreeMap;
+    let run = |args: &[&str]| {
+        let o = cmd(dir).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let mut exported: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let export = run(&["export", "--year", "2021"]);
+    let mut reader = csv::Reader::from_reader(export.as_bytes());
+    for r in reader.records() {
+        let r = r.unwrap();
+        *exported.entry((r[0].to_string(), r[1].to_string())).or_default() += r[4].parse::<f64>().unwrap();
+    }
+    assert_eq!(exported.len(), 24, "4 to 5 groups in each of 5 areas");
+
+    let text = run(&["summary", "--year", "2021", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().unwrap(), vec!["year", "level", "entity", "name", "group", "kwh", "records"]);
+    let rows: Vec<summary::Row> = reader.deserialize().map(Result::unwrap).collect();
+    let json: Vec<summary::Row> =
+        serde_json::from_str(&run(&["summary", "--year", "2021", "--format", "json"])).unwrap();
+    assert_eq!(rows, json, "CSV and JSON carry the same rows");
+
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    let mut checked = 0;
+    for r in rows.iter().filter(|r| r.level == summary::Level::Entity && r.group != "all") {
+        let stored = exported[&(r.entity.clone(), r.group.clone())];
+        assert!(close(r.kwh, stored), "{r:?} against {stored}");
+        assert_eq!(r.records, 743 + 720, "{r:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 24);
+    let total: f64 = exported.values().sum();
+    let all = rows.iter().find(|r| r.level == summary::Level::All && r.group == "all").unwrap();
+    assert_eq!((all.entity.as_str(), all.name.as_str()), ("all", "Norway"));
+    assert!(close(all.kwh, total), "{all:?} against {total}");
+    let hydro: f64 = exported.iter().filter(|((_, g), _)| g == "hydro").map(|(_, v)| v).sum();
+    let all_hydro = rows.iter().find(|r| r.level == summary::Level::All && r.group == "hydro").unwrap();
+    assert!(close(all_hydro.kwh, hydro), "{all_hydro:?} against {hydro}");
+    // Groups in catalogue order within each block, each block closed by its `all`.
+    let no1: Vec<&str> = rows.iter().filter(|r| r.entity == "NO1").map(|r| r.group.as_str()).collect();
+    let known = elhub_explorer::model::Dataset::PRODUCTION.known_groups();
+    let ranks: Vec<usize> =
+        no1[..no1.len() - 1].iter().map(|g| known.iter().position(|k| k == g).unwrap()).collect();
+    assert!(ranks.windows(2).all(|w| w[0] < w[1]) && no1.last() == Some(&"all"), "{no1:?}");
+
+    let gwh = run(&["summary", "--year", "2021", "--format", "csv", "--unit", "GWh", "--entity", "NO1"]);
+    let mut reader = csv::Reader::from_reader(gwh.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[5], "gwh");
+    let first = reader.records().next().unwrap().unwrap();
+    let kwh = rows.iter().find(|r| r.entity == "NO1" && r.group == first[4]).unwrap().kwh;
+    assert!(close(first[5].parse::<f64>().unwrap() * 1e6, kwh), "{first:?} against {kwh}");
+    let table = run(&["summary", "--year", "2021", "--unit", "MWh"]);
+    assert!(table.contains("totals in MWh") && table.contains("total MWh"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("all  Norway") && l.contains(" all ")), "{table}");
 }
 
 /// The datasets beyond price areas through the binary: aliases and Elhub names, the entity
@@ -258,4 +321,80 @@ async fn municipalities_and_grid_areas_through_the_binary() {
         2,
         &["municipalities", "--entity"],
     );
+}
+
+#[test]
+fn completion_scripts_for_each_shell() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = cmd(d.path()).args(["completions", shell]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        assert!(script.len() > 1000, "{shell}: {script}");
+        for word in ["summary", "export", "datasets", "dataset", "format"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+        // PowerShell's script completes names, not values.
+        assert!(shell == "powershell" || script.contains("consumption-grid-area"), "{shell}");
+    }
+    fails_with(cmd(d.path()).args(["completions", "tcsh"]), 2, &["tcsh"]);
+}
+
+/// Completes `line` (its last word) with the bash script the binary prints; the candidates.
+fn bash_complete(dir: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let script = dir.join("elhub-explorer.bash");
+    let o = cmd(dir).args(["completions", "bash"]).output().unwrap();
+    std::fs::write(&script, o.stdout).unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let (cur, prev) = (words[words.len() - 1], words[words.len() - 2]);
+    let program = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; _elhub__explorer elhub-explorer '{cur}' '{prev}'; \
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let o = std::process::Command::new("bash").args(["--norc", "-c", &program]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8(o.stdout).unwrap().lines().map(String::from).collect()
+}
+
+#[test]
+fn bash_completes_subcommands_their_options_and_values() {
+    let d = tempfile::tempdir().unwrap();
+    assert_eq!(bash_complete(d.path(), &["elhub-explorer", "su"]), ["summary"]);
+    // After a subcommand (clap-rs/clap#6421 broke this for hyphenated programs).
+    assert_eq!(bash_complete(d.path(), &["elhub-explorer", "summary", "--for"]), ["--format"]);
+    assert_eq!(
+        bash_complete(d.path(), &["elhub-explorer", "summary", "--format", ""]),
+        ["table", "csv", "json"]
+    );
+    assert_eq!(
+        bash_complete(d.path(), &["elhub-explorer", "export", "--dataset", "consumption-"]),
+        ["consumption-municipality", "consumption-grid-area"]
+    );
+}
+
+#[test]
+fn man_pages_print_and_write() {
+    let d = tempfile::tempdir().unwrap();
+    let o = cmd(d.path()).arg("man").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(page.contains(".TH elhub-explorer 1"), "{page}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    assert!(page.contains("\\-\\-ingest\\-only"), "options are listed");
+
+    let o = cmd(d.path()).args(["man", "--dir", "man1"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(d.path().join("man1/elhub-explorer-summary.1")).unwrap();
+    assert!(summary.contains(".TH elhub-explorer-summary 1"), "{summary}");
+    assert!(summary.contains("\\-\\-format") && !summary.contains("\\-\\-sinks"), "{summary}");
+    for page in ["elhub-explorer.1", "elhub-explorer-export.1", "elhub-explorer-datasets.1"] {
+        assert!(d.path().join("man1").join(page).is_file(), "{page}");
+    }
+    std::fs::write(d.path().join("file"), "").unwrap();
+    fails_with(cmd(d.path()).args(["man", "--dir", "file"]), 2, &["file"]);
 }

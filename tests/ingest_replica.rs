@@ -34,6 +34,7 @@ async fn a_year_with_faults_lands_exactly_once() {
         every: 2,
         latency: Duration::from_millis(5),
         max_days: None,
+        feed: None,
     });
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
@@ -219,7 +220,7 @@ async fn a_municipality_year_keeps_the_rate_limit_and_lands_exactly() {
     let mut want: HashMap<SeriesKey, (u64, f64)> = HashMap::new();
     let mut day = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
     while day.year() == 2021 {
-        let data = generator::window_data(d, Window::of_day(day), replica.state.until(), None, None, &|_| 0);
+        let data = generator::window_data(d, Window::of_day(day), replica.state.until(), None, None, &[]);
         for s in data.series {
             let e = want.entry(s.key).or_default();
             e.0 += s.points.len() as u64;
@@ -258,7 +259,7 @@ async fn a_municipality_year_keeps_the_rate_limit_and_lands_exactly() {
             replica.state.until(),
             Some(entity),
             Some(group),
-            &|_| 0,
+            &[],
         );
         let expected: Vec<_> = data.records().collect();
         assert_eq!(got.len(), 8760, "{entity} {group}");

@@ -105,3 +105,53 @@ async fn too_many_requests_slow_the_rate_limiter_down() {
     let after = client.request_spacing().unwrap();
     assert!(after > 3 * before, "two 429s doubled the spacing twice (less a tenth back): {after:?}");
 }
+
+/// The change feed: every day settled or revised since `lastUpdated`, in the documented item
+/// shape, paged; the client follows the pages and reads the days from the links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_feed_lists_changed_days_and_the_client_reads_every_page() {
+    let replica = common::start_replica().await;
+    let base = replica.url();
+    let (status, body) = get(&format!(
+        "{base}/energy-data/v0/updates?dataset=production_per_group_mba_hour&lastUpdated=2021-06-01"
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let first = &body["data"][0];
+    assert_eq!(first["type"], "updates");
+    assert_eq!(first["id"], "20210501_production_per_group_mba_hour", "May settled in mid-June");
+    let href = first["links"]["href"].as_str().unwrap();
+    assert!(href.starts_with(&format!("{base}/energy-data/v0/price-areas?dataset=PRODUCTION_PER_GROUP_MBA_HOUR&startDate=2021-05-01T00%3A00%3A00%2B02%3A00")), "{href}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 500, "a full page");
+    assert!(body["links"]["next"].as_str().unwrap().contains("page=2"), "{body}");
+    let (status, body) = get(&format!("{base}/updates?dataset=nothing")).await;
+    assert_eq!(status, 400, "{body}");
+
+    // The client reads all pages: every day from May 2021 to the replica's last, once.
+    let client = common::fast_client(&base);
+    let since = NaiveDate::from_ymd_opt(2021, 6, 1).unwrap();
+    let since = elhub_explorer::model::local_midnight_utc(since);
+    let seen = replica.state.request_log().len();
+    let changes = client.changed_days(Dataset::PRODUCTION, since, &|_| {}).await.unwrap();
+    let expected = replica.state.changed_days(Dataset::PRODUCTION, since, chrono::Utc::now());
+    assert_eq!(changes.days.iter().copied().collect::<Vec<_>>(), expected);
+    assert_eq!(changes.days.first(), Some(&NaiveDate::from_ymd_opt(2021, 5, 1).unwrap()));
+    assert_eq!(
+        changes.days.last(),
+        Some(&NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+        "its data ends an hour into 2026"
+    );
+    let pages =
+        replica.state.request_log()[seen..].iter().filter(|r| r.path.starts_with("/updates?")).count();
+    assert_eq!(pages, expected.len().div_ceil(500), "one request per page");
+    assert_eq!(changes.skipped, 0);
+
+    // A revision of a day long past appears, and only it, for a recent lastUpdated.
+    let now = chrono::Utc::now();
+    replica.state.revise_day(Dataset::CONSUMPTION_GRID_AREA, NaiveDate::from_ymd_opt(2022, 2, 14).unwrap());
+    let changes = client
+        .changed_days(Dataset::CONSUMPTION_GRID_AREA, now - chrono::Duration::minutes(1), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(changes.days.into_iter().collect::<Vec<_>>(), [NaiveDate::from_ymd_opt(2022, 2, 14).unwrap()]);
+}

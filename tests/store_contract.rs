@@ -217,9 +217,17 @@ pub async fn queries_answer_totals_curves_rollups_and_coverage(store: &Store, da
         store.coverage(dataset).await.unwrap().iter().map(|c| c.month.to_string()).collect();
     assert_eq!(covered, ["2021-03", "2021-04", "2022-01"]);
     assert_eq!(store.coverage(dataset).await.unwrap()[0].records as i64, 3 * 743 * per_hour);
+    // When months were last found current: none until a refresh says so, then per month.
+    assert!(store.synced(dataset).await.unwrap().is_empty());
+    let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    store.set_synced(dataset, &[month("2021-04"), month("2021-03")], t).await.unwrap();
+    let later = t + chrono::Duration::seconds(60);
+    store.set_synced(dataset, &[month("2021-04")], later).await.unwrap();
+    assert_eq!(store.synced(dataset).await.unwrap(), [(month("2021-03"), t), (month("2021-04"), later)]);
     // Datasets do not mix.
     for other in Dataset::all().filter(|d| *d != dataset) {
         assert_eq!(store.count(other).await.unwrap(), 0, "{other}");
+        assert!(store.synced(other).await.unwrap().is_empty(), "{other}");
     }
 }
 
@@ -350,7 +358,8 @@ async fn a_schema_2_file_from_the_previous_version_migrates_without_losing_a_rec
     assert!(days.iter().all(|d| d.count == 25));
     let areas = store.entities(EntityKind::PriceArea).await.unwrap();
     assert_eq!(areas.len(), 5);
-    // And it keeps working as schema 3: a newer revision of the same hours replaces them.
+    assert!(store.synced(Dataset::PRODUCTION).await.unwrap().is_empty(), "schema 4's table is there");
+    // And it keeps working as the current schema: a newer revision of the same hours replaces them.
     let oct = month("2021-10");
     let mut data = WindowData::new(Dataset::PRODUCTION, Window::of_month(oct));
     let old = store

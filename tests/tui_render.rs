@@ -55,10 +55,10 @@ fn answer_queries(app: &mut App) {
             .is_none_or(|e| !matches!(e, elhub_explorer::tui::state::Loadable::Ready(_)))
     {
         let day = Window::of_day(chrono::NaiveDate::from_ymd_opt(2021, 3, 1).unwrap());
-        let entities: Vec<Entity> = generator::window_data(dataset, day, until, None, None, &|_| 0).entities;
+        let entities: Vec<Entity> = generator::window_data(dataset, day, until, None, None, &[]).entities;
         update(app, Action::EntitiesLoaded(dataset.entity(), Ok(entities)));
     }
-    let data = generator::window_data(dataset, window, until, Some(&app.entity), None, &|_| 0);
+    let data = generator::window_data(dataset, window, until, Some(&app.entity), None, &[]);
     let mut sums: BTreeMap<String, (f64, u64)> = BTreeMap::new();
     for s in &data.series {
         let e = sums.entry(s.key.group.clone()).or_default();
@@ -282,7 +282,7 @@ fn a_dataset_with_nothing_stored_says_so_instead_of_loading() {
     update(&mut app, Action::Fetch(elhub_explorer::ingest::FetchMode::Refresh));
     let summary =
         elhub_explorer::ingest::IngestSummary { months_planned: 12, months_done: 12, ..Default::default() };
-    update(&mut app, Action::Ingest(Progress::Finished(summary)));
+    update(&mut app, Action::Ingest(Progress::Finished(Box::new(summary))));
     for _ in 0..4 {
         update(&mut app, Action::StepDataset(1));
     }

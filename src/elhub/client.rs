@@ -1,7 +1,8 @@
 //! The HTTP client of the Energy Data API: one GET per window, spaced by the rate limiter,
 //! retried with exponential backoff and jitter on 429 (honouring Retry-After, and slowing the
 //! limiter), 5xx, connection errors, timeouts and truncated or unparsable bodies; a window
-//! refused with 400 is split in halves down to single days.
+//! refused with 400 is split in halves down to single days. The change feed's pages go through
+//! the same retries.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use reqwest::{StatusCode, Url};
 
 use super::payload::{error_message, parse_window, Parsed};
 use super::rate::RateLimiter;
+use super::updates::{parse_updates, UpdatesPage};
 use crate::model::{format_local, Dataset, Window, WindowData};
 
 /// The API's base URL, unless configured otherwise.
@@ -105,6 +107,28 @@ impl FetchError {
 /// Retries of a request whose connection failed.
 const CONNECT_RETRIES: usize = 3;
 
+/// Retries of a change feed page at most.
+const FEED_RETRIES: usize = 2;
+
+/// Pages of the change feed followed at most (a loop of `next` links must end).
+const MAX_FEED_PAGES: usize = 1000;
+
+/// What the change feed says changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Local days whose data changed.
+    pub days: std::collections::BTreeSet<chrono::NaiveDate>,
+    /// Items not understood, or about another dataset.
+    pub skipped: usize,
+}
+
+/// A response as read: status, body, and Retry-After.
+struct Answer {
+    status: StatusCode,
+    body: Vec<u8>,
+    retry_after: Option<Duration>,
+}
+
 /// What happens inside one window's fetch, for progress reporting.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchEvent {
@@ -190,14 +214,34 @@ impl ElhubClient {
         events: &(dyn Fn(FetchEvent) + Sync),
     ) -> Result<Parsed> {
         let url = self.window_url(dataset, &window);
+        let retries = self.config.max_retries;
+        self.with_retries(
+            &window.to_string(),
+            retries,
+            || self.fetch_once(dataset, window, url.clone()),
+            events,
+        )
+        .await
+    }
+
+    /// `once`, retried with backoff as its errors allow, at most `retries` times.
+    async fn with_retries<T, Fut>(
+        &self,
+        what: &str,
+        retries: usize,
+        once: impl FnMut() -> Fut,
+        events: &(dyn Fn(FetchEvent) + Sync),
+    ) -> Result<T>
+    where
+        Fut: std::future::Future<Output = Result<T>>,
+    {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.config.min_backoff)
             .with_max_delay(self.config.max_backoff)
-            .with_max_times(self.config.max_retries)
+            .with_max_times(retries)
             .with_jitter();
         let attempt = std::sync::atomic::AtomicUsize::new(0);
-        (|| self.fetch_once(dataset, window, url.clone()))
-            .retry(backoff)
+        once.retry(backoff)
             // A refused connection is retried a few times only: a host that is down stays down
             // for longer than a backoff, and the ingest gives up early when nothing connects.
             .when(|e| match e {
@@ -220,18 +264,19 @@ impl ElhubClient {
                     limiter.slow_down();
                 }
                 let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                tracing::info!(%window, attempt = n, ?delay, "retrying: {err}");
+                tracing::info!(what, attempt = n, ?delay, "retrying: {err}");
                 events(FetchEvent::Retry { attempt: n, reason: err.short_reason(), delay });
             })
             .await
     }
 
-    async fn fetch_once(&self, dataset: Dataset, window: Window, url: Url) -> Result<Parsed> {
+    /// One GET, spaced by the limiter: the status and the body, read up to the size limit.
+    async fn get(&self, url: &Url) -> Result<Answer> {
         if let Some(limiter) = &self.limiter {
             limiter.acquire().await;
         }
         let mut response =
-            self.http.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
+            self.http.get(url.clone()).send().await.map_err(|e| self.transport_error(url, e))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers(), chrono::Utc::now());
         let limit = self.config.max_body_bytes;
@@ -254,6 +299,11 @@ impl ElhubClient {
                 Err(e) => return Err(FetchError::Body(format!("response body cut short: {e}"))),
             }
         }
+        Ok(Answer { status, body, retry_after })
+    }
+
+    async fn fetch_once(&self, dataset: Dataset, window: Window, url: Url) -> Result<Parsed> {
+        let Answer { status, body, retry_after } = self.get(&url).await?;
         if status == StatusCode::NOT_FOUND && error_message(&body).to_ascii_lowercase().contains("no data") {
             return Ok(Parsed { data: WindowData::new(dataset, window), fallback_key: None });
         }
@@ -272,6 +322,63 @@ impl ElhubClient {
             .await
             .map_err(|e| FetchError::Client(e.to_string()))?
             .map_err(|e| FetchError::Body(e.to_string()))
+    }
+
+    /// The first page of the change feed for `dataset` since `since`.
+    pub fn updates_url(&self, dataset: Dataset, since: chrono::DateTime<chrono::Utc>) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("updates");
+        }
+        url.query_pairs_mut()
+            .append_pair("dataset", &dataset.api_name().to_ascii_lowercase())
+            .append_pair("lastUpdated", &format_local(since));
+        url
+    }
+
+    /// The local days of `dataset` the change feed lists as changed since `since`, following
+    /// its pages; each page retried like a window.
+    pub async fn changed_days(
+        &self,
+        dataset: Dataset,
+        since: chrono::DateTime<chrono::Utc>,
+        events: &(dyn Fn(FetchEvent) + Sync),
+    ) -> Result<Changes> {
+        let mut changes = Changes::default();
+        let mut url = self.updates_url(dataset, since);
+        for _ in 0..MAX_FEED_PAGES {
+            // A feed that fails costs a fallback, not the run: fewer retries than a window.
+            let retries = self.config.max_retries.min(FEED_RETRIES);
+            let page = self
+                .with_retries("the change feed", retries, || self.updates_once(dataset, url.clone()), events)
+                .await?;
+            changes.days.extend(page.days);
+            changes.skipped += page.skipped;
+            let Some(next) = page.next else { return Ok(changes) };
+            let next = url
+                .join(&next)
+                .map_err(|e| FetchError::Body(format!("the change feed's next page '{next}': {e}")))?;
+            if next.origin() != self.base.origin() {
+                return Err(FetchError::Body(format!(
+                    "the change feed's next page is on another host ({})",
+                    next.origin().ascii_serialization()
+                )));
+            }
+            url = next;
+        }
+        Err(FetchError::Body(format!("the change feed has more than {MAX_FEED_PAGES} pages")))
+    }
+
+    async fn updates_once(&self, dataset: Dataset, url: Url) -> Result<UpdatesPage> {
+        let Answer { status, body, retry_after } = self.get(&url).await?;
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                message: error_message(&body),
+                retry_after,
+            });
+        }
+        parse_updates(&body, dataset).map_err(FetchError::Body)
     }
 
     fn transport_error(&self, url: &Url, e: reqwest::Error) -> FetchError {

@@ -303,6 +303,12 @@ impl Dataset {
         self.spec().groups
     }
 
+    /// Where a group sorts: the known groups in catalogue order, then any other alphabetically.
+    pub fn group_rank(self, group: &str) -> (usize, &str) {
+        let known = self.known_groups();
+        (known.iter().position(|g| *g == group).unwrap_or(known.len()), group)
+    }
+
     pub fn has_metering_points(self) -> bool {
         self.spec().metering_points
     }

@@ -10,7 +10,7 @@ pub use record::{Entity, Group, Point, Record, SeriesData, SeriesKey, WindowData
 pub(crate) use time::deserialize_from_str;
 pub use time::{
     all_time_utc, civil_from_days, day_key, day_of_key, days_from_civil, format_energy, format_local,
-    instant, local_midnight_utc, month_key, oslo_offset_secs, thousands, utc_text, write_local,
+    grouped, instant, local_midnight_utc, month_key, oslo_offset_secs, thousands, utc_text, write_local,
     year_bounds_utc, Month, MonthRange, Window, LOCAL_TZ,
 };
 

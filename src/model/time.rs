@@ -386,10 +386,28 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
+    }
+    out
+}
+
+/// `x` with `decimals` places and thousands separators: `12,345.6`.
+pub fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = match int.parse::<u64>() {
+        Ok(n) => thousands(n),
+        Err(_) => int.to_string(),
+    };
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    if x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '-');
     }
     out
 }
@@ -418,6 +436,15 @@ pub fn format_energy(kwh: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_numbers() {
+        assert_eq!(grouped(12345.64, 1), "12,345.6");
+        assert_eq!(grouped(0.04, 1), "0.0");
+        assert_eq!(grouped(-0.04, 1), "0.0");
+        assert_eq!(grouped(-1234567.0, 0), "-1,234,567");
+        assert_eq!(grouped(999.96, 1), "1,000.0");
+    }
 
     #[test]
     fn months_parse_and_reject() {

@@ -94,6 +94,32 @@ pub struct Faults {
     pub latency: Duration,
     /// Refuse windows longer than this many days with 400 (a stricter limit than one month).
     pub max_days: Option<i64>,
+    /// What the change feed (`/updates`) answers instead of the changes, every time.
+    pub feed: Option<FeedFault>,
+}
+
+/// A change feed that fails: an HTTP status (404: no feed here; 503: down) or a 200 whose body
+/// is not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFault {
+    Status(u16),
+    Malformed,
+}
+
+impl FromStr for FeedFault {
+    type Err = String;
+    /// `404`, `503` (any status from 400 to 599) or `malformed`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "malformed" => Ok(FeedFault::Malformed),
+            n => match n.parse::<u16>() {
+                Ok(code @ 400..=599) => Ok(FeedFault::Status(code)),
+                _ => Err(format!(
+                    "unknown feed fault '{s}' (expected an HTTP status from 400 to 599, or malformed)"
+                )),
+            },
+        }
+    }
 }
 
 impl Faults {
@@ -139,5 +165,8 @@ mod tests {
             ])
         );
         assert!(Faults::parse_sequence("418").is_err());
+        assert_eq!("503".parse::<FeedFault>(), Ok(FeedFault::Status(503)));
+        assert_eq!("malformed".parse::<FeedFault>(), Ok(FeedFault::Malformed));
+        assert!("200".parse::<FeedFault>().is_err());
     }
 }

@@ -223,11 +223,30 @@ fn metering_points(dataset: Dataset, place: &Place, group: &str, start: i64) -> 
     Some(base.round() as u32 + 1 + ((month.year() - 2014) * 12 + month.month() as i32) as u32 * 3)
 }
 
-/// When Elhub last updated a step: settled some weeks after its month, later for a revision.
-pub fn last_updated(start: i64, revision: u32) -> i64 {
+/// When a step's month settled: some weeks after it ended (Elhub's lastUpdatedTime of data
+/// never revised).
+pub fn settled_at(start: i64) -> i64 {
     let month = Month::containing(crate::model::instant(start));
-    let settled = month.end_utc().timestamp() + 17 * 86_400 + 3 * 3600 + 45 * 60;
-    settled + 31 * 86_400 * revision as i64
+    month.end_utc().timestamp() + 17 * 86_400 + 3 * 3600 + 45 * 60
+}
+
+/// A span of revised steps: [from, to) in Unix seconds (a local day), how often it was
+/// revised, and when last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revised {
+    pub from: i64,
+    pub to: i64,
+    pub count: u32,
+    pub at: i64,
+}
+
+/// When Elhub last updated a step whose month settled at `settled`: then, or, revised, when
+/// last revised (later than settling, and later with every revision).
+pub fn last_updated(settled: i64, revised: Option<&Revised>) -> i64 {
+    match revised {
+        None => settled,
+        Some(r) => r.at.max(settled + r.count as i64),
+    }
 }
 
 /// Whether the replica serves this entity at all (one grid area is inactive).
@@ -237,14 +256,14 @@ pub fn serves(place: &Place) -> bool {
 
 /// What a request for `window` gets: every series of `dataset` with steps starting in the
 /// window and before `until`, in the API's order (entity, group, time), restricted to one entity
-/// and group when given. `revision_of` says how often each month was revised.
+/// and group when given. `revised` lists the revised spans, sorted and not overlapping.
 pub fn window_data(
     dataset: Dataset,
     window: Window,
     until: DateTime<Utc>,
     entity: Option<&str>,
     group: Option<&str>,
-    revision_of: &dyn Fn(Month) -> u32,
+    revised: &[Revised],
 ) -> WindowData {
     let mut out = WindowData::new(dataset, window);
     let step = dataset.resolution().seconds();
@@ -265,21 +284,24 @@ pub fn window_data(
             }
             let shape = SeriesShape::new(dataset, place, g);
             let mut points = Vec::with_capacity(((to - t) / step) as usize + 1);
-            let mut month = Month::containing(crate::model::instant(t));
-            let mut month_end = month.end_utc().timestamp();
-            let mut revision = revision_of(month);
+            let mut month_end = Month::containing(crate::model::instant(t)).end_utc().timestamp();
             let mut points_of_month = metering_points(dataset, place, g, t);
+            let mut settled = settled_at(t);
+            let mut r = revised.partition_point(|x| x.to <= t);
             while t < to {
                 if t >= month_end {
-                    month = month.next();
-                    month_end = month.end_utc().timestamp();
-                    revision = revision_of(month);
+                    month_end = Month::containing(crate::model::instant(t)).end_utc().timestamp();
                     points_of_month = metering_points(dataset, place, g, t);
+                    settled = settled_at(t);
                 }
+                while revised.get(r).is_some_and(|x| x.to <= t) {
+                    r += 1;
+                }
+                let revision = revised.get(r).filter(|x| x.from <= t);
                 points.push(Point {
                     start: t,
-                    kwh: shape.quantity(t, revision),
-                    updated: last_updated(t, revision),
+                    kwh: shape.quantity(t, revision.map_or(0, |x| x.count)),
+                    updated: last_updated(settled, revision),
                     metering_points: points_of_month,
                 });
                 t += step;
@@ -297,7 +319,7 @@ mod tests {
 
     fn month_count(dataset: Dataset, m: &str) -> usize {
         let m: Month = m.parse().unwrap();
-        window_data(dataset, Window::of_month(m), Utc::now(), None, None, &|_| 0).len()
+        window_data(dataset, Window::of_month(m), Utc::now(), None, None, &[]).len()
     }
 
     #[test]
@@ -320,17 +342,16 @@ mod tests {
         assert_eq!(month_count(Dataset::PRODUCTION_15MIN, "2023-05"), 25 * 10 * 96);
         assert_eq!(month_count(Dataset::PRODUCTION_15MIN, "2023-10"), 25 * (31 * 96 + 4));
         let day = Window::of_day(NaiveDate::from_ymd_opt(2021, 3, 28).unwrap());
-        let muni = window_data(Dataset::CONSUMPTION_MUNICIPALITY, day, Utc::now(), None, None, &|_| 0);
+        let muni = window_data(Dataset::CONSUMPTION_MUNICIPALITY, day, Utc::now(), None, None, &[]);
         assert_eq!(muni.len(), 361 * 3 * 23);
         assert_eq!(muni.entities.len(), 361);
-        let grid = window_data(Dataset::CONSUMPTION_GRID_AREA, day, Utc::now(), None, None, &|_| 0);
+        let grid = window_data(Dataset::CONSUMPTION_GRID_AREA, day, Utc::now(), None, None, &[]);
         assert_eq!(grid.entities.len(), 99, "the inactive grid area is left out");
         assert!(grid.entities.iter().all(|e| e.price_area.is_some()));
         assert_eq!(grid.len(), 99 * 5 * 23);
         // Norway's private consumption is some 40 TWh a year: a January hour of it is ~5-7 GWh.
         let jan = Window::of_day(NaiveDate::from_ymd_opt(2022, 1, 10).unwrap());
-        let m =
-            window_data(Dataset::CONSUMPTION_MUNICIPALITY, jan, Utc::now(), None, Some("private"), &|_| 0);
+        let m = window_data(Dataset::CONSUMPTION_MUNICIPALITY, jan, Utc::now(), None, Some("private"), &[]);
         let noon: f64 = m.series.iter().map(|s| s.points[12].kwh).sum();
         assert!((3.0e6..9.0e6).contains(&noon), "{noon}");
     }
@@ -338,19 +359,19 @@ mod tests {
     #[test]
     fn magnitudes_and_shapes_are_realistic() {
         let jan = Window::of_month("2021-01".parse().unwrap());
-        let hydro = window_data(Dataset::PRODUCTION, jan, Utc::now(), Some("NO1"), Some("hydro"), &|_| 0);
+        let hydro = window_data(Dataset::PRODUCTION, jan, Utc::now(), Some("NO1"), Some("hydro"), &[]);
         let pts = &hydro.series[0].points;
         let mean = pts.iter().map(|p| p.kwh).sum::<f64>() / pts.len() as f64;
         // Real NO1 hydro in early January 2021: about 2.5 GWh per hour.
         assert!((2.0e6..3.5e6).contains(&mean), "{mean}");
-        let solar = window_data(Dataset::PRODUCTION, jan, Utc::now(), Some("NO1"), Some("solar"), &|_| 0);
+        let solar = window_data(Dataset::PRODUCTION, jan, Utc::now(), Some("NO1"), Some("solar"), &[]);
         let at = |p: &Point| crate::model::instant(p.start).with_timezone(&crate::model::LOCAL_TZ).hour();
         assert!(solar.series[0].points.iter().filter(|p| at(p) == 0).all(|p| p.kwh == 0.0));
         assert!(solar.series[0].points.iter().any(|p| p.kwh > 0.0));
         // A quarter-hour is about a quarter of the hour's volume.
         let may = Window::of_month("2024-05".parse().unwrap());
-        let q = window_data(Dataset::PRODUCTION_15MIN, may, Utc::now(), Some("NO2"), Some("hydro"), &|_| 0);
-        let h = window_data(Dataset::PRODUCTION, may, Utc::now(), Some("NO2"), Some("hydro"), &|_| 0);
+        let q = window_data(Dataset::PRODUCTION_15MIN, may, Utc::now(), Some("NO2"), Some("hydro"), &[]);
+        let h = window_data(Dataset::PRODUCTION, may, Utc::now(), Some("NO2"), Some("hydro"), &[]);
         let (qs, hs): (f64, f64) =
             (q.series[0].points.iter().map(|p| p.kwh).sum(), h.series[0].points.iter().map(|p| p.kwh).sum());
         assert!((qs / hs - 1.0).abs() < 0.05, "{qs} vs {hs}");
@@ -360,9 +381,25 @@ mod tests {
     fn revisions_change_values_and_times() {
         let t = Utc.with_ymd_and_hms(2021, 5, 1, 0, 0, 0).unwrap();
         let w = Window { start: t, end: t + chrono::Duration::hours(1) };
-        let a = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &|_| 0);
-        let b = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &|_| 1);
-        assert_ne!(a.series[0].points[0].kwh, b.series[0].points[0].kwh);
-        assert!(b.series[0].points[0].updated > a.series[0].points[0].updated);
+        let a = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &[]);
+        let day = |count, at| Revised { from: t.timestamp() - 7200, to: t.timestamp() + 79_200, count, at };
+        let b = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &[day(1, 0)]);
+        let c = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &[day(2, 1)]);
+        let now = Utc::now().timestamp();
+        let d = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &[day(3, now)]);
+        let (a, b, c, d) =
+            (a.series[0].points[0], b.series[0].points[0], c.series[0].points[0], d.series[0].points[0]);
+        assert_ne!(a.kwh, b.kwh);
+        assert_ne!(b.kwh, c.kwh);
+        assert!(
+            a.updated < b.updated && b.updated < c.updated,
+            "each revision is newer, even when made early"
+        );
+        assert_eq!(d.updated, now, "a revision made now is stamped now");
+        assert_eq!(a.updated, settled_at(t.timestamp()));
+        let other_day =
+            Revised { from: t.timestamp() + 86_400, to: t.timestamp() + 2 * 86_400, count: 1, at: now };
+        let e = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO2"), Some("hydro"), &[other_day]);
+        assert_eq!(e.series[0].points[0], a, "a revision of another day changes nothing here");
     }
 }

@@ -3,16 +3,17 @@
 //!
 //! Serves `/{entity}` and `/{entity}/{id}` for every entity kind of the catalogue (also under
 //! `/energy-data/v0`), every catalogued dataset with its window limit (a municipality request
-//! longer than a day gets 400), the group filters, 404 for an entity with no data, and control
-//! endpoints under `/_replica/` (faults, revisions, stats, the request log) for tests that drive
-//! the binary.
+//! longer than a day gets 400), the group filters, 404 for an entity with no data, the change
+//! feed `/updates` (every day settled or revised since `lastUpdated`), and control endpoints
+//! under `/_replica/` (faults, revisions of a month or a day, stats, the request log) for tests
+//! that drive the binary.
 
 pub mod faults;
 pub mod generator;
 pub mod places;
 pub mod render;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,7 +26,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 
-pub use faults::{Fault, Faults};
+pub use faults::{Fault, Faults, FeedFault};
+pub use generator::Revised;
 
 use crate::model::{local_midnight_utc, Dataset, EntityKind, Month, Record, Window, WindowLimit, LOCAL_TZ};
 
@@ -46,7 +48,8 @@ const REQUEST_LOG: usize = 200_000;
 pub struct ReplicaState {
     faults: Mutex<Faults>,
     attempts: Mutex<HashMap<String, usize>>,
-    revisions: Mutex<HashMap<(Dataset, Month), u32>>,
+    /// Per revised local day: how often, and when last (Unix seconds, strictly increasing).
+    revisions: Mutex<BTreeMap<(Dataset, NaiveDate), (u32, i64)>>,
     requests: AtomicU64,
     log: Mutex<Vec<LoggedRequest>>,
     started: Instant,
@@ -65,7 +68,7 @@ impl ReplicaState {
         Arc::new(ReplicaState {
             faults: Mutex::new(Faults::default()),
             attempts: Mutex::new(HashMap::new()),
-            revisions: Mutex::new(HashMap::new()),
+            revisions: Mutex::new(BTreeMap::new()),
             requests: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             started: Instant::now(),
@@ -79,13 +82,75 @@ impl ReplicaState {
         lock(&self.attempts).clear();
     }
 
-    /// Publishes a revision of a month: new values and a later `lastUpdatedTime`.
+    /// Publishes a revision of every day of a month (so far): new values and a later
+    /// `lastUpdatedTime`, now; the days appear in the change feed. Returns how often the month's
+    /// most revised day has been revised.
     pub fn revise(&self, dataset: Dataset, month: Month) -> u32 {
+        let days: Vec<NaiveDate> =
+            month.first_day().iter_days().take_while(|d| *d < month.next().first_day()).collect();
+        self.revise_days(dataset, &days)
+    }
+
+    /// Publishes a revision of one local day.
+    pub fn revise_day(&self, dataset: Dataset, day: NaiveDate) -> u32 {
+        self.revise_days(dataset, &[day])
+    }
+
+    fn revise_days(&self, dataset: Dataset, days: &[NaiveDate]) -> u32 {
         let mut revisions = lock(&self.revisions);
-        let r = revisions.entry((dataset, month)).or_insert(0);
-        *r += 1;
+        // Each revision is stamped later than the one before, however fast they come.
+        let last = revisions.values().map(|(_, at)| *at).max().unwrap_or(0);
+        let at = Utc::now().timestamp().max(last + 1);
+        let mut most = 0;
+        for day in days.iter().filter(|d| local_midnight_utc(**d) < self.until) {
+            let r = revisions.entry((dataset, *day)).or_insert((0, at));
+            *r = (r.0 + 1, at);
+            most = most.max(r.0);
+        }
         lock(&self.bodies).clear();
-        *r
+        most
+    }
+
+    /// The revised days of a dataset as spans, sorted.
+    pub fn revised(&self, dataset: Dataset) -> Vec<Revised> {
+        lock(&self.revisions)
+            .iter()
+            .filter(|((d, _), _)| *d == dataset)
+            .map(|((_, day), (count, at))| Revised {
+                from: local_midnight_utc(*day).timestamp(),
+                to: local_midnight_utc(day.succ_opt().unwrap_or(*day)).timestamp(),
+                count: *count,
+                at: *at,
+            })
+            .collect()
+    }
+
+    /// The local days of a dataset whose data was last updated (settled, or revised) in
+    /// [since, now]: what `/updates` lists.
+    pub fn changed_days(&self, dataset: Dataset, since: DateTime<Utc>, now: DateTime<Utc>) -> Vec<NaiveDate> {
+        let revised = self.revised(dataset);
+        let (since, now) = (since.timestamp(), now.timestamp());
+        let mut out = Vec::new();
+        let mut month = dataset.spec().first_month;
+        let last = Month::containing(self.until);
+        while month <= last {
+            let settled = generator::settled_at(month.start_utc().timestamp());
+            let mut day = month.first_day();
+            while day < month.next().first_day() && local_midnight_utc(day) < self.until {
+                let from = local_midnight_utc(day).timestamp();
+                let revision = revised.iter().find(|r| r.from == from);
+                let updated = generator::last_updated(settled, revision);
+                if (since..=now).contains(&updated) {
+                    out.push(day);
+                }
+                day = day.succ_opt().unwrap_or(day);
+                if day == NaiveDate::MAX {
+                    break;
+                }
+            }
+            month = month.next();
+        }
+        out
     }
 
     /// The body rendered earlier for a request, if it is still kept.
@@ -104,8 +169,15 @@ impl ReplicaState {
         body
     }
 
+    /// How often the most revised day of a month has been revised.
     pub fn revision(&self, dataset: Dataset, month: Month) -> u32 {
-        lock(&self.revisions).get(&(dataset, month)).copied().unwrap_or(0)
+        let (from, to) = (month.start_utc().timestamp(), month.end_utc().timestamp());
+        self.revised(dataset)
+            .iter()
+            .filter(|r| r.from >= from && r.from < to)
+            .map(|r| r.count)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Requests served so far (all of them, faults included).
@@ -124,18 +196,22 @@ impl ReplicaState {
 
     /// What the replica serves for a range, every entity: the tests' expectation.
     pub fn records(&self, dataset: Dataset, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Record> {
-        let revisions = lock(&self.revisions).clone();
-        let data =
-            generator::window_data(dataset, Window { start: from, end: to }, self.until, None, None, &|m| {
-                revisions.get(&(dataset, m)).copied().unwrap_or(0)
-            });
+        let revised = self.revised(dataset);
+        let data = generator::window_data(
+            dataset,
+            Window { start: from, end: to },
+            self.until,
+            None,
+            None,
+            &revised,
+        );
         data.records().collect()
     }
 
     /// The fault for this attempt of a request, if any.
     fn fault_for(&self, key: &str) -> (Option<Fault>, Duration, Option<i64>) {
         let faults = lock(&self.faults).clone();
-        let selected = faults.every <= 1 || fnv(key) % faults.every == 0;
+        let selected = faults.every <= 1 || fnv(key).is_multiple_of(faults.every);
         let mut attempts = lock(&self.attempts);
         let n = attempts.entry(key.to_string()).or_insert(0);
         // A redirect loop redirects every request it selects, not just the first attempts.
@@ -215,14 +291,19 @@ pub async fn serve(
 }
 
 pub fn router(state: Arc<ReplicaState>) -> Router {
-    let api = Router::new().route("/{entity}", get(listing)).route("/{entity}/{id}", get(one_entity));
+    let api = |prefix: &'static str| {
+        Router::new()
+            .route("/updates", get(move |s, h, p, q| updates(s, prefix, h, p, q)))
+            .route("/{entity}", get(listing))
+            .route("/{entity}/{id}", get(one_entity))
+    };
     Router::new()
         .route("/_replica/faults", post(set_faults))
         .route("/_replica/revise", post(revise))
         .route("/_replica/stats", get(stats))
         .route("/_replica/requests", get(requests))
-        .merge(api.clone())
-        .nest("/energy-data/v0", api)
+        .merge(api(""))
+        .nest("/energy-data/v0", api("/energy-data/v0"))
         .with_state(state)
 }
 
@@ -304,7 +385,7 @@ async fn answer(
             return json_error(StatusCode::NOT_FOUND, &format!("The {} '{id}' was not found", kind.noun()));
         }
     }
-    let revision = |m: Month| s.revision(request.dataset, m);
+    let revised = s.revised(request.dataset);
     let generate = || {
         generator::window_data(
             request.dataset,
@@ -312,7 +393,7 @@ async fn answer(
             s.until,
             id,
             request.group.as_deref(),
-            &revision,
+            &revised,
         )
     };
     let body = match fault {
@@ -488,6 +569,7 @@ async fn set_faults(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Res
                 .get("max_days")
                 .map(|v| v.parse().map_err(|_| "max_days must be a number".to_string()))
                 .transpose()?,
+            feed: p.get("feed").filter(|v| !v.is_empty()).map(|v| v.parse()).transpose()?,
         })
     })();
     match parsed {
@@ -499,14 +581,103 @@ async fn set_faults(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Res
     }
 }
 
+/// `POST /_replica/revise?dataset=production&month=2023-05` (or `&day=2023-05-03`): publishes a
+/// revision now; answers how often the month's (or day's) data has been revised.
 async fn revise(State(s): State<Arc<ReplicaState>>, Query(p): Params) -> Response {
     let dataset = p.get("dataset").map_or(Ok(Dataset::PRODUCTION), |d| d.parse());
-    let month =
-        p.get("month").ok_or_else(|| "month is required".to_string()).and_then(|m| m.parse::<Month>());
-    match (dataset, month) {
-        (Ok(d), Ok(m)) => s.revise(d, m).to_string().into_response(),
-        (Err(e), _) | (_, Err(e)) => json_error(StatusCode::BAD_REQUEST, &e),
+    let revised = dataset.and_then(|d| match (p.get("month"), p.get("day")) {
+        (Some(m), None) => m.parse::<Month>().map(|m| s.revise(d, m)),
+        (None, Some(day)) => NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map(|day| s.revise_day(d, day))
+            .map_err(|_| format!("day '{day}' is not YYYY-MM-DD")),
+        _ => Err("give one of month=YYYY-MM or day=YYYY-MM-DD".into()),
+    });
+    match revised {
+        Ok(n) => n.to_string().into_response(),
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
     }
+}
+
+/// Items per page of the change feed; `links.next` leads on.
+const UPDATES_PAGE: usize = 500;
+
+/// `GET /updates?dataset=..&lastUpdated=..[&page=N]`: one item per local day of the dataset
+/// settled or revised since `lastUpdated` (default: the last 24 hours), in the documented shape
+/// (`{"type":"updates","id":"20241030_consumption_per_group_mba_hour","links":{"href":..}}`),
+/// oldest day first, paged.
+async fn updates(
+    State(s): State<Arc<ReplicaState>>,
+    prefix: &str,
+    headers: axum::http::HeaderMap,
+    Query(p): Params,
+    RawQuery(q): RawQuery,
+) -> Response {
+    s.log_request(&format!("/updates?{}", q.unwrap_or_default()));
+    let faults = lock(&s.faults).clone();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    match faults.feed {
+        Some(FeedFault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return json_error(status, "The change feed is not available");
+        }
+        Some(FeedFault::Malformed) => {
+            return (StatusCode::OK, "{\"data\": [ <html>oops</html>").into_response()
+        }
+        None => {}
+    }
+    let Some(dataset) = p.get("dataset").and_then(|d| Dataset::from_api_name(d)) else {
+        return json_error(StatusCode::BAD_REQUEST, "The query parameter 'dataset' must name a dataset");
+    };
+    let now = Utc::now();
+    let since = match p.get("lastUpdated").map(|v| parse_date(v, "lastUpdated")).transpose() {
+        Ok(since) => since.unwrap_or(now - chrono::Duration::hours(24)),
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, &e),
+    };
+    let page = p.get("page").and_then(|n| n.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let days = s.changed_days(dataset, since, now);
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let base = format!("http://{host}{prefix}");
+    let link = |path: &str, pairs: &[(&str, String)]| -> String {
+        let mut url = reqwest::Url::parse(&format!("{base}/{path}")).unwrap_or_else(|_| {
+            reqwest::Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!("a valid URL"))
+        });
+        url.query_pairs_mut().extend_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+        url.to_string()
+    };
+    let lower = dataset.api_name().to_lowercase();
+    let items: Vec<serde_json::Value> = days
+        .iter()
+        .skip((page - 1) * UPDATES_PAGE)
+        .take(UPDATES_PAGE)
+        .map(|day| {
+            let window = Window::of_day(*day);
+            let href = link(
+                dataset.entity().path(),
+                &[
+                    ("dataset", dataset.api_name().to_string()),
+                    ("startDate", crate::model::format_local(window.start)),
+                    ("endDate", crate::model::format_local(window.end)),
+                ],
+            );
+            serde_json::json!({"type": "updates", "id": format!("{}_{lower}", day.format("%Y%m%d")), "links": {"href": href}})
+        })
+        .collect();
+    let mut links = serde_json::json!({});
+    if days.len() > page * UPDATES_PAGE {
+        links["next"] = link(
+            "updates",
+            &[
+                ("dataset", lower.clone()),
+                ("lastUpdated", crate::model::format_local(since)),
+                ("page", (page + 1).to_string()),
+            ],
+        )
+        .into();
+    }
+    let body = serde_json::json!({"data": items, "links": links, "meta": {"created": crate::model::format_local(now)}});
+    ([(header::CONTENT_TYPE, "application/vnd.api+json")], body.to_string()).into_response()
 }
 
 async fn stats(State(s): State<Arc<ReplicaState>>) -> Response {

@@ -157,7 +157,7 @@ mod tests {
         for dataset in Dataset::all() {
             let month: Month = "2024-11".parse().unwrap();
             let window = crate::elhub::request_windows(dataset, month, Utc::now())[0];
-            let data = window_data(dataset, window, Utc::now(), None, None, &|_| 0);
+            let data = window_data(dataset, window, Utc::now(), None, None, &[]);
             assert!(!data.is_empty(), "{dataset}");
             let body = render(&data, true, "/x?dataset=\"q\"", 0);
             let back = parse_window(&body, dataset, window).unwrap();
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn quantities_are_written_in_the_shortest_exact_form() {
         let w = Window::of_month("2021-01".parse().unwrap());
-        let mut data = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO1"), Some("hydro"), &|_| 0);
+        let mut data = window_data(Dataset::PRODUCTION, w, Utc::now(), Some("NO1"), Some("hydro"), &[]);
         data.series[0].points.truncate(1);
         data.series[0].points[0].kwh = 0.1 + 0.2;
         let body = String::from_utf8(render(&data, false, "/", 0)).unwrap();

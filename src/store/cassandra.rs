@@ -90,6 +90,8 @@ struct Shared {
     months: PreparedStatement,
     checkpoint: PreparedStatement,
     coverage: PreparedStatement,
+    add_synced: PreparedStatement,
+    synced: PreparedStatement,
 }
 
 pub struct CassandraStore {
@@ -135,6 +137,10 @@ pub fn schema_statements(keyspace: &str, replication: &str) -> Vec<String> {
             dataset text, month text, start_time timestamp, end_time timestamp, fetched_at timestamp,
             records bigint, rejected bigint,
             PRIMARY KEY ((dataset), month))"
+    ));
+    // Added after schema 2 without a version change: older programs never read it.
+    out.push(format!(
+        "CREATE TABLE IF NOT EXISTS {keyspace}.synced (dataset text, month text, synced_at timestamp, PRIMARY KEY ((dataset), month))"
     ));
     out.push(format!(
         "CREATE TABLE IF NOT EXISTS {keyspace}.schema_version (id int PRIMARY KEY, version int)"
@@ -292,6 +298,8 @@ impl CassandraStore {
             ))
             .await?,
             coverage: prepare(format!("SELECT month, records, rejected, fetched_at FROM {ks}.fetched_windows WHERE dataset = ?")).await?,
+            add_synced: prepare(format!("INSERT INTO {ks}.synced (dataset, month, synced_at) VALUES (?, ?, ?)")).await?,
+            synced: prepare(format!("SELECT month, synced_at FROM {ks}.synced WHERE dataset = ?")).await?,
         };
         let store = CassandraStore { session, settings, tables, shared };
         if upgrade {
@@ -757,6 +765,21 @@ impl Backend for CassandraStore {
         Ok(out)
     }
 
+    async fn synced(&self, dataset: Dataset) -> Result<Vec<(Month, DateTime<Utc>)>> {
+        let rows: Vec<(String, DateTime<Utc>)> = self.rows(&self.shared.synced, (dataset.as_str(),)).await?;
+        let mut out: Vec<(Month, DateTime<Utc>)> =
+            rows.into_iter().filter_map(|(m, at)| Some((m.parse().ok()?, at))).collect();
+        out.sort_by_key(|(m, _)| *m);
+        Ok(out)
+    }
+
+    async fn set_synced(&self, dataset: Dataset, months: &[Month], at: DateTime<Utc>) -> Result<()> {
+        for month in months {
+            self.execute(&self.shared.add_synced, (dataset.as_str(), month.to_string(), at)).await?;
+        }
+        Ok(())
+    }
+
     async fn count(&self, dataset: Dataset) -> Result<u64> {
         let mut total = 0u64;
         for (key, years) in self.partitions(dataset).await? {
@@ -905,6 +928,7 @@ mod tests {
             "rollup_day",
             "rollup_month",
             "fetched_windows",
+            "synced",
             "schema_version",
         ] {
             assert!(cql.iter().any(|c| c.contains(&format!("elhub.{table} "))), "{table}");

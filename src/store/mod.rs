@@ -271,6 +271,13 @@ pub trait Backend: Send + Sync {
     /// The months fetched for a dataset, sorted.
     async fn coverage(&self, dataset: Dataset) -> Result<Vec<MonthCoverage>>;
 
+    /// When each month of a dataset was last found current by a refresh that read the change
+    /// feed (nothing listed as changed since then), sorted. Months never so found are absent.
+    async fn synced(&self, dataset: Dataset) -> Result<Vec<(Month, DateTime<Utc>)>>;
+
+    /// Records that `months` of a dataset were current at `at`.
+    async fn set_synced(&self, dataset: Dataset, months: &[Month], at: DateTime<Utc>) -> Result<()>;
+
     /// How many records are stored for a dataset (counted in the records, not the rollups).
     async fn count(&self, dataset: Dataset) -> Result<u64>;
 

@@ -4,7 +4,8 @@
 //! `endTime`, `quantityKwh`, `lastUpdatedTime`, `meteringPointCount`), BSON dates, and a unique
 //! compound index (entity, group, startTime); plus `elhub_series`, `elhub_entities`,
 //! `elhub_fetched_windows`, `elhub_rollups` (daily and monthly rollups, unique on dataset,
-//! entity, group, period and key) and `elhub_meta` (the schema version).
+//! entity, group, period and key), `elhub_synced` (when each month was last found current by
+//! the change feed) and `elhub_meta` (the schema version).
 //!
 //! Writes are raw `update` commands with many unordered upsert statements (servers before 8.0
 //! have no `bulkWrite`). A statement matches only a stored document with an older
@@ -41,6 +42,7 @@ const WINDOWS: &str = "elhub_fetched_windows";
 const ENTITIES: &str = "elhub_entities";
 const ROLLUPS: &str = "elhub_rollups";
 const META: &str = "elhub_meta";
+const SYNCED: &str = "elhub_synced";
 const DUPLICATE_KEY: i64 = 11000;
 /// The layout this program writes: 2 added the entity and the rollups.
 const SCHEMA_VERSION: i32 = 2;
@@ -531,6 +533,32 @@ impl Backend for MongoStore {
                 })
             })
             .collect())
+    }
+
+    async fn synced(&self, dataset: Dataset) -> Result<Vec<(Month, DateTime<Utc>)>> {
+        let coll: Collection<Document> = self.db.collection(SYNCED);
+        let docs = self.find(&coll, doc! {"dataset": dataset.as_str()}, doc! {"month": 1}, None).await?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.get_str("month").ok()?.parse().ok()?,
+                    from_bson_date(d.get_datetime("syncedAt").ok()?),
+                ))
+            })
+            .collect())
+    }
+
+    async fn set_synced(&self, dataset: Dataset, months: &[Month], at: DateTime<Utc>) -> Result<()> {
+        let statements = months
+            .iter()
+            .map(|m| {
+                let set =
+                    doc! {"dataset": dataset.as_str(), "month": m.to_string(), "syncedAt": bson_date(at)};
+                doc! {"q": {"_id": format!("{dataset}|{m}")}, "u": {"$set": set}, "upsert": true}
+            })
+            .collect();
+        self.upsert_statements(SYNCED, statements).await.map(|_| ())
     }
 
     async fn count(&self, dataset: Dataset) -> Result<u64> {

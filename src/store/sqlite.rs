@@ -27,7 +27,7 @@ use crate::model::{
     day_key, instant, month_key, Dataset, Entity, EntityKind, Month, Point, Record, SeriesKey, WindowData,
 };
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS fetched_windows (
     fetched_at INTEGER NOT NULL,
     records    INTEGER NOT NULL,
     rejected   INTEGER NOT NULL,
+    PRIMARY KEY (dataset, month)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS synced (
+    dataset   TEXT    NOT NULL,
+    month     TEXT    NOT NULL,        -- local month, YYYY-MM
+    synced_at INTEGER NOT NULL,        -- Unix seconds: the change feed had nothing newer then
     PRIMARY KEY (dataset, month)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rollup_day (
@@ -461,6 +467,43 @@ impl Backend for SqliteStore {
         .await
     }
 
+    async fn synced(&self, dataset: Dataset) -> Result<Vec<(Month, DateTime<Utc>)>> {
+        self.with(&self.reader, move |conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT month, synced_at FROM synced WHERE dataset = ?1 ORDER BY month")?;
+            let rows = stmt.query_map(params![dataset.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (month, at) = row?;
+                if let Ok(month) = month.parse() {
+                    out.push((month, instant(at)));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn set_synced(&self, dataset: Dataset, months: &[Month], at: DateTime<Utc>) -> Result<()> {
+        let months: Vec<String> = months.iter().map(Month::to_string).collect();
+        self.with(&self.writer, move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO synced (dataset, month, synced_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (dataset, month) DO UPDATE SET synced_at = max(synced_at, excluded.synced_at)",
+                )?;
+                for month in &months {
+                    stmt.execute(params![dataset.as_str(), month, at.timestamp()])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
     async fn destroy(&self) -> Result<()> {
         // A test's database lives in its temporary directory, which goes with it.
         Ok(())
@@ -693,14 +736,23 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
             tx.execute("INSERT INTO meta VALUES ('schema_version', ?1)", params![SCHEMA_VERSION.to_string()])
                 .map_err(err)?;
         }
-        Some(Ok(v @ (1 | 2))) => {
+        Some(Ok(v @ 1..=3)) => {
             if v == 1 {
                 tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
             }
+            // Creates what later schemas added (schema 4: `synced`).
             tx.execute_batch(SCHEMA).map_err(err)?;
-            tx.execute_batch(MIGRATE_2_TO_3).map_err(err)?;
-            let series = rebuild(&tx, None).map_err(err)?;
-            tracing::info!(path = %path.display(), series, "migrated the database from schema {v} to {SCHEMA_VERSION}");
+            if v <= 2 {
+                tx.execute_batch(MIGRATE_2_TO_3).map_err(err)?;
+                let series = rebuild(&tx, None).map_err(err)?;
+                tracing::info!(path = %path.display(), series, "rebuilt the rollups");
+            }
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                params![SCHEMA_VERSION.to_string()],
+            )
+            .map_err(err)?;
+            tracing::info!(path = %path.display(), "migrated the database from schema {v} to {SCHEMA_VERSION}");
         }
         Some(Ok(v)) if v == SCHEMA_VERSION => {}
         Some(_) => {

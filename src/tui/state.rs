@@ -512,7 +512,7 @@ impl App {
                         summary.months_done, summary.months_planned
                     )),
                 };
-                fetch.summary = Some(summary);
+                fetch.summary = Some(*summary);
             }
         }
         vec![]
@@ -1020,7 +1020,7 @@ mod tests {
             failed_months: vec![(jan, "x".into())],
             ..Default::default()
         };
-        update(&mut a, Action::Ingest(Progress::Finished(summary)));
+        update(&mut a, Action::Ingest(Progress::Finished(Box::new(summary))));
         assert!(!a.fetching());
         assert!(a.message.as_deref().unwrap().contains("r retries"));
     }

@@ -140,7 +140,8 @@ pub fn bucket_steps(steps: usize, per_hour: usize, width: usize) -> usize {
     const HOURS: [usize; 11] = [1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 168];
     let width = width.max(1);
     let per_hour = per_hour.max(1);
-    let runs = (1..per_hour).filter(|r| per_hour % r == 0).chain(HOURS.iter().map(|h| h * per_hour));
+    let runs =
+        (1..per_hour).filter(|r| per_hour.is_multiple_of(*r)).chain(HOURS.iter().map(|h| h * per_hour));
     runs.into_iter().find(|b| steps.div_ceil(*b) <= width).unwrap_or(steps.div_ceil(width))
 }
 

@@ -132,7 +132,7 @@ fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
 pub fn bar_text(theme: &Theme, fraction: f64, width: usize) -> String {
     let eighths = (fraction.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
     let mut s = theme.bar_glyph(8).repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push_str(theme.bar_glyph(eighths % 8));
     }
     // A non-zero value always shows at least a sliver.

@@ -7,119 +7,22 @@
 //! not by the range. The month's checkpoint goes with its last window, to each sink that wrote
 //! every window of it. A failed sink does not stop the others; a rerun completes the month.
 
+pub mod plan;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Duration as Days, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 pub use tokio_util::sync::CancellationToken;
 
+pub use plan::{plan_months, FetchMode, IngestPlan, RefreshPolicy, Revisions};
+
 use crate::elhub::{request_windows, ElhubClient, FetchError, FetchEvent, Parsed};
 use crate::model::{Dataset, Month, MonthRange, Window};
-use crate::store::{Checkpoint, MonthCoverage, Store, StoreKind, UpsertStats};
-
-/// Which months of the range a run fetches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FetchMode {
-    /// Months not yet complete in every sink (the default: a rerun resumes).
-    Resume,
-    /// Those, plus months whose data may since have been revised (`--refresh`).
-    Refresh,
-    /// Every month of the range (`--force`).
-    Force,
-}
-
-/// When fetched data may still be revised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefreshPolicy {
-    /// `--refresh` refetches this many months at the end of the range.
-    pub last_months: usize,
-    /// A month fetched less than this many days after it ended may not have settled yet.
-    pub settle_days: i64,
-}
-
-impl Default for RefreshPolicy {
-    fn default() -> Self {
-        RefreshPolicy { last_months: 3, settle_days: 45 }
-    }
-}
-
-/// The months of `range` to fetch, given what each sink holds. A month is complete in a sink
-/// when it was fetched after the month ended (a month fetched while under way is partial) and
-/// held records (an empty answer for a past month is more likely a glitch than the truth, and
-/// asking again is cheap) — or, before the dataset's first month with data, when it was
-/// fetched at all: an empty answer there is the truth, and a wrong guess of the first month
-/// costs one request a month, once. Months that have not begun are left out.
-pub fn plan_months(
-    range: MonthRange,
-    first_month: Month,
-    coverage: &[Vec<MonthCoverage>],
-    mode: FetchMode,
-    policy: RefreshPolicy,
-    now: DateTime<Utc>,
-) -> Vec<Month> {
-    let months: Vec<Month> = range.months().filter(|m| m.start_utc() <= now).collect();
-    let fetched_at = |sink: &Vec<MonthCoverage>, m: Month| {
-        sink.iter().find(|c| c.month == m && (c.records > 0 || m < first_month)).map(|c| c.fetched_at)
-    };
-    let last_from = months.len().saturating_sub(policy.last_months);
-    months
-        .iter()
-        .enumerate()
-        .filter(|(i, m)| {
-            let times: Vec<Option<DateTime<Utc>>> =
-                coverage.iter().map(|sink| fetched_at(sink, **m)).collect();
-            let complete = times.iter().all(|t| t.is_some_and(|t| t >= m.end_utc()));
-            let settled =
-                times.iter().all(|t| t.is_some_and(|t| t >= m.end_utc() + Days::days(policy.settle_days)));
-            match mode {
-                FetchMode::Force => true,
-                FetchMode::Resume => !complete,
-                FetchMode::Refresh => !complete || !settled || *i >= last_from,
-            }
-        })
-        .map(|(_, m)| *m)
-        .collect()
-}
-
-/// What an ingest is asked to do.
-#[derive(Debug, Clone)]
-pub struct IngestPlan {
-    pub dataset: Dataset,
-    pub months: Vec<Month>,
-    pub concurrency: usize,
-    /// Months of the range left out as already complete in every sink.
-    pub skipped: usize,
-}
-
-impl IngestPlan {
-    /// Every month of the range.
-    pub fn for_range(dataset: Dataset, range: MonthRange, concurrency: usize) -> IngestPlan {
-        IngestPlan { dataset, months: range.months().collect(), concurrency: concurrency.max(1), skipped: 0 }
-    }
-
-    /// The months `plan_months` picks, from what the sinks hold now.
-    pub async fn for_sinks(
-        dataset: Dataset,
-        range: MonthRange,
-        concurrency: usize,
-        sinks: &[Store],
-        mode: FetchMode,
-        policy: RefreshPolicy,
-    ) -> crate::store::Result<IngestPlan> {
-        let mut coverage = Vec::new();
-        for sink in sinks {
-            coverage.push(sink.coverage(dataset).await?);
-        }
-        let now = Utc::now();
-        let months = plan_months(range, dataset.spec().first_month, &coverage, mode, policy, now);
-        let begun = range.months().filter(|m| m.start_utc() <= now).count();
-        let skipped = begun - months.len();
-        Ok(IngestPlan { dataset, months, concurrency: concurrency.max(1), skipped })
-    }
-}
+use crate::store::{Checkpoint, Store, StoreKind, UpsertStats};
 
 /// Progress of an ingest, one event per change.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,8 +47,8 @@ pub enum Progress {
     Left { month: Month },
     /// Something worth a line that is not a failure (an inferred detail that proved wrong).
     Notice(String),
-    /// The ingest is over.
-    Finished(IngestSummary),
+    /// The ingest is over (boxed: the summary is much larger than the other events).
+    Finished(Box<IngestSummary>),
 }
 
 /// How an ingest ended, as `commands` turns it into an exit code.
@@ -185,6 +88,8 @@ pub struct IngestSummary {
     pub unreachable: Option<String>,
     /// Months not tried because the API could not be reached.
     pub not_tried: Vec<Month>,
+    /// What `--refresh` learned from the change feed (or why it could not).
+    pub revisions: Option<Revisions>,
 }
 
 impl IngestSummary {
@@ -231,6 +136,8 @@ enum Fetched {
 
 /// A month's windows as they come back.
 struct MonthState {
+    /// Only some of the month's windows are fetched (its revised days): no checkpoint.
+    partial: bool,
     windows: usize,
     finished: usize,
     started: DateTime<Utc>,
@@ -266,14 +173,25 @@ pub async fn run_until(
         let _ = progress.send(p);
     };
     let dataset = plan.dataset;
-    send(Progress::Planned { dataset, months: plan.months.clone() });
     let mut summary = IngestSummary {
         dataset: Some(dataset),
         months_planned: plan.months.len(),
         skipped: plan.skipped,
         per_sink: sinks.iter().map(|s| (s.kind(), UpsertStats::default())).collect(),
+        revisions: plan.revisions.clone(),
         ..IngestSummary::default()
     };
+    if let Some(Revisions::Fallback { reason, last_months }) = &plan.revisions {
+        notice(
+            &mut summary,
+            &send,
+            format!(
+                "the change feed could not be read ({reason}); refreshing the last {} of the range and months fetched before they settled instead",
+                crate::report::count(*last_months, "month")
+            ),
+        );
+    }
+    send(Progress::Planned { dataset, months: plan.months.clone() });
     let now = Utc::now();
     let permits = Arc::new(Semaphore::new(plan.concurrency));
     // Cancelled when nothing connects: the windows not yet fetched are then not tried.
@@ -281,10 +199,12 @@ pub async fn run_until(
     let mut fetches = JoinSet::new();
     let mut months: HashMap<Month, MonthState> = HashMap::new();
     for month in plan.months.iter().copied() {
-        let windows = request_windows(dataset, month, now);
+        let partial = plan.partial.get(&month);
+        let windows = partial.cloned().unwrap_or_else(|| request_windows(dataset, month, now));
         months.insert(
             month,
             MonthState {
+                partial: partial.is_some(),
                 windows: windows.len(),
                 finished: 0,
                 started: now,
@@ -387,7 +307,7 @@ pub async fn run_until(
                     summary.failed_months.push((month, reason.clone()));
                     send(Progress::Failed { month, reason });
                 }
-                let mut complete = last && !state.failed && !state.stopped;
+                let mut complete = last && !state.failed && !state.stopped && !state.partial;
                 if complete && state.records > 0 {
                     if let Some(missing) = missing_entities(&sinks, dataset, month, &state.entities).await {
                         complete = false;
@@ -463,9 +383,43 @@ pub async fn run_until(
     summary.not_tried.sort();
     summary.failed_months.sort_by_key(|(m, _)| *m);
     summary.sink_failures.sort_by_key(|(_, m, _)| *m);
+    if let Some((at, range)) = &plan.synced {
+        mark_synced(&sinks, dataset, &summary, *at, range).await;
+    }
     summary.elapsed = started.elapsed();
-    send(Progress::Finished(summary.clone()));
+    send(Progress::Finished(Box::new(summary.clone())));
     summary
+}
+
+/// After a refresh that read the change feed: in each sink, the range's months that came
+/// through this run whole are current as of when the feed was asked. A month that failed, was
+/// left, or that the sink could not write is not, so the next refresh asks from before it.
+async fn mark_synced(
+    sinks: &[Store],
+    dataset: Dataset,
+    summary: &IngestSummary,
+    at: DateTime<Utc>,
+    range: &[Month],
+) {
+    let unfinished: BTreeSet<Month> = summary
+        .failed_months
+        .iter()
+        .map(|(m, _)| *m)
+        .chain(summary.left.iter().copied())
+        .chain(summary.not_tried.iter().copied())
+        .collect();
+    for sink in sinks {
+        let months: Vec<Month> = range
+            .iter()
+            .filter(|m| !unfinished.contains(m))
+            .filter(|m| !summary.sink_failures.iter().any(|(k, f, _)| *k == sink.kind() && f == *m))
+            .copied()
+            .collect();
+        if let Err(e) = sink.set_synced(dataset, &months, at).await {
+            // Only costs the next refresh a longer look back.
+            tracing::warn!(sink = %sink.kind(), "cannot record the sync time: {e}");
+        }
+    }
 }
 
 fn notice(summary: &mut IngestSummary, send: &impl Fn(Progress), line: String) {
@@ -551,6 +505,7 @@ impl Launch {
                 &self.sinks,
                 self.mode,
                 self.policy,
+                &self.client,
             )
             .await
             {
@@ -569,85 +524,9 @@ impl Launch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     fn m(s: &str) -> Month {
         s.parse().unwrap()
-    }
-
-    fn covered(month: &str, fetched_days_after_end: i64) -> MonthCoverage {
-        let month = m(month);
-        MonthCoverage {
-            month,
-            records: 1,
-            rejected: 0,
-            fetched_at: month.end_utc() + Days::days(fetched_days_after_end),
-        }
-    }
-
-    fn names(months: Vec<Month>) -> Vec<String> {
-        months.into_iter().map(|m| m.to_string()).collect()
-    }
-
-    const POLICY: RefreshPolicy = RefreshPolicy { last_months: 2, settle_days: 45 };
-    const FIRST: Month = Month::known(2014, 1);
-
-    #[test]
-    fn resume_fetches_what_some_sink_lacks_or_got_while_under_way() {
-        let range = MonthRange::new(m("2021-01"), m("2021-06")).unwrap();
-        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-        let sqlite = vec![
-            covered("2021-01", 90),
-            covered("2021-02", 90),
-            covered("2021-03", -3),
-            covered("2021-04", 90),
-        ];
-        let mongo = vec![covered("2021-01", 90), covered("2021-02", 90), covered("2021-03", 90)];
-        let plan =
-            plan_months(range, FIRST, &[sqlite.clone(), mongo.clone()], FetchMode::Resume, POLICY, now);
-        // March was fetched before it ended in SQLite; April is missing in MongoDB.
-        assert_eq!(names(plan), ["2021-03", "2021-04", "2021-05", "2021-06"]);
-        assert_eq!(
-            plan_months(range, FIRST, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(),
-            3
-        );
-        assert_eq!(plan_months(range, FIRST, &[sqlite], FetchMode::Force, POLICY, now).len(), 6);
-        let empty = vec![MonthCoverage { records: 0, ..covered("2021-01", 90) }];
-        let range = MonthRange::new(m("2021-01"), m("2021-01")).unwrap();
-        assert_eq!(
-            plan_months(range, FIRST, std::slice::from_ref(&empty), FetchMode::Resume, POLICY, now).len(),
-            1,
-            "an empty month is asked again"
-        );
-        assert!(
-            plan_months(range, Month::known(2021, 2), &[empty], FetchMode::Resume, POLICY, now).is_empty(),
-            "before the dataset's first month, empty is the answer"
-        );
-    }
-
-    #[test]
-    fn refresh_adds_the_last_months_and_unsettled_ones() {
-        let range = MonthRange::new(m("2021-01"), m("2021-06")).unwrap();
-        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-        let sink: Vec<MonthCoverage> = ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"]
-            .iter()
-            .map(|s| covered(s, if *s == "2021-02" { 10 } else { 90 }))
-            .collect();
-        assert!(
-            plan_months(range, FIRST, std::slice::from_ref(&sink), FetchMode::Resume, POLICY, now).is_empty()
-        );
-        let plan = plan_months(range, FIRST, &[sink], FetchMode::Refresh, POLICY, now);
-        assert_eq!(names(plan), ["2021-02", "2021-05", "2021-06"]);
-    }
-
-    #[test]
-    fn months_not_yet_begun_are_left_out() {
-        let range = MonthRange::new(m("2026-10"), m("2027-02")).unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
-        assert_eq!(
-            names(plan_months(range, FIRST, &[vec![]], FetchMode::Force, POLICY, now)),
-            ["2026-10", "2026-11"]
-        );
     }
 
     #[test]

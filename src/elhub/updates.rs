@@ -1,0 +1,190 @@
+//! The change feed: `GET {base}/updates?dataset=<Elhub name in lower case>&lastUpdated=<time>`
+//! lists one item per day of a dataset whose data changed since then (ELHUB_API.md). The item's
+//! documented part is its id, `20241030_consumption_per_group_mba_hour`, and a link to the
+//! changed data; the rest is not known. So a day is read from the link's `startDate`/`endDate`
+//! where it has them (the data the change touched, whatever the id's date means), else from the
+//! id's date; an item with neither, or naming another dataset, is counted and skipped, never
+//! fatal. A top-level `links.next` is followed (paging is not documented; it costs nothing).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use crate::model::{local_midnight_utc, Dataset, LOCAL_TZ};
+
+/// One page of the feed, read.
+#[derive(Debug, Default, PartialEq)]
+pub struct UpdatesPage {
+    /// Local days whose data changed.
+    pub days: BTreeSet<NaiveDate>,
+    /// The next page's address, as the feed wrote it.
+    pub next: Option<String>,
+    /// Items not understood (no date found) or about another dataset.
+    pub skipped: usize,
+}
+
+/// A changed span longer than this many days (ten years) is not believed: the item is skipped.
+const LONGEST_CHANGE_DAYS: i64 = 3660;
+
+#[derive(Deserialize)]
+struct Feed {
+    data: Option<Vec<Item>>,
+    #[serde(default)]
+    links: Option<Links>,
+}
+
+#[derive(Deserialize, Default)]
+struct Links {
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    href: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    links: Option<Links>,
+}
+
+/// Reads one page of the feed for `dataset`.
+pub fn parse_updates(body: &[u8], dataset: Dataset) -> Result<UpdatesPage, String> {
+    let feed: Feed = serde_json::from_slice(body)
+        .map_err(|e| format!("the change feed's answer is not the JSON expected: {e}"))?;
+    let items = feed.data.ok_or("the change feed's answer has no 'data' list")?;
+    let mut page =
+        UpdatesPage { next: feed.links.and_then(|l| l.next).filter(|n| !n.is_empty()), ..Default::default() };
+    let name = dataset.api_name().to_ascii_lowercase();
+    for item in items {
+        let id = item.id.as_ref().and_then(|v| v.as_str()).unwrap_or_default();
+        if let Some((_, other)) = id.split_once('_') {
+            if !other.eq_ignore_ascii_case(&name) {
+                page.skipped += 1;
+                continue;
+            }
+        }
+        let linked = item.links.and_then(|l| l.href).map(|href| days_of_link(&href));
+        let span = match linked {
+            Some(Link::Days(first, last)) => Some((first, last)),
+            Some(Link::TooLong) => None,
+            Some(Link::NoDates) | None => day_of_id(id).map(|d| (d, d)),
+        };
+        match span {
+            Some((first, last)) => {
+                let mut day = first;
+                while day <= last {
+                    page.days.insert(day);
+                    day = match day.succ_opt() {
+                        Some(d) => d,
+                        None => break,
+                    };
+                }
+            }
+            None => page.skipped += 1,
+        }
+    }
+    Ok(page)
+}
+
+/// `20241030_...` → 2024-10-30.
+fn day_of_id(id: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(id.get(..8)?, "%Y%m%d").ok()
+}
+
+/// What an item's link says about the days changed.
+enum Link {
+    /// The local days [first, last] its `startDate` and `endDate` cover.
+    Days(NaiveDate, NaiveDate),
+    /// Dates that span more than `LONGEST_CHANGE_DAYS`.
+    TooLong,
+    /// No (usable) dates.
+    NoDates,
+}
+
+fn days_of_link(href: &str) -> Link {
+    let Ok(url) = reqwest::Url::parse(href) else { return Link::NoDates };
+    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).and_then(|(_, v)| instant(&v));
+    let (Some(start), Some(end)) = (param("startDate"), param("endDate")) else { return Link::NoDates };
+    if end <= start {
+        return Link::NoDates;
+    }
+    let first = start.with_timezone(&LOCAL_TZ).date_naive();
+    let last = (end - chrono::Duration::seconds(1)).with_timezone(&LOCAL_TZ).date_naive();
+    if (last - first).num_days() > LONGEST_CHANGE_DAYS {
+        Link::TooLong
+    } else {
+        Link::Days(first, last)
+    }
+}
+
+/// An RFC 3339 time, or a bare date as local midnight.
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok().map(local_midnight_utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn reads_the_documented_item() {
+        let body = br#"{"data":[{"type":"updates","id":"20241030_consumption_per_group_mba_hour","links":{"href":"https://api.elhub.no/energy-data/v0/price-areas?dataset=CONSUMPTION_PER_GROUP_MBA_HOUR"}}]}"#;
+        let page = parse_updates(body, Dataset::CONSUMPTION).unwrap();
+        assert_eq!(page.days, BTreeSet::from([day("2024-10-30")]), "no dates in the link: the id's date");
+        assert_eq!((page.next, page.skipped), (None, 0));
+    }
+
+    #[test]
+    fn a_link_with_dates_says_which_days() {
+        let body = br#"{"data":[{"id":"20250329_production_per_group_mba_hour","links":{"href":"https://x/price-areas?dataset=PRODUCTION_PER_GROUP_MBA_HOUR&startDate=2023-05-01T00:00:00%2B02:00&endDate=2023-05-03T00:00:00%2B02:00"}}],"links":{"next":"https://x/updates?page=2"}}"#;
+        let page = parse_updates(body, Dataset::PRODUCTION).unwrap();
+        assert_eq!(page.days, BTreeSet::from([day("2023-05-01"), day("2023-05-02")]));
+        assert_eq!(page.next.as_deref(), Some("https://x/updates?page=2"));
+        let bare = br#"{"data":[{"id":"x","links":{"href":"https://x/p?startDate=2023-05-01&endDate=2023-05-02"}}]}"#;
+        assert_eq!(
+            parse_updates(bare, Dataset::PRODUCTION).unwrap().days,
+            BTreeSet::from([day("2023-05-01")])
+        );
+    }
+
+    #[test]
+    fn strange_items_are_skipped_not_fatal() {
+        let body = br#"{"data":[
+            {"id":"20241030_consumption_per_group_mba_hour"},
+            {"id":"garbage"},
+            {"id":42},
+            {},
+            {"id":"20241031_production_per_group_mba_hour"},
+            {"id":"20240101_x","links":{"href":"https://x/p?startDate=2021-01-01&endDate=2024-01-01"}}
+        ]}"#;
+        let page = parse_updates(body, Dataset::CONSUMPTION).unwrap();
+        assert_eq!(page.days, BTreeSet::from([day("2024-10-30")]));
+        assert_eq!(page.skipped, 5);
+        let years = br#"{"data":[{"links":{"href":"https://x/p?startDate=2021-01-01&endDate=2024-01-01"}}]}"#;
+        assert_eq!(
+            parse_updates(years, Dataset::CONSUMPTION).unwrap().days.len(),
+            1095,
+            "three years is believed"
+        );
+        let ages = br#"{"data":[{"links":{"href":"https://x/p?startDate=1000-01-01&endDate=9000-01-01"}}]}"#;
+        let page = parse_updates(ages, Dataset::CONSUMPTION).unwrap();
+        assert_eq!((page.days.len(), page.skipped), (0, 1), "millennia are not");
+    }
+
+    #[test]
+    fn a_body_that_is_no_feed_is_an_error() {
+        assert!(parse_updates(b"{\"data\": [ <html>", Dataset::PRODUCTION).is_err());
+        assert!(parse_updates(b"{\"meta\": {}}", Dataset::PRODUCTION).unwrap_err().contains("no 'data'"));
+        assert!(parse_updates(b"[]", Dataset::PRODUCTION).is_err());
+    }
+}

@@ -1,0 +1,398 @@
+//! What a run fetches. Months not complete in every sink always; with `--force` every month;
+//! with `--refresh` also what Elhub revised since the sinks' data was last known current, as its
+//! change feed lists it: whole months, or for a dataset fetched a day at a time only the changed
+//! days. When the feed cannot be read, `--refresh` falls back to refetching the last months of
+//! the range and months fetched before they settled, and says so.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
+
+use crate::elhub::{request_windows, ElhubClient};
+use crate::model::{format_local, Dataset, Month, MonthRange, Window, WindowLimit, LOCAL_TZ};
+use crate::store::{MonthCoverage, Store};
+
+/// Which months of the range a run fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchMode {
+    /// Months not yet complete in every sink (the default: a rerun resumes).
+    Resume,
+    /// Those, plus what Elhub has revised since (`--refresh`).
+    Refresh,
+    /// Every month of the range (`--force`).
+    Force,
+}
+
+/// When fetched data may still be revised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// Without the change feed, `--refresh` refetches this many months at the end of the range.
+    pub last_months: usize,
+    /// Without the change feed, a month fetched less than this many days after it ended may not
+    /// have settled yet and is refetched.
+    pub settle_days: i64,
+    /// The change feed is asked from this long before the sinks' data was last known current
+    /// (clock skew, and a revision stamped before the feed lists it).
+    pub feed_margin: Days,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        RefreshPolicy { last_months: 3, settle_days: 45, feed_margin: Days::hours(2) }
+    }
+}
+
+/// When a month is complete in a sink: fetched after the month ended (a month fetched while
+/// under way is partial) with records (an empty answer for a past month is more likely a glitch
+/// than the truth, and asking again is cheap) — or, before the dataset's first month with data,
+/// fetched at all: an empty answer there is the truth, and a wrong guess of the first month
+/// costs one request a month, once. The time it was fetched, if so.
+fn complete_at(sink: &[MonthCoverage], month: Month, first_month: Month) -> Option<DateTime<Utc>> {
+    sink.iter()
+        .find(|c| c.month == month && (c.records > 0 || month < first_month))
+        .map(|c| c.fetched_at)
+        .filter(|t| *t >= month.end_utc())
+}
+
+/// The months of `range` to fetch, given what each sink holds; `Refresh` here is the rule
+/// without the change feed (the last months of the range, and months not settled when
+/// fetched). Months that have not begun are left out.
+pub fn plan_months(
+    range: MonthRange,
+    first_month: Month,
+    coverage: &[Vec<MonthCoverage>],
+    mode: FetchMode,
+    policy: RefreshPolicy,
+    now: DateTime<Utc>,
+) -> Vec<Month> {
+    let months: Vec<Month> = range.months().filter(|m| m.start_utc() <= now).collect();
+    let last_from = months.len().saturating_sub(policy.last_months);
+    months
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            let times: Vec<Option<DateTime<Utc>>> =
+                coverage.iter().map(|sink| complete_at(sink, **m, first_month)).collect();
+            let complete = times.iter().all(Option::is_some);
+            let settled =
+                times.iter().all(|t| t.is_some_and(|t| t >= m.end_utc() + Days::days(policy.settle_days)));
+            match mode {
+                FetchMode::Force => true,
+                FetchMode::Resume => !complete,
+                FetchMode::Refresh => !complete || !settled || *i >= last_from,
+            }
+        })
+        .map(|(_, m)| *m)
+        .collect()
+}
+
+/// Since when the change feed must be asked: the oldest time at which a month of the range,
+/// complete in a sink, was known current there (fetched, or found unchanged by an earlier
+/// refresh), less the margin. None when no month of the range is complete anywhere: then
+/// everything is fetched anyway.
+pub fn feed_since(
+    range: MonthRange,
+    first_month: Month,
+    coverage: &[Vec<MonthCoverage>],
+    synced: &[Vec<(Month, DateTime<Utc>)>],
+    margin: Days,
+) -> Option<DateTime<Utc>> {
+    let mut oldest: Option<DateTime<Utc>> = None;
+    for (sink, synced) in coverage.iter().zip(synced) {
+        for month in range.months() {
+            let Some(fetched) = complete_at(sink, month, first_month) else { continue };
+            let confirmed = synced.iter().find(|(m, _)| *m == month).map(|(_, t)| *t);
+            let current = confirmed.map_or(fetched, |t| t.max(fetched));
+            oldest = Some(oldest.map_or(current, |o| o.min(current)));
+        }
+    }
+    oldest.map(|t| t - margin)
+}
+
+/// What to fetch given the feed's changed days: `whole` months (already due) stay whole; a
+/// month with a changed day is added whole, or, for a dataset fetched a day at a time, as the
+/// windows of its changed days only (unless that is every day of it). Returns the months in
+/// order, the partial ones with their windows, and how many months were revised.
+pub fn plan_changes(
+    dataset: Dataset,
+    range: MonthRange,
+    whole: &[Month],
+    changed: &BTreeSet<NaiveDate>,
+    now: DateTime<Utc>,
+) -> (Vec<Month>, HashMap<Month, Vec<Window>>, usize) {
+    let mut months: BTreeSet<Month> = whole.iter().copied().collect();
+    let mut partial = HashMap::new();
+    let mut revised = 0;
+    for month in range.months().filter(|m| m.start_utc() <= now) {
+        let days: Vec<&NaiveDate> = changed.range(month.first_day()..month.next().first_day()).collect();
+        if days.is_empty() {
+            continue;
+        }
+        revised += 1;
+        if !months.insert(month) || dataset.spec().window == WindowLimit::Month {
+            continue;
+        }
+        let all = request_windows(dataset, month, now);
+        let windows: Vec<Window> = all
+            .iter()
+            .filter(|w| days.contains(&&w.start.with_timezone(&LOCAL_TZ).date_naive()))
+            .copied()
+            .collect();
+        if windows.len() < all.len() {
+            partial.insert(month, windows);
+        }
+    }
+    (months.into_iter().collect(), partial, revised)
+}
+
+/// What `--refresh` learned, for the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Revisions {
+    /// The change feed was read: since when, the changed days it listed within the range, the
+    /// months they fall in, and items it had that were not understood.
+    Feed { since: DateTime<Utc>, days: usize, months: usize, skipped: usize },
+    /// Nothing of the range was stored yet, so nothing could have been revised.
+    NothingStored,
+    /// The feed could not be read; the rule without it was used (the last `last_months` of the
+    /// range, and months fetched before they settled).
+    Fallback { reason: String, last_months: usize },
+}
+
+/// What an ingest is asked to do.
+#[derive(Debug, Clone)]
+pub struct IngestPlan {
+    pub dataset: Dataset,
+    pub months: Vec<Month>,
+    pub concurrency: usize,
+    /// Months of the range left out as already complete in every sink.
+    pub skipped: usize,
+    /// Months fetched in part: only these windows (a day-window dataset's changed days), and
+    /// without a checkpoint (the month was complete before and stays so).
+    pub partial: HashMap<Month, Vec<Window>>,
+    /// What `--refresh` learned.
+    pub revisions: Option<Revisions>,
+    /// After a clean run, each sink's months of `synced.1` are marked current as of
+    /// `synced.0` (the time the change feed was asked).
+    pub synced: Option<(DateTime<Utc>, Vec<Month>)>,
+}
+
+impl IngestPlan {
+    /// Every month of the range.
+    pub fn for_range(dataset: Dataset, range: MonthRange, concurrency: usize) -> IngestPlan {
+        IngestPlan {
+            dataset,
+            months: range.months().collect(),
+            concurrency: concurrency.max(1),
+            skipped: 0,
+            partial: HashMap::new(),
+            revisions: None,
+            synced: None,
+        }
+    }
+
+    /// What the sinks lack, and with `Refresh` what the change feed (asked through `client`)
+    /// lists as revised since.
+    pub async fn for_sinks(
+        dataset: Dataset,
+        range: MonthRange,
+        concurrency: usize,
+        sinks: &[Store],
+        mode: FetchMode,
+        policy: RefreshPolicy,
+        client: &ElhubClient,
+    ) -> crate::store::Result<IngestPlan> {
+        let mut coverage = Vec::new();
+        for sink in sinks {
+            coverage.push(sink.coverage(dataset).await?);
+        }
+        let now = Utc::now();
+        let first_month = dataset.spec().first_month;
+        let mut plan = IngestPlan::for_range(dataset, range, concurrency);
+        plan.months = plan_months(range, first_month, &coverage, mode, policy, now);
+        if mode == FetchMode::Refresh {
+            let mut synced = Vec::new();
+            for sink in sinks {
+                synced.push(sink.synced(dataset).await?);
+            }
+            let whole = plan_months(range, first_month, &coverage, FetchMode::Resume, policy, now);
+            match feed_since(range, first_month, &coverage, &synced, policy.feed_margin) {
+                None => {
+                    plan.months = whole;
+                    plan.revisions = Some(Revisions::NothingStored);
+                }
+                Some(since) => match client.changed_days(dataset, since, &|_| {}).await {
+                    Ok(changes) => {
+                        let in_range = changes
+                            .days
+                            .range(range.from().first_day()..range.to().next().first_day())
+                            .count();
+                        let (months, partial, revised) =
+                            plan_changes(dataset, range, &whole, &changes.days, now);
+                        plan.months = months;
+                        plan.partial = partial;
+                        plan.revisions = Some(Revisions::Feed {
+                            since,
+                            days: in_range,
+                            months: revised,
+                            skipped: changes.skipped,
+                        });
+                        plan.synced = Some((now, range.months().filter(|m| m.start_utc() <= now).collect()));
+                    }
+                    Err(e) => {
+                        tracing::warn!(%dataset, since = %format_local(since), "the change feed failed: {e}");
+                        plan.revisions = Some(Revisions::Fallback {
+                            reason: e.to_string(),
+                            last_months: policy.last_months,
+                        });
+                    }
+                },
+            }
+        }
+        let begun = range.months().filter(|m| m.start_utc() <= now).count();
+        plan.skipped = begun - plan.months.len();
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn m(s: &str) -> Month {
+        s.parse().unwrap()
+    }
+
+    fn covered(month: &str, fetched_days_after_end: i64) -> MonthCoverage {
+        let month = m(month);
+        MonthCoverage {
+            month,
+            records: 1,
+            rejected: 0,
+            fetched_at: month.end_utc() + Days::days(fetched_days_after_end),
+        }
+    }
+
+    fn names(months: Vec<Month>) -> Vec<String> {
+        months.into_iter().map(|m| m.to_string()).collect()
+    }
+
+    const POLICY: RefreshPolicy =
+        RefreshPolicy { last_months: 2, settle_days: 45, feed_margin: Days::hours(2) };
+    const FIRST: Month = Month::known(2014, 1);
+
+    #[test]
+    fn resume_fetches_what_some_sink_lacks_or_got_while_under_way() {
+        let range = MonthRange::new(m("2021-01"), m("2021-06")).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let sqlite = vec![
+            covered("2021-01", 90),
+            covered("2021-02", 90),
+            covered("2021-03", -3),
+            covered("2021-04", 90),
+        ];
+        let mongo = vec![covered("2021-01", 90), covered("2021-02", 90), covered("2021-03", 90)];
+        let plan =
+            plan_months(range, FIRST, &[sqlite.clone(), mongo.clone()], FetchMode::Resume, POLICY, now);
+        // March was fetched before it ended in SQLite; April is missing in MongoDB.
+        assert_eq!(names(plan), ["2021-03", "2021-04", "2021-05", "2021-06"]);
+        assert_eq!(
+            plan_months(range, FIRST, std::slice::from_ref(&sqlite), FetchMode::Resume, POLICY, now).len(),
+            3
+        );
+        assert_eq!(plan_months(range, FIRST, &[sqlite], FetchMode::Force, POLICY, now).len(), 6);
+        let empty = vec![MonthCoverage { records: 0, ..covered("2021-01", 90) }];
+        let range = MonthRange::new(m("2021-01"), m("2021-01")).unwrap();
+        assert_eq!(
+            plan_months(range, FIRST, std::slice::from_ref(&empty), FetchMode::Resume, POLICY, now).len(),
+            1,
+            "an empty month is asked again"
+        );
+        assert!(
+            plan_months(range, Month::known(2021, 2), &[empty], FetchMode::Resume, POLICY, now).is_empty(),
+            "before the dataset's first month, empty is the answer"
+        );
+    }
+
+    #[test]
+    fn refresh_without_the_feed_adds_the_last_months_and_unsettled_ones() {
+        let range = MonthRange::new(m("2021-01"), m("2021-06")).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let sink: Vec<MonthCoverage> = ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"]
+            .iter()
+            .map(|s| covered(s, if *s == "2021-02" { 10 } else { 90 }))
+            .collect();
+        assert!(
+            plan_months(range, FIRST, std::slice::from_ref(&sink), FetchMode::Resume, POLICY, now).is_empty()
+        );
+        let plan = plan_months(range, FIRST, &[sink], FetchMode::Refresh, POLICY, now);
+        assert_eq!(names(plan), ["2021-02", "2021-05", "2021-06"]);
+    }
+
+    #[test]
+    fn months_not_yet_begun_are_left_out() {
+        let range = MonthRange::new(m("2026-10"), m("2027-02")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        assert_eq!(
+            names(plan_months(range, FIRST, &[vec![]], FetchMode::Force, POLICY, now)),
+            ["2026-10", "2026-11"]
+        );
+    }
+
+    #[test]
+    fn the_feed_is_asked_from_the_oldest_time_a_stored_month_was_known_current() {
+        let range = MonthRange::new(m("2021-01"), m("2021-03")).unwrap();
+        let at = |d: i64| m("2021-01").end_utc() + Days::days(d);
+        let sqlite = vec![covered("2021-01", 100), covered("2021-02", 200), covered("2021-03", -5)];
+        let mongo = vec![covered("2021-01", 300)];
+        let margin = Days::hours(2);
+        // March is not complete (fetched under way), so only January and February count.
+        let oldest = m("2021-01").end_utc() + Days::days(100) - margin;
+        assert_eq!(
+            feed_since(range, FIRST, &[sqlite.clone(), mongo.clone()], &[vec![], vec![]], margin),
+            Some(oldest)
+        );
+        // A later refresh found January current at day 500 in SQLite: February's time is now the oldest.
+        let synced = vec![(m("2021-01"), at(500))];
+        let feb = m("2021-02").end_utc() + Days::days(200) - margin;
+        assert_eq!(
+            feed_since(range, FIRST, &[sqlite, mongo.clone()], &[synced, vec![]], margin),
+            Some(feb.min(at(300) - margin))
+        );
+        // A confirmation older than the fetch does not move the time back.
+        assert_eq!(
+            feed_since(range, FIRST, std::slice::from_ref(&mongo), &[vec![(m("2021-01"), at(1))]], margin),
+            Some(at(300) - margin)
+        );
+        assert_eq!(feed_since(range, FIRST, &[vec![]], &[vec![]], margin), None, "nothing stored");
+    }
+
+    #[test]
+    fn changed_days_become_months_or_day_windows() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let range = MonthRange::new(m("2023-01"), m("2023-12")).unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let changed =
+            BTreeSet::from([day("2023-05-03"), day("2023-05-04"), day("2023-08-01"), day("2024-02-01")]);
+        // A month-window dataset: the months whole; already-due months stay; outside the range ignored.
+        let (months, partial, revised) =
+            plan_changes(Dataset::PRODUCTION, range, &[m("2023-12")], &changed, now);
+        assert_eq!(names(months), ["2023-05", "2023-08", "2023-12"]);
+        assert!(partial.is_empty());
+        assert_eq!(revised, 2);
+        // A day-window dataset: only the changed days, unless the month is due whole anyway.
+        let (months, partial, _) =
+            plan_changes(Dataset::CONSUMPTION_MUNICIPALITY, range, &[m("2023-08")], &changed, now);
+        assert_eq!(names(months), ["2023-05", "2023-08"]);
+        assert_eq!(partial.len(), 1);
+        assert_eq!(
+            partial[&m("2023-05")],
+            [Window::of_day(day("2023-05-03")), Window::of_day(day("2023-05-04"))]
+        );
+        // Every day of a month changed: fetched whole (and so checkpointed).
+        let june: BTreeSet<NaiveDate> = m("2023-06").first_day().iter_days().take(30).collect();
+        let (months, partial, _) = plan_changes(Dataset::CONSUMPTION_MUNICIPALITY, range, &[], &june, now);
+        assert_eq!(names(months), ["2023-06"]);
+        assert!(partial.is_empty());
+    }
+}
