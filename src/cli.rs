@@ -56,7 +56,36 @@ pub struct Cli {
     pub fetch: FetchOptions,
 }
 
+/// The command-line definition as it is parsed, completed and documented. A subcommand's copies
+/// of the store and range options read no environment: the environment reaches them through the
+/// top-level copies, so a flag beats a variable wherever it stands
+/// (`ELHUB_DB=/a elhub-explorer --db /b summary` reads /b).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    for sub in ["export", "summary", "datasets"] {
+        cmd = cmd.mut_subcommand(sub, |s| {
+            let ids: Vec<clap::Id> =
+                s.get_arguments().filter(|a| a.get_env().is_some()).map(|a| a.get_id().clone()).collect();
+            ids.into_iter()
+                .fold(s, |s, id| s.mut_arg(id, |a| a.env(None)))
+                .after_help("Every option also reads its ELHUB_* variable (see elhub-explorer --help).")
+        });
+    }
+    cmd
+}
+
 impl Cli {
+    /// Parses `args` (the program's name first) with `command()`.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::FromArgMatches;
+        Cli::from_arg_matches(&command().try_get_matches_from(args)?)
+    }
+
     /// The options as given, a subcommand's own before those given ahead of it
     /// (`elhub-explorer --dataset consumption export` works as `export --dataset consumption`).
     pub fn options(&self) -> Options {
@@ -337,16 +366,15 @@ fn parse_store() -> Named<StoreKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_cli_definition_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]
     fn parses_the_contract() {
-        let cli = Cli::try_parse_from([
+        let cli = Cli::parse_args([
             "elhub-explorer",
             "--sinks",
             "sqlite,mongodb",
@@ -379,7 +407,7 @@ mod tests {
 
     #[test]
     fn datasets_are_named_by_alias_or_elhub_name() {
-        let cli = Cli::try_parse_from([
+        let cli = Cli::parse_args([
             "x",
             "--dataset",
             "CONSUMPTION_PER_GROUP_MGA_HOUR",
@@ -389,15 +417,9 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.options().store.dataset, Some(Dataset::CONSUMPTION_GRID_AREA));
-        let cli = Cli::try_parse_from([
-            "x",
-            "--dataset",
-            "consumption",
-            "datasets",
-            "--dataset",
-            "production-15min",
-        ])
-        .unwrap();
+        let cli =
+            Cli::parse_args(["x", "--dataset", "consumption", "datasets", "--dataset", "production-15min"])
+                .unwrap();
         assert_eq!(cli.options().store.dataset, Some(Dataset::PRODUCTION_15MIN), "the subcommand's own wins");
         assert!(matches!(cli.command, Some(Command::Datasets(_))));
     }
@@ -410,14 +432,25 @@ mod tests {
             ("datasets", &["--from", "--year", "--sinks", "--ingest-only"][..]),
             ("replica", &["--db", "--dataset", "--sinks", "--mongodb-uri"][..]),
         ] {
-            let mut cmd = Cli::command();
+            let mut cmd = command();
             let help = cmd.find_subcommand_mut(sub).unwrap().render_long_help().to_string();
             for flag in absent {
                 assert!(!help.contains(flag), "{sub} --help lists {flag}:\n{help}");
             }
+            let present: &[&str] = match sub {
+                "summary" => {
+                    &["--format", "--unit", "--area", "--entity", "--year", "--db", "--dataset", "--store"]
+                }
+                "export" => &["--format", "--output", "--group", "--from", "--to", "--mongodb-uri"],
+                "datasets" => &["--db", "--store", "--cassandra"],
+                _ => &["--listen", "--faults", "--feed-fault"],
+            };
+            for flag in present {
+                assert!(help.contains(flag), "{sub} --help lacks {flag}:\n{help}");
+            }
         }
-        assert!(Cli::try_parse_from(["x", "summary", "--sinks", "sqlite"]).is_err());
-        let units = Cli::try_parse_from(["x", "summary", "--unit", "gwh", "--format", "csv"]).unwrap();
+        assert!(Cli::parse_args(["x", "summary", "--sinks", "sqlite"]).is_err());
+        let units = Cli::parse_args(["x", "summary", "--unit", "gwh", "--format", "csv"]).unwrap();
         assert!(matches!(
             units.command,
             Some(Command::Summary(SummaryArgs {
@@ -430,7 +463,7 @@ mod tests {
 
     #[test]
     fn year_conflicts_with_from() {
-        assert!(Cli::try_parse_from(["x", "--year", "2021", "--from", "2021-01"]).is_err());
-        assert!(Cli::try_parse_from(["x", "--from", "2021-13"]).is_err());
+        assert!(Cli::parse_args(["x", "--year", "2021", "--from", "2021-01"]).is_err());
+        assert!(Cli::parse_args(["x", "--from", "2021-13"]).is_err());
     }
 }

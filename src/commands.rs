@@ -5,8 +5,6 @@ use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command, ExportArgs, ReplicaArgs, SummaryArgs};
 use crate::elhub::ElhubClient;
 use crate::export;
@@ -64,7 +62,7 @@ impl From<StoreError> for Failure {
 /// Parses the command line, runs, and returns the process exit code.
 pub fn main() -> i32 {
     let launched = std::time::Instant::now();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
@@ -147,9 +145,8 @@ fn print_out(text: &[u8]) -> Result<i32, Failure> {
 
 /// The completion script of a shell, from the command-line definition.
 pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
-    use clap::CommandFactory;
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "elhub-explorer", &mut out);
+    clap_complete::generate(shell, &mut crate::cli::command(), "elhub-explorer", &mut out);
     if shell == clap_complete::Shell::Bash {
         // clap_complete 4.6 spells a hyphenated program's states two ways in bash, so nothing
         // after a subcommand completes (clap-rs/clap#6421); a no-op once that is fixed.
@@ -162,8 +159,7 @@ pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
 /// The manual pages, roff, from the command-line definition: (file name, page), the main
 /// command's first.
 pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, Failure> {
-    use clap::CommandFactory;
-    let cmd = Cli::command();
+    let cmd = crate::cli::command();
     let render = |c: clap::Command| -> Result<Vec<u8>, Failure> {
         let mut out = Vec::new();
         clap_mangen::Man::new(c).render(&mut out).map_err(|e| Failure::failed(e.to_string()))?;
@@ -454,7 +450,11 @@ async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs) -> Result
     match result {
         Ok(n) => {
             if let Some(path) = &args.output {
-                eprintln!("wrote {n} {dataset} records to {}", path.display());
+                eprintln!(
+                    "wrote {} of {dataset} to {}",
+                    crate::model::count(n as usize, "record"),
+                    path.display()
+                );
             }
             Ok(exit::DONE)
         }

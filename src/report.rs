@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::ingest::{IngestSummary, Outcome, Progress, Revisions};
-use crate::model::{printable, thousands, Dataset, Month, MonthRange, Shape, LOCAL_TZ};
+use crate::model::{count, printable, thousands, Dataset, Month, MonthRange, Shape, LOCAL_TZ};
 use crate::store::MonthCoverage;
 
 /// Consumes progress events until `Finished` (or the channel closes); returns the summary.
@@ -39,12 +39,9 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
                     b.set_length(months.len() as u64);
                     b.set_prefix(dataset.to_string());
                 }
-                say(match (months.first(), months.last()) {
-                    (Some(f), Some(l)) if f != l => {
-                        format!("fetching {dataset} {f}..{l}: {}", count(months.len(), "month"))
-                    }
-                    (Some(f), _) => format!("fetching {dataset} {f}: 1 month"),
-                    _ => format!("{dataset}: every month of the range is already stored"),
+                say(match months.len() {
+                    0 => format!("{dataset}: every month of the range is already stored"),
+                    n => format!("fetching {dataset} {}: {}", months_label(&months), count(n, "month")),
                 });
                 in_order = InOrder::new(months);
             }
@@ -119,6 +116,19 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
     None
 }
 
+/// `2021-01..2021-06` for a run of months; `2021-03, 2023-05` for a few apart; `2021-01 to
+/// 2024-11, not all` for many apart.
+fn months_label(months: &[Month]) -> String {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else { return String::new() };
+    let contiguous = months.windows(2).all(|w| w[0].next() == w[1]);
+    match months.len() {
+        1 => first.to_string(),
+        _ if contiguous => format!("{first}..{last}"),
+        2..=4 => months.iter().map(Month::to_string).collect::<Vec<_>>().join(", "),
+        _ => format!("{first} to {last}, not all"),
+    }
+}
+
 /// Holds each month's closing line until the months before it have theirs, so a log reads in
 /// month order while fetches finish in any order.
 #[derive(Default)]
@@ -154,26 +164,17 @@ impl InOrder {
     }
 }
 
-/// `1 month`, `2 months`, `3 municipalities`.
-pub fn count(n: usize, noun: &str) -> String {
-    match noun.strip_suffix('y') {
-        _ if n == 1 => format!("1 {noun}"),
-        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
-        _ => format!("{n} {noun}s"),
-    }
-}
-
 /// The closing summary of an ingest, several lines.
 pub fn ingest_summary(s: &IngestSummary) -> String {
     let mut out = String::new();
     let dataset = s.dataset.map_or("", |d| d.as_str());
     let _ = writeln!(
         out,
-        "{dataset}: {} of {} done in {:.2} s, {} records fetched ({:.0} records/s), {} rejected",
+        "{dataset}: {} of {} done in {:.2} s, {} fetched ({:.0} records/s), {} rejected",
         s.months_done,
         count(s.months_planned, "month"),
         s.elapsed.as_secs_f64(),
-        s.fetched,
+        count(s.fetched as usize, "record"),
         s.rate(),
         s.rejected
     );
@@ -190,7 +191,7 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
             0 => writeln!(out, "  revisions: none in the range since {since} (Elhub's change feed)"),
             _ => writeln!(
                 out,
-                "  revisions: {} in {} of the range since {since} (Elhub's change feed), refetched",
+                "  revisions: {} in {} of the range since {since} (Elhub's change feed)",
                 count(*days, "day"),
                 count(*months, "month")
             ),
@@ -291,10 +292,6 @@ mod tests {
 
     #[test]
     fn plain_wording() {
-        assert_eq!(count(1, "month"), "1 month");
-        assert_eq!(count(3, "month"), "3 months");
-        assert_eq!(count(2, "municipality"), "2 municipalities");
-        assert_eq!(count(2, "day"), "2 days");
         assert_eq!(thousands(215_353), "215,353");
         assert_eq!(thousands(999), "999");
         let s = IngestSummary {
@@ -304,6 +301,16 @@ mod tests {
             ..Default::default()
         };
         assert!(ingest_summary(&s).starts_with("production: 1 of 1 month done"), "{}", ingest_summary(&s));
+    }
+
+    #[test]
+    fn planned_months_are_named_as_they_are() {
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        assert_eq!(months_label(&[m("2021-01")]), "2021-01");
+        assert_eq!(months_label(&[m("2021-12"), m("2022-01"), m("2022-02")]), "2021-12..2022-02");
+        assert_eq!(months_label(&[m("2023-05"), m("2024-11")]), "2023-05, 2024-11");
+        let apart: Vec<Month> = ["2021-01", "2021-03", "2021-05", "2021-07", "2021-09"].map(m).to_vec();
+        assert_eq!(months_label(&apart), "2021-01 to 2021-09, not all");
     }
 
     #[test]

@@ -8,8 +8,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{grouped, printable, Dataset, Entity, EntityKind, PriceArea};
-use crate::report::count;
+use crate::model::{count, grouped, printable, Dataset, Entity, EntityKind, PriceArea};
 use crate::store::{self, GroupTotal, Scope, Store};
 
 /// How `summary` prints.
@@ -142,8 +141,8 @@ pub async fn year_rows(
         blocks.extend(by_price_area(&blocks, names));
     }
     let shown = blocks.iter().filter(|b| b.level == Level::Entity && !b.totals.is_empty()).count();
-    // The grid areas of one price area already have their sum in the area's block.
-    let one_area = blocks.iter().filter(|b| b.level == Level::Area).count() == 1;
+    // Filtered to one price area, its grid areas already have their sum in the area's block.
+    let one_area = selection.filtered && blocks.iter().filter(|b| b.level == Level::Area).count() == 1;
     if selection.ids.len() > 1 && shown > 0 && !one_area {
         let (name, totals) = if selection.filtered {
             let entities = blocks.iter().filter(|b| b.level == Level::Entity);
@@ -257,7 +256,7 @@ pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> Str
     };
     let (id_w, name_w, group_w) = (width(0, column, 18), width(1, name, 24), width(2, "group", 16));
     let total = format!("total {}", unit.name());
-    let values: Vec<String> = rows.iter().map(|r| grouped(r.kwh / unit.kwh(), 1)).collect();
+    let values: Vec<String> = rows.iter().map(|r| tenths(r.kwh / unit.kwh())).collect();
     let value_w = values.iter().map(String::len).chain([total.len()]).max().unwrap_or(0);
     let _ = writeln!(s, "{dataset} {year} (local year, Europe/Oslo), totals in {}", unit.name());
     let _ = writeln!(
@@ -277,7 +276,7 @@ pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> Str
         let mut line = format!("{id:<id_w$} {label:<name_w$} {group:<group_w$} {value:>value_w$}");
         if r.group != "all" {
             let share = if block_total > 0.0 { 100.0 * r.kwh / block_total } else { 0.0 };
-            let _ = write!(line, " {share:>5.1}%");
+            let _ = write!(line, " {:>6}", format!("{}%", tenths(share)));
             // Hours say how complete one entity's year is; a sum over entities has no such figure.
             if r.level == Level::Entity {
                 let _ = write!(line, " {:>6}", r.records / per_hour);
@@ -291,6 +290,15 @@ pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> Str
     }
     let _ = writeln!(s);
     s
+}
+
+/// One decimal with thousands separators; a value too small to show but not zero is `<0.1`,
+/// so a small total never reads as nothing.
+fn tenths(value: f64) -> String {
+    if value != 0.0 && value.abs() < 0.05 {
+        return if value > 0.0 { "<0.1".into() } else { ">-0.1".into() };
+    }
+    grouped(value, 1)
 }
 
 /// Cuts text to `width` characters, marking the cut with `…`.
@@ -318,8 +326,8 @@ pub fn in_unit(kwh: f64, unit: Option<EnergyUnit>) -> f64 {
     format!("{:.*}", places, kwh / per).parse().unwrap_or(kwh / per)
 }
 
-/// CSV with a header: `year,level,entity,name,group,kwh,records`. Values are written in full
-/// precision; with `escape` (a terminal), control characters in names become visible escapes.
+/// CSV with a header: `year,level,entity,name,group,kwh,records`. Values are rounded to the Wh
+/// (`in_unit`); with `escape` (a terminal), control characters in names become visible escapes.
 pub fn csv(rows: &[Row], unit: Option<EnergyUnit>, escape: bool) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let value = value_column(unit);
@@ -400,6 +408,10 @@ mod tests {
         assert_eq!(groups[0], if hydro < wind { "hydro" } else { "wind" });
     }
 
+    fn rows_of(totals: &[(&str, f64)]) -> Vec<Row> {
+        rows(Dataset::PRODUCTION, 2021, vec![block(Level::Entity, "NO1", totals)])
+    }
+
     #[test]
     fn one_unit_per_column_keeps_six_digits() {
         assert_eq!(EnergyUnit::for_column(150e9), EnergyUnit::Gwh);
@@ -415,7 +427,11 @@ mod tests {
         assert!(t.contains("totals in GWh"), "{t}");
         assert!(t.contains("20,000.0"), "{t}");
         assert!(t.contains("     1.0 "), "the small row in the same unit:\n{t}");
-        assert!(t.contains("100.0%") || t.contains(" 99.9%") || t.contains(" 0.0%"), "{t}");
+        assert!(t.contains("100.0%"), "hydro's share of 20,000.001 GWh:\n{t}");
+        assert!(t.contains("  <0.1%"), "wind's 0.005 % is small, not nothing:\n{t}");
+        let tiny = rows_of(&[("hydro", 20e9), ("solar", 1e3)]);
+        let t = table(Dataset::PRODUCTION, 2021, &tiny, unit_for(&tiny, None));
+        assert!(t.lines().any(|l| l.contains("solar") && l.contains(" <0.1 ")), "1 MWh in GWh:\n{t}");
         let forced = table(Dataset::PRODUCTION, 2021, &rows, EnergyUnit::Twh);
         assert!(forced.contains("20.0") && forced.contains("totals in TWh"), "{forced}");
     }

@@ -398,3 +398,14 @@ fn man_pages_print_and_write() {
     std::fs::write(d.path().join("file"), "").unwrap();
     fails_with(cmd(d.path()).args(["man", "--dir", "file"]), 2, &["file"]);
 }
+
+/// A flag beats its environment variable wherever the flag stands, before the subcommand too.
+#[test]
+fn a_flag_beats_the_environment_before_or_after_the_subcommand() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [&["--db", "flag.sqlite", "summary"][..], &["summary", "--db", "flag.sqlite"][..]] {
+        let err = fails_with(cmd(d.path()).env("ELHUB_DB", "env.sqlite").args(args), 2, &["flag.sqlite"]);
+        assert!(!err.contains("env.sqlite"), "{args:?}: {err}");
+    }
+    fails_with(cmd(d.path()).env("ELHUB_DB", "env.sqlite").arg("summary"), 2, &["env.sqlite"]);
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use common::{fast_client, range, start_replica, temp_sqlite};
 use elhub_explorer::ingest::{FetchMode, IngestSummary, Launch, Outcome, Progress, RefreshPolicy, Revisions};
 use elhub_explorer::model::{Dataset, MonthRange, Window};
-use elhub_explorer::replica::Replica;
+use elhub_explorer::replica::{Fault, Faults, Replica};
 use elhub_explorer::report::ingest_summary;
 use elhub_explorer::store::{Store, UpsertStats};
 
@@ -68,16 +68,15 @@ async fn a_revision_two_years_back_is_found_by_refresh_alone() {
     assert_eq!((rerun.months_planned, rerun.skipped), (0, 3));
     assert!(requests_after(&replica, seen).is_empty(), "{:?}", requests_after(&replica, seen));
 
-    // --refresh asks the feed, then fetches November, and only November.
+    // --refresh asks the feed, then fetches November, and only November. No margin: the feed
+    // is asked from when the quarter was fetched, not from a moment ago.
+    let exact = RefreshPolicy { feed_margin: chrono::Duration::zero(), ..policy };
     let seen = replica.state.request_log().len();
-    let (refresh, _) = launch(&replica, &sinks, d, quarter, FetchMode::Refresh, policy).await;
+    let (refresh, _) = launch(&replica, &sinks, d, quarter, FetchMode::Refresh, exact).await;
     assert_eq!(refresh.outcome(), Outcome::Done, "{}", ingest_summary(&refresh));
     let asked = requests_after(&replica, seen);
     assert_eq!(asked.len(), 2, "{asked:?}");
-    assert!(
-        asked[0].starts_with("/updates?dataset=production_per_group_mba_hour&lastUpdated=2026-"),
-        "{asked:?}"
-    );
+    assert!(asked[0].starts_with("/updates?dataset=production_per_group_mba_hour&lastUpdated="), "{asked:?}");
     assert!(
         asked[1].starts_with("/price-areas?dataset=PRODUCTION_PER_GROUP_MBA_HOUR&startDate=2024-11-01T00"),
         "{asked:?}"
@@ -97,11 +96,48 @@ async fn a_revision_two_years_back_is_found_by_refresh_alone() {
 
     // The sync was recorded: with no margin, the next refresh finds nothing new to fetch.
     let seen = replica.state.request_log().len();
-    let exact = RefreshPolicy { feed_margin: chrono::Duration::zero(), ..policy };
     let (calm, _) = launch(&replica, &sinks, d, quarter, FetchMode::Refresh, exact).await;
     assert_eq!(calm.months_planned, 0, "{}", ingest_summary(&calm));
     assert!(matches!(calm.revisions, Some(Revisions::Feed { days: 0, .. })), "{:?}", calm.revisions);
     assert_eq!(requests_after(&replica, seen).len(), 1, "only the feed was asked");
+}
+
+/// A month whose refetch fails is not marked current: the next refresh asks about it from its
+/// old time and fetches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_that_failed_is_asked_about_again() {
+    let replica = start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sinks = Arc::new(vec![temp_sqlite(&dir)]);
+    let d = Dataset::PRODUCTION;
+    let exact = RefreshPolicy { feed_margin: chrono::Duration::zero(), ..RefreshPolicy::default() };
+    let quarter = range("2024-10", "2024-12");
+    let (first, _) = launch(&replica, &sinks, d, quarter, FetchMode::Resume, exact).await;
+    assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));
+    revise(&replica, "dataset=production&month=2024-11").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    // Every attempt at November's window fails; the feed itself answers.
+    replica.state.set_faults(Faults { sequence: vec![Fault::Unavailable; 10], ..Faults::default() });
+    let (failed, _) = launch(&replica, &sinks, d, quarter, FetchMode::Refresh, exact).await;
+    assert_eq!(failed.outcome(), Outcome::Failed, "{}", ingest_summary(&failed));
+    let synced: Vec<String> = sinks[0].synced(d).await.unwrap().iter().map(|(m, _)| m.to_string()).collect();
+    assert_eq!(synced, ["2024-10", "2024-12"], "November is not current");
+
+    replica.state.set_faults(Faults::default());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let seen = replica.state.request_log().len();
+    let (again, _) = launch(&replica, &sinks, d, quarter, FetchMode::Refresh, exact).await;
+    assert_eq!(again.outcome(), Outcome::Done, "{}", ingest_summary(&again));
+    let asked = requests_after(&replica, seen);
+    let windows: Vec<&String> = asked.iter().filter(|p| !p.starts_with("/updates?")).collect();
+    assert_eq!(windows.len(), 1, "{asked:?}");
+    assert!(windows[0].contains("startDate=2024-11-01"), "{asked:?}");
+    assert_eq!(
+        asked.len(),
+        2,
+        "the feed (times within an hour are asked about together), then November: {asked:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,25 +146,26 @@ async fn a_revised_day_of_a_day_window_dataset_is_fetched_alone() {
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
     let (d, policy) = (Dataset::CONSUMPTION_MUNICIPALITY, RefreshPolicy::default());
-    let november = range("2024-11", "2024-11");
-    let (first, _) = launch(&replica, &sinks, d, november, FetchMode::Resume, policy).await;
+    let october = range("2024-10", "2024-10");
+    let (first, _) = launch(&replica, &sinks, d, october, FetchMode::Resume, policy).await;
     assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));
     let fetched_at = sinks[0].coverage(d).await.unwrap()[0].fetched_at;
 
-    revise(&replica, "dataset=consumption-municipality&day=2024-11-13").await;
+    // The day summer time ends: 25 hours.
+    revise(&replica, "dataset=consumption-municipality&day=2024-10-27").await;
     let seen = replica.state.request_log().len();
-    let (refresh, _) = launch(&replica, &sinks, d, november, FetchMode::Refresh, policy).await;
+    let (refresh, _) = launch(&replica, &sinks, d, october, FetchMode::Refresh, policy).await;
     assert_eq!(refresh.outcome(), Outcome::Done, "{}", ingest_summary(&refresh));
     let asked = requests_after(&replica, seen);
     assert_eq!(asked.len(), 2, "the feed and one day: {asked:?}");
     assert!(asked[0].starts_with("/updates?dataset=consumption_per_group_municipality_hour&"), "{asked:?}");
     assert_eq!(
         asked[1],
-        "/municipalities?dataset=CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR&startDate=2024-11-13T00%3A00%3A00%2B01%3A00&endDate=2024-11-14T00%3A00%3A00%2B01%3A00"
+        "/municipalities?dataset=CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR&startDate=2024-10-27T00%3A00%3A00%2B02%3A00&endDate=2024-10-28T00%3A00%3A00%2B01%3A00"
     );
-    let day = Window::of_day("2024-11-13".parse().unwrap());
+    let day = Window::of_day("2024-10-27".parse().unwrap());
     let revised = replica.state.records(d, day.start, day.end).len();
-    assert_eq!(revised, 361 * 3 * 24);
+    assert_eq!(revised, 361 * 3 * 25);
     assert_eq!(refresh.per_sink[0].1.updated as usize, revised, "{:?}", refresh.per_sink);
     assert_eq!(refresh.per_sink[0].1.new, 0);
     // A day's refetch leaves the month's checkpoint (its record count) as it was.
@@ -174,6 +211,10 @@ async fn a_failing_feed_falls_back_to_the_last_months_with_one_line() {
             .iter()
             .any(|m| w.contains(&format!("startDate={m}-01")))));
         assert!(matches!(refresh.revisions, Some(Revisions::Fallback { last_months: 3, .. })));
+        assert!(
+            sinks[0].synced(d).await.unwrap().is_empty(),
+            "{fault}: without the feed nothing is known current"
+        );
     }
 }
 

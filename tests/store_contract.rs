@@ -224,6 +224,13 @@ pub async fn queries_answer_totals_curves_rollups_and_coverage(store: &Store, da
     let later = t + chrono::Duration::seconds(60);
     store.set_synced(dataset, &[month("2021-04")], later).await.unwrap();
     assert_eq!(store.synced(dataset).await.unwrap(), [(month("2021-03"), t), (month("2021-04"), later)]);
+    let earlier = t - chrono::Duration::days(1);
+    store.set_synced(dataset, &[month("2021-03")], earlier).await.unwrap();
+    assert_eq!(
+        store.synced(dataset).await.unwrap()[0],
+        (month("2021-03"), earlier),
+        "replaced, on every backend"
+    );
     // Datasets do not mix.
     for other in Dataset::all().filter(|d| *d != dataset) {
         assert_eq!(store.count(other).await.unwrap(), 0, "{other}");

@@ -1,10 +1,10 @@
 //! The change feed: `GET {base}/updates?dataset=<Elhub name in lower case>&lastUpdated=<time>`
 //! lists one item per day of a dataset whose data changed since then (ELHUB_API.md). The item's
 //! documented part is its id, `20241030_consumption_per_group_mba_hour`, and a link to the
-//! changed data; the rest is not known. So a day is read from the link's `startDate`/`endDate`
-//! where it has them (the data the change touched, whatever the id's date means), else from the
-//! id's date; an item with neither, or naming another dataset, is counted and skipped, never
-//! fatal. A top-level `links.next` is followed (paging is not documented; it costs nothing).
+//! changed data; the rest is not known. So the days taken are those the link's
+//! `startDate`/`endDate` span and the id's date, both (which of them names the changed data is
+//! not documented; a day too many costs a request, a day too few loses a revision); an item
+//! with neither, or naming another dataset, is counted and skipped, never fatal. A top-level `links.next` is followed (paging is not documented; it costs nothing).
 
 use std::collections::BTreeSet;
 
@@ -66,24 +66,23 @@ pub fn parse_updates(body: &[u8], dataset: Dataset) -> Result<UpdatesPage, Strin
                 continue;
             }
         }
-        let linked = item.links.and_then(|l| l.href).map(|href| days_of_link(&href));
-        let span = match linked {
-            Some(Link::Days(first, last)) => Some((first, last)),
-            Some(Link::TooLong) => None,
-            Some(Link::NoDates) | None => day_of_id(id).map(|d| (d, d)),
-        };
-        match span {
-            Some((first, last)) => {
-                let mut day = first;
-                while day <= last {
-                    page.days.insert(day);
-                    day = match day.succ_opt() {
-                        Some(d) => d,
-                        None => break,
-                    };
-                }
+        let linked = item.links.and_then(|l| l.href).and_then(|href| days_of_link(&href));
+        // Both the link's days and the id's: which of them names the changed data is not
+        // documented, and a day too many costs one request while a day too few loses a revision.
+        let named = day_of_id(id).map(|d| (d, d));
+        if linked.is_none() && named.is_none() {
+            page.skipped += 1;
+            continue;
+        }
+        for (first, last) in linked.into_iter().chain(named) {
+            let mut day = first;
+            while day <= last {
+                page.days.insert(day);
+                day = match day.succ_opt() {
+                    Some(d) => d,
+                    None => break,
+                };
             }
-            None => page.skipped += 1,
         }
     }
     Ok(page)
@@ -94,30 +93,18 @@ fn day_of_id(id: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(id.get(..8)?, "%Y%m%d").ok()
 }
 
-/// What an item's link says about the days changed.
-enum Link {
-    /// The local days [first, last] its `startDate` and `endDate` cover.
-    Days(NaiveDate, NaiveDate),
-    /// Dates that span more than `LONGEST_CHANGE_DAYS`.
-    TooLong,
-    /// No (usable) dates.
-    NoDates,
-}
-
-fn days_of_link(href: &str) -> Link {
-    let Ok(url) = reqwest::Url::parse(href) else { return Link::NoDates };
+/// The local days [first, last] a link's `startDate` and `endDate` cover, if it has both and
+/// they span at most `LONGEST_CHANGE_DAYS`.
+fn days_of_link(href: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let url = reqwest::Url::parse(href).ok()?;
     let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).and_then(|(_, v)| instant(&v));
-    let (Some(start), Some(end)) = (param("startDate"), param("endDate")) else { return Link::NoDates };
+    let (start, end) = (param("startDate")?, param("endDate")?);
     if end <= start {
-        return Link::NoDates;
+        return None;
     }
     let first = start.with_timezone(&LOCAL_TZ).date_naive();
     let last = (end - chrono::Duration::seconds(1)).with_timezone(&LOCAL_TZ).date_naive();
-    if (last - first).num_days() > LONGEST_CHANGE_DAYS {
-        Link::TooLong
-    } else {
-        Link::Days(first, last)
-    }
+    ((last - first).num_days() <= LONGEST_CHANGE_DAYS).then_some((first, last))
 }
 
 /// An RFC 3339 time, or a bare date as local midnight.
@@ -148,7 +135,11 @@ mod tests {
     fn a_link_with_dates_says_which_days() {
         let body = br#"{"data":[{"id":"20250329_production_per_group_mba_hour","links":{"href":"https://x/price-areas?dataset=PRODUCTION_PER_GROUP_MBA_HOUR&startDate=2023-05-01T00:00:00%2B02:00&endDate=2023-05-03T00:00:00%2B02:00"}}],"links":{"next":"https://x/updates?page=2"}}"#;
         let page = parse_updates(body, Dataset::PRODUCTION).unwrap();
-        assert_eq!(page.days, BTreeSet::from([day("2023-05-01"), day("2023-05-02")]));
+        assert_eq!(
+            page.days,
+            BTreeSet::from([day("2023-05-01"), day("2023-05-02"), day("2025-03-29")]),
+            "the link's days and the id's"
+        );
         assert_eq!(page.next.as_deref(), Some("https://x/updates?page=2"));
         let bare = br#"{"data":[{"id":"x","links":{"href":"https://x/p?startDate=2023-05-01&endDate=2023-05-02"}}]}"#;
         assert_eq!(

@@ -90,6 +90,9 @@ pub struct IngestSummary {
     pub not_tried: Vec<Month>,
     /// What `--refresh` learned from the change feed (or why it could not).
     pub revisions: Option<Revisions>,
+    /// Months fetched but not marked complete because an entity went missing: the next run
+    /// asks again, and a refresh does not count them as current.
+    pub unconfirmed: Vec<Month>,
 }
 
 impl IngestSummary {
@@ -187,7 +190,7 @@ pub async fn run_until(
             &send,
             format!(
                 "the change feed could not be read ({reason}); refreshing the last {} of the range and months fetched before they settled instead",
-                crate::report::count(*last_months, "month")
+                crate::model::count(*last_months, "month")
             ),
         );
     }
@@ -311,6 +314,7 @@ pub async fn run_until(
                 if complete && state.records > 0 {
                     if let Some(missing) = missing_entities(&sinks, dataset, month, &state.entities).await {
                         complete = false;
+                        summary.unconfirmed.push(month);
                         notice(
                             &mut summary,
                             &send,
@@ -384,7 +388,9 @@ pub async fn run_until(
     summary.failed_months.sort_by_key(|(m, _)| *m);
     summary.sink_failures.sort_by_key(|(_, m, _)| *m);
     if let Some((at, range)) = &plan.synced {
-        mark_synced(&sinks, dataset, &summary, *at, range).await;
+        for line in mark_synced(&sinks, dataset, &summary, *at, range).await {
+            notice(&mut summary, &send, line);
+        }
     }
     summary.elapsed = started.elapsed();
     send(Progress::Finished(Box::new(summary.clone())));
@@ -394,19 +400,22 @@ pub async fn run_until(
 /// After a refresh that read the change feed: in each sink, the range's months that came
 /// through this run whole are current as of when the feed was asked. A month that failed, was
 /// left, or that the sink could not write is not, so the next refresh asks from before it.
+/// Returns a line per sink that could not record it.
 async fn mark_synced(
     sinks: &[Store],
     dataset: Dataset,
     summary: &IngestSummary,
     at: DateTime<Utc>,
     range: &[Month],
-) {
+) -> Vec<String> {
+    let mut failures = Vec::new();
     let unfinished: BTreeSet<Month> = summary
         .failed_months
         .iter()
         .map(|(m, _)| *m)
         .chain(summary.left.iter().copied())
         .chain(summary.not_tried.iter().copied())
+        .chain(summary.unconfirmed.iter().copied())
         .collect();
     for sink in sinks {
         let months: Vec<Month> = range
@@ -416,10 +425,13 @@ async fn mark_synced(
             .copied()
             .collect();
         if let Err(e) = sink.set_synced(dataset, &months, at).await {
-            // Only costs the next refresh a longer look back.
-            tracing::warn!(sink = %sink.kind(), "cannot record the sync time: {e}");
+            failures.push(format!(
+                "{} could not record that its data is current ({e}); the next refresh looks further back",
+                sink.kind()
+            ));
         }
     }
+    failures
 }
 
 fn notice(summary: &mut IngestSummary, send: &impl Fn(Progress), line: String) {
@@ -465,6 +477,8 @@ fn finish_month(month: Month, state: &MonthState, summary: &mut IngestSummary, s
         return;
     }
     if state.sink_failed.iter().all(|f| *f) && !state.sink_failed.is_empty() {
+        // Listed under the sinks' failures in the summary; the event closes the month's line.
+        send(Progress::Failed { month, reason: "no sink could write it".into() });
         return;
     }
     summary.months_done += 1;
@@ -498,7 +512,7 @@ impl Launch {
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         let task = tokio::spawn(async move {
-            let plan = match IngestPlan::for_sinks(
+            let planning = IngestPlan::for_sinks(
                 self.dataset,
                 self.range,
                 self.concurrency,
@@ -506,14 +520,15 @@ impl Launch {
                 self.mode,
                 self.policy,
                 &self.client,
-            )
-            .await
-            {
-                Ok(plan) => plan,
-                Err(e) => {
+            );
+            let whole = || IngestPlan::for_range(self.dataset, self.range, self.concurrency);
+            let plan = tokio::select! {
+                planned = planning => planned.unwrap_or_else(|e| {
                     tracing::error!("cannot read what the sinks hold, fetching the whole range: {e}");
-                    IngestPlan::for_range(self.dataset, self.range, self.concurrency)
-                }
+                    whole()
+                }),
+                // Stopped while asking the change feed: the run reports every month as left.
+                _ = stopped.cancelled() => whole(),
             };
             run_until(self.client, self.sinks, plan, tx, stopped).await
         });

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 
 use crate::elhub::{request_windows, ElhubClient};
-use crate::model::{format_local, Dataset, Month, MonthRange, Window, WindowLimit, LOCAL_TZ};
+use crate::model::{Dataset, Month, MonthRange, Window, WindowLimit, LOCAL_TZ};
 use crate::store::{MonthCoverage, Store};
 
 /// Which months of the range a run fetches.
@@ -86,27 +86,56 @@ pub fn plan_months(
         .collect()
 }
 
-/// Since when the change feed must be asked: the oldest time at which a month of the range,
-/// complete in a sink, was known current there (fetched, or found unchanged by an earlier
-/// refresh), less the margin. None when no month of the range is complete anywhere: then
-/// everything is fetched anyway.
-pub fn feed_since(
+/// The change feed is asked at most this many times a run (once per group of months).
+const MAX_FEED_QUERIES: usize = 6;
+
+/// The months of the range complete in every sink, grouped by since when the change feed must be
+/// asked about them: a month's time is the oldest, over the sinks, at which its data was known
+/// current there (fetched, or found unchanged by an earlier refresh, whichever is later), less
+/// the margin; months whose times fall in the same hour form a group, asked from the oldest of
+/// them. Newest group first; beyond `MAX_FEED_QUERIES` groups the
+/// oldest merge (at the oldest time). Grouping keeps one month that keeps failing, or was
+/// fetched long ago, from making every refresh refetch the whole range's revisions since then.
+/// Months not complete everywhere are fetched whole anyway and are in no group.
+pub fn feed_groups(
     range: MonthRange,
     first_month: Month,
     coverage: &[Vec<MonthCoverage>],
     synced: &[Vec<(Month, DateTime<Utc>)>],
     margin: Days,
-) -> Option<DateTime<Utc>> {
-    let mut oldest: Option<DateTime<Utc>> = None;
-    for (sink, synced) in coverage.iter().zip(synced) {
-        for month in range.months() {
-            let Some(fetched) = complete_at(sink, month, first_month) else { continue };
+) -> Vec<(DateTime<Utc>, Vec<Month>)> {
+    let mut groups: Vec<(DateTime<Utc>, Vec<Month>)> = Vec::new();
+    for month in range.months() {
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for (sink, synced) in coverage.iter().zip(synced) {
+            let Some(fetched) = complete_at(sink, month, first_month) else {
+                oldest = None;
+                break;
+            };
             let confirmed = synced.iter().find(|(m, _)| *m == month).map(|(_, t)| *t);
             let current = confirmed.map_or(fetched, |t| t.max(fetched));
             oldest = Some(oldest.map_or(current, |o| o.min(current)));
         }
+        let Some(current) = oldest else { continue };
+        let since = current - margin;
+        let hour = |t: DateTime<Utc>| t.timestamp().div_euclid(3600);
+        match groups.iter_mut().find(|(t, _)| hour(*t) == hour(since)) {
+            Some((t, months)) => {
+                *t = (*t).min(since);
+                months.push(month);
+            }
+            None => groups.push((since, vec![month])),
+        }
     }
-    oldest.map(|t| t - margin)
+    groups.sort_by_key(|g| std::cmp::Reverse(g.0));
+    if groups.len() > MAX_FEED_QUERIES {
+        let rest = groups.split_off(MAX_FEED_QUERIES - 1);
+        let since = rest.iter().map(|(t, _)| *t).min().unwrap_or_else(Utc::now);
+        let mut months: Vec<Month> = rest.into_iter().flat_map(|(_, m)| m).collect();
+        months.sort();
+        groups.push((since, months));
+    }
+    groups
 }
 
 /// What to fetch given the feed's changed days: `whole` months (already due) stay whole; a
@@ -156,6 +185,22 @@ pub enum Revisions {
     /// The feed could not be read; the rule without it was used (the last `last_months` of the
     /// range, and months fetched before they settled).
     Fallback { reason: String, last_months: usize },
+}
+
+/// Asks the feed once per group; the changed days that fall in each group's months, and the
+/// items skipped.
+async fn ask_feed(
+    client: &ElhubClient,
+    dataset: Dataset,
+    groups: &[(DateTime<Utc>, Vec<Month>)],
+) -> Result<(BTreeSet<NaiveDate>, usize), crate::elhub::FetchError> {
+    let (mut changed, mut skipped) = (BTreeSet::new(), 0);
+    for (since, months) in groups {
+        let changes = client.changed_days(dataset, *since, &|_| {}).await?;
+        skipped += changes.skipped;
+        changed.extend(changes.days.into_iter().filter(|d| months.contains(&Month::of_date(*d))));
+    }
+    Ok((changed, skipped))
 }
 
 /// What an ingest is asked to do.
@@ -212,40 +257,32 @@ impl IngestPlan {
         if mode == FetchMode::Refresh {
             let mut synced = Vec::new();
             for sink in sinks {
-                synced.push(sink.synced(dataset).await?);
+                // Unreadable sync times cost a longer look back, not the refresh.
+                synced.push(sink.synced(dataset).await.unwrap_or_else(|e| {
+                    tracing::warn!(sink = %sink.kind(), "cannot read the sync times: {e}");
+                    Vec::new()
+                }));
             }
             let whole = plan_months(range, first_month, &coverage, FetchMode::Resume, policy, now);
-            match feed_since(range, first_month, &coverage, &synced, policy.feed_margin) {
-                None => {
-                    plan.months = whole;
-                    plan.revisions = Some(Revisions::NothingStored);
+            let groups = feed_groups(range, first_month, &coverage, &synced, policy.feed_margin);
+            match ask_feed(client, dataset, &groups).await {
+                Ok((changed, skipped)) => {
+                    let (months, partial, revised) = plan_changes(dataset, range, &whole, &changed, now);
+                    plan.months = months;
+                    plan.partial = partial;
+                    plan.revisions = match groups.iter().map(|(t, _)| *t).min() {
+                        None => Some(Revisions::NothingStored),
+                        Some(since) => {
+                            Some(Revisions::Feed { since, days: changed.len(), months: revised, skipped })
+                        }
+                    };
+                    plan.synced = Some((now, range.months().filter(|m| m.start_utc() <= now).collect()));
                 }
-                Some(since) => match client.changed_days(dataset, since, &|_| {}).await {
-                    Ok(changes) => {
-                        let in_range = changes
-                            .days
-                            .range(range.from().first_day()..range.to().next().first_day())
-                            .count();
-                        let (months, partial, revised) =
-                            plan_changes(dataset, range, &whole, &changes.days, now);
-                        plan.months = months;
-                        plan.partial = partial;
-                        plan.revisions = Some(Revisions::Feed {
-                            since,
-                            days: in_range,
-                            months: revised,
-                            skipped: changes.skipped,
-                        });
-                        plan.synced = Some((now, range.months().filter(|m| m.start_utc() <= now).collect()));
-                    }
-                    Err(e) => {
-                        tracing::warn!(%dataset, since = %format_local(since), "the change feed failed: {e}");
-                        plan.revisions = Some(Revisions::Fallback {
-                            reason: e.to_string(),
-                            last_months: policy.last_months,
-                        });
-                    }
-                },
+                Err(e) => {
+                    tracing::warn!(%dataset, "the change feed failed: {e}");
+                    plan.revisions =
+                        Some(Revisions::Fallback { reason: e.to_string(), last_months: policy.last_months });
+                }
             }
         }
         let begun = range.months().filter(|m| m.start_utc() <= now).count();
@@ -340,31 +377,56 @@ mod tests {
     }
 
     #[test]
-    fn the_feed_is_asked_from_the_oldest_time_a_stored_month_was_known_current() {
-        let range = MonthRange::new(m("2021-01"), m("2021-03")).unwrap();
-        let at = |d: i64| m("2021-01").end_utc() + Days::days(d);
-        let sqlite = vec![covered("2021-01", 100), covered("2021-02", 200), covered("2021-03", -5)];
-        let mongo = vec![covered("2021-01", 300)];
+    fn months_are_asked_about_in_groups_from_when_they_were_known_current() {
+        let range = MonthRange::new(m("2021-01"), m("2021-04")).unwrap();
         let margin = Days::hours(2);
-        // March is not complete (fetched under way), so only January and February count.
-        let oldest = m("2021-01").end_utc() + Days::days(100) - margin;
-        assert_eq!(
-            feed_since(range, FIRST, &[sqlite.clone(), mongo.clone()], &[vec![], vec![]], margin),
-            Some(oldest)
-        );
-        // A later refresh found January current at day 500 in SQLite: February's time is now the oldest.
-        let synced = vec![(m("2021-01"), at(500))];
+        // April was fetched under way (not complete): fetched whole, asked about never.
+        let sqlite = vec![
+            covered("2021-01", 100),
+            covered("2021-02", 200),
+            covered("2021-03", 200),
+            covered("2021-04", -5),
+        ];
+        let mongo = vec![covered("2021-01", 300), covered("2021-02", 200), covered("2021-03", 200)];
+        let groups = feed_groups(range, FIRST, &[sqlite.clone(), mongo.clone()], &[vec![], vec![]], margin);
         let feb = m("2021-02").end_utc() + Days::days(200) - margin;
+        let mar = m("2021-03").end_utc() + Days::days(200) - margin;
+        let jan = m("2021-01").end_utc() + Days::days(100) - margin;
         assert_eq!(
-            feed_since(range, FIRST, &[sqlite, mongo.clone()], &[synced, vec![]], margin),
-            Some(feb.min(at(300) - margin))
+            groups,
+            [((mar), vec![m("2021-03")]), ((feb), vec![m("2021-02")]), ((jan), vec![m("2021-01")])],
+            "newest first; a month's time is its oldest over the sinks"
         );
+        // A later refresh found February and March current at the same time: one group.
+        let at = m("2022-01").start_utc();
+        let synced = vec![(m("2021-02"), at), (m("2021-03"), at)];
+        let groups =
+            feed_groups(range, FIRST, &[sqlite.clone(), mongo.clone()], &[synced.clone(), synced], margin);
+        assert_eq!(groups[0], ((at - margin), vec![m("2021-02"), m("2021-03")]));
+        assert_eq!(groups[1].1, [m("2021-01")]);
         // A confirmation older than the fetch does not move the time back.
-        assert_eq!(
-            feed_since(range, FIRST, std::slice::from_ref(&mongo), &[vec![(m("2021-01"), at(1))]], margin),
-            Some(at(300) - margin)
+        let groups = feed_groups(
+            range,
+            FIRST,
+            std::slice::from_ref(&mongo),
+            &[vec![(m("2021-01"), at - Days::days(900))]],
+            margin,
         );
-        assert_eq!(feed_since(range, FIRST, &[vec![]], &[vec![]], margin), None, "nothing stored");
+        let jan = groups.iter().find(|(_, months)| months.contains(&m("2021-01"))).unwrap();
+        assert_eq!(jan.0, (m("2021-01").end_utc() + Days::days(300) - margin));
+        // A month missing in one sink is in no group.
+        let partial = vec![covered("2021-01", 100)];
+        let groups = feed_groups(range, FIRST, &[partial, mongo], &[vec![], vec![]], margin);
+        assert_eq!(groups.iter().flat_map(|(_, m)| m.clone()).collect::<Vec<_>>(), [m("2021-01")]);
+        assert!(feed_groups(range, FIRST, &[vec![]], &[vec![]], margin).is_empty(), "nothing stored");
+        // Many different times: the oldest groups merge at the oldest time.
+        let year = MonthRange::new(m("2021-01"), m("2021-12")).unwrap();
+        let sink: Vec<MonthCoverage> = year.months().map(|x| covered(&x.to_string(), 10)).collect();
+        let groups = feed_groups(year, FIRST, &[sink], &[vec![]], margin);
+        assert_eq!(groups.len(), MAX_FEED_QUERIES);
+        let last = &groups[MAX_FEED_QUERIES - 1];
+        assert_eq!(last.1.len(), 12 - (MAX_FEED_QUERIES - 1));
+        assert_eq!(last.0, (m("2021-01").end_utc() + Days::days(10) - margin));
     }
 
     #[test]

@@ -41,6 +41,15 @@ pub fn fold_for_search(text: &str) -> String {
     out
 }
 
+/// `1 month`, `2 months`, `3 municipalities`.
+pub fn count(n: usize, noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        _ if n == 1 => format!("1 {noun}"),
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// Text from the network made safe to print: control characters (ESC, CR, BEL, …) become
 /// visible escapes, so a name cannot move the cursor, retitle the terminal or break a table.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
@@ -57,6 +66,15 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_worded() {
+        assert_eq!(count(1, "month"), "1 month");
+        assert_eq!(count(3, "month"), "3 months");
+        assert_eq!(count(2, "municipality"), "2 municipalities");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(0, "record"), "0 records");
+    }
 
     #[test]
     fn search_folds_accents_and_norwegian_letters() {

@@ -81,6 +81,11 @@ impl Month {
         Month { year: local.year(), month: local.month() }
     }
 
+    /// The month of a local date.
+    pub fn of_date(date: NaiveDate) -> Month {
+        Month { year: date.year(), month: date.month() }
+    }
+
     /// Months of a local year.
     pub fn of_year(year: i32) -> Option<MonthRange> {
         MonthRange::new(Month::new(year, 1)?, Month::new(year, 12)?).ok()

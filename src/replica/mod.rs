@@ -40,6 +40,18 @@ pub struct LoggedRequest {
     pub path: String,
 }
 
+/// How a local day of a dataset was revised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DayRevision {
+    /// How often.
+    count: u32,
+    /// The `lastUpdatedTime` its steps carry: the time of the last revision, but never before
+    /// the month settled nor at or before the stamp of the revision before (Unix seconds).
+    stamp: i64,
+    /// When the last revision was made (Unix seconds): what the change feed goes by.
+    made: i64,
+}
+
 /// The request log keeps at most this many requests (the oldest go first).
 const REQUEST_LOG: usize = 200_000;
 
@@ -48,8 +60,8 @@ const REQUEST_LOG: usize = 200_000;
 pub struct ReplicaState {
     faults: Mutex<Faults>,
     attempts: Mutex<HashMap<String, usize>>,
-    /// Per revised local day: how often, and when last (Unix seconds, strictly increasing).
-    revisions: Mutex<BTreeMap<(Dataset, NaiveDate), (u32, i64)>>,
+    /// Per revised local day of a dataset.
+    revisions: Mutex<BTreeMap<(Dataset, NaiveDate), DayRevision>>,
     requests: AtomicU64,
     log: Mutex<Vec<LoggedRequest>>,
     started: Instant,
@@ -98,14 +110,13 @@ impl ReplicaState {
 
     fn revise_days(&self, dataset: Dataset, days: &[NaiveDate]) -> u32 {
         let mut revisions = lock(&self.revisions);
-        // Each revision is stamped later than the one before, however fast they come.
-        let last = revisions.values().map(|(_, at)| *at).max().unwrap_or(0);
-        let at = Utc::now().timestamp().max(last + 1);
+        let made = Utc::now().timestamp();
         let mut most = 0;
         for day in days.iter().filter(|d| local_midnight_utc(**d) < self.until) {
-            let r = revisions.entry((dataset, *day)).or_insert((0, at));
-            *r = (r.0 + 1, at);
-            most = most.max(r.0);
+            let settled = generator::settled_at(local_midnight_utc(*day).timestamp());
+            let r = revisions.entry((dataset, *day)).or_insert(DayRevision { count: 0, stamp: 0, made });
+            *r = DayRevision { count: r.count + 1, stamp: made.max(settled + 1).max(r.stamp + 1), made };
+            most = most.max(r.count);
         }
         lock(&self.bodies).clear();
         most
@@ -116,19 +127,23 @@ impl ReplicaState {
         lock(&self.revisions)
             .iter()
             .filter(|((d, _), _)| *d == dataset)
-            .map(|((_, day), (count, at))| Revised {
+            .map(|((_, day), r)| Revised {
                 from: local_midnight_utc(*day).timestamp(),
                 to: local_midnight_utc(day.succ_opt().unwrap_or(*day)).timestamp(),
-                count: *count,
-                at: *at,
+                count: r.count,
+                stamp: r.stamp,
             })
             .collect()
     }
 
-    /// The local days of a dataset whose data was last updated (settled, or revised) in
-    /// [since, now]: what `/updates` lists.
+    /// The local days of a dataset that settled, or were revised, in [since, now]: what
+    /// `/updates` lists. A revision counts when it was made, even before its month settled.
     pub fn changed_days(&self, dataset: Dataset, since: DateTime<Utc>, now: DateTime<Utc>) -> Vec<NaiveDate> {
-        let revised = self.revised(dataset);
+        let made: HashMap<NaiveDate, i64> = lock(&self.revisions)
+            .iter()
+            .filter(|((d, _), _)| *d == dataset)
+            .map(|((_, day), r)| (*day, r.made))
+            .collect();
         let (since, now) = (since.timestamp(), now.timestamp());
         let mut out = Vec::new();
         let mut month = dataset.spec().first_month;
@@ -137,10 +152,8 @@ impl ReplicaState {
             let settled = generator::settled_at(month.start_utc().timestamp());
             let mut day = month.first_day();
             while day < month.next().first_day() && local_midnight_utc(day) < self.until {
-                let from = local_midnight_utc(day).timestamp();
-                let revision = revised.iter().find(|r| r.from == from);
-                let updated = generator::last_updated(settled, revision);
-                if (since..=now).contains(&updated) {
+                let window = since..=now;
+                if window.contains(&settled) || made.get(&day).is_some_and(|t| window.contains(t)) {
                     out.push(day);
                 }
                 day = day.succ_opt().unwrap_or(day);

@@ -275,7 +275,7 @@ pub trait Backend: Send + Sync {
     /// feed (nothing listed as changed since then), sorted. Months never so found are absent.
     async fn synced(&self, dataset: Dataset) -> Result<Vec<(Month, DateTime<Utc>)>>;
 
-    /// Records that `months` of a dataset were current at `at`.
+    /// Records that `months` of a dataset were current at `at` (replacing what was recorded).
     async fn set_synced(&self, dataset: Dataset, months: &[Month], at: DateTime<Utc>) -> Result<()>;
 
     /// How many records are stored for a dataset (counted in the records, not the rollups).

@@ -493,7 +493,7 @@ impl Backend for SqliteStore {
             {
                 let mut stmt = tx.prepare_cached(
                     "INSERT INTO synced (dataset, month, synced_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (dataset, month) DO UPDATE SET synced_at = max(synced_at, excluded.synced_at)",
+                     ON CONFLICT (dataset, month) DO UPDATE SET synced_at = excluded.synced_at",
                 )?;
                 for month in &months {
                     stmt.execute(params![dataset.as_str(), month, at.timestamp()])?;

@@ -508,8 +508,9 @@ impl App {
                 self.message = match summary.outcome() {
                     Outcome::Done => None,
                     _ => Some(format!(
-                        "{} of {} months fetched; r retries the rest",
-                        summary.months_done, summary.months_planned
+                        "{} of {} fetched; r retries the rest",
+                        summary.months_done,
+                        crate::model::count(summary.months_planned, "month")
                     )),
                 };
                 fetch.summary = Some(*summary);

@@ -119,7 +119,7 @@ fn render_stored(app: &App, area: Rect, buf: &mut Buffer) {
             let records: u64 = c.iter().map(|m| m.records).sum();
             let (first, last) = (c[0].month, c[c.len() - 1].month);
             vec![
-                Line::from(format!("{} months stored", c.len())),
+                Line::from(format!("{} stored", crate::model::count(c.len(), "month"))),
                 Line::from(format!("{first}..{last}")),
                 Line::from(format!("{} records", thousands(records))),
                 Line::from(""),
