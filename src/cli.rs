@@ -63,7 +63,7 @@ pub struct Cli {
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
-    for sub in ["export", "summary", "datasets"] {
+    for sub in ["export", "summary", "datasets", "rebuild-rollups"] {
         cmd = cmd.mut_subcommand(sub, |s| {
             let ids: Vec<clap::Id> =
                 s.get_arguments().filter(|a| a.get_env().is_some()).map(|a| a.get_id().clone()).collect();
@@ -93,6 +93,7 @@ impl Cli {
             Some(Command::Export(a)) => (Some(&a.store), Some(&a.range)),
             Some(Command::Summary(a)) => (Some(&a.store), Some(&a.range)),
             Some(Command::Datasets(a)) => (Some(&a.store), None),
+            Some(Command::RebuildRollups(a)) => (Some(&a.store), None),
             _ => (None, None),
         };
         Options {
@@ -111,6 +112,9 @@ pub enum Command {
     Summary(SummaryArgs),
     /// List the datasets the program knows, with what the store holds of each.
     Datasets(DatasetsArgs),
+    /// Recompute the rollups (daily and monthly totals) from the stored records: every dataset,
+    /// or the one given with --dataset.
+    RebuildRollups(DatasetsArgs),
     /// Serve a local replica of the Elhub API (deterministic data, optional faults).
     Replica(ReplicaArgs),
     /// Print a shell completion script: bash, zsh, fish or powershell.
@@ -301,6 +305,10 @@ pub struct FetchOptions {
     /// Requests in flight at once.
     #[arg(long, env = "ELHUB_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub concurrency: Option<u16>,
+    /// No spacing between requests: for tests and benchmarks against a local replica only (the
+    /// real API allows 5 a second). Not in --help.
+    #[arg(long, hide = true)]
+    pub no_rate_limit: bool,
 }
 
 /// Every option a run was given, merged: what `Settings::load` reads.

@@ -126,6 +126,7 @@ async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
         Some(Command::Export(args)) => run_export(&settings, &cli, args).await,
         Some(Command::Summary(args)) => run_summary(&settings, &cli, args).await,
         Some(Command::Datasets(_)) => run_datasets(&settings).await,
+        Some(Command::RebuildRollups(_)) => run_rebuild(&settings, cli.options().store.dataset).await,
         Some(Command::Replica(_) | Command::Completions(_) | Command::Man(_)) => {
             unreachable!("handled above")
         }
@@ -552,6 +553,20 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
             .map_err(|e| Failure::failed(format!("cannot write the JSON: {e}")))?,
     };
     print_out(&out)
+}
+
+async fn run_rebuild(settings: &Settings, only: Option<Dataset>) -> Result<i32, Failure> {
+    let store = open_store(settings, settings.read_store, false).await?;
+    for dataset in Dataset::all().filter(|d| only.is_none_or(|o| o == *d)) {
+        let started = std::time::Instant::now();
+        let series = store.rebuild_rollups(dataset).await?;
+        eprintln!(
+            "{dataset}: the rollups of {} rebuilt from the records in {:.2} s",
+            crate::model::count(series as usize, "series"),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(exit::DONE)
 }
 
 async fn run_datasets(settings: &Settings) -> Result<i32, Failure> {

@@ -147,6 +147,8 @@ impl Settings {
                         "api.rate_limit must be a number of requests per second, 0 or more",
                     ))
                 }
+                // --no-rate-limit: tests and benchmarks against a local replica only.
+                _ if options.fetch.no_rate_limit => 0.0,
                 Some(r) => r,
                 None => defaults.rate_limit,
             },
@@ -533,6 +535,22 @@ mod tests {
         assert!(resolve_cassandra(&Options::default(), &CassandraSection::default()).is_none());
         let (_, msg) = parse_config("[cassandra]\npassword = \"x\"\n").unwrap_err();
         assert!(msg.contains("unknown field"), "passwords are not a config key: {msg}");
+    }
+
+    #[test]
+    fn no_rate_limit_beats_the_file_and_stays_out_of_help() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[api]\nrate_limit = 5\n").unwrap();
+        let mut opts = Options {
+            store: StoreOptions { config: Some(path.clone()), ..Default::default() },
+            ..Default::default()
+        };
+        assert_eq!(Settings::load(&opts).unwrap().client.rate_limit, 5.0);
+        opts.fetch.no_rate_limit = true;
+        assert_eq!(Settings::load(&opts).unwrap().client.rate_limit, 0.0);
+        let help = crate::cli::command().render_long_help().to_string();
+        assert!(!help.contains("no-rate-limit"), "{help}");
     }
 
     #[test]

@@ -340,3 +340,75 @@ async fn a_failing_day_leaves_its_month_to_the_rerun() {
     assert_eq!(rerun.per_sink[0].1.new, 361 * 3 * 672 - partial);
     assert_eq!(sinks[0].coverage(d).await.unwrap().len(), 1);
 }
+
+/// What the explorer shows for an entity and for all of Norway is what `summary` prints: the
+/// same rollups, through the explorer's own queries; and all of Norway's curve is the sum of
+/// the areas' curves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorers_totals_are_those_of_summary() {
+    use elhub_explorer::summary::{year_rows, Level, Selection};
+    use elhub_explorer::tui::state::{Action, CurveKey, Effect, TotalsKey, ALL};
+    let replica = start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sinks = Arc::new(vec![temp_sqlite(&dir)]);
+    let client = Arc::new(fast_client(&replica.url()));
+    for dataset in [Dataset::PRODUCTION, Dataset::CONSUMPTION_MUNICIPALITY] {
+        let (summary, _) = ingest_range(&client, &sinks, dataset, range("2021-03", "2021-03")).await;
+        assert_eq!(summary.outcome(), Outcome::Done, "{}", ingest_summary(&summary));
+        let store = &sinks[0];
+        let ids: Vec<String> = {
+            let mut ids: Vec<String> =
+                store.series(dataset).await.unwrap().into_iter().map(|k| k.entity).collect();
+            ids.dedup();
+            ids
+        };
+        let names = store.entities(dataset.entity()).await.unwrap();
+        let rows = year_rows(store, dataset, 2021, &Selection { ids: ids.clone(), filtered: false }, &names)
+            .await
+            .unwrap();
+        for (entity, level) in [(ids[1].as_str(), Level::Entity), (ALL, Level::All)] {
+            let key = TotalsKey { dataset, entity: entity.to_string(), year: 2021 };
+            let Some(Action::TotalsLoaded(_, Ok(totals))) =
+                elhub_explorer::tui::query(store, Effect::LoadTotals(key)).await
+            else {
+                panic!("no totals for {entity}");
+            };
+            let printed: Vec<_> = rows
+                .iter()
+                .filter(|r| {
+                    r.level == level && r.group != "all" && (level == Level::All || r.entity == entity)
+                })
+                .collect();
+            assert_eq!(totals.len(), printed.len(), "{dataset} {entity}");
+            for t in &totals {
+                let row = printed.iter().find(|r| r.group == t.group).unwrap();
+                assert!(
+                    (row.kwh - t.kwh).abs() <= 1e-6 * t.kwh.max(1.0),
+                    "{dataset} {entity} {}: {} vs {}",
+                    t.group,
+                    row.kwh,
+                    t.kwh
+                );
+                assert_eq!(row.records, t.count);
+            }
+        }
+        // All of Norway's curve: per hour, the sum of every entity's value.
+        let group = dataset.known_groups()[0].to_string();
+        let month: Month = "2021-03".parse().unwrap();
+        let key = CurveKey { dataset, entity: ALL.to_string(), group: group.clone(), month };
+        let Some(Action::CurveLoaded(_, Ok(curve))) =
+            elhub_explorer::tui::query(store, Effect::LoadCurve(key)).await
+        else {
+            panic!("no curve");
+        };
+        assert_eq!(curve.len(), 743);
+        let expected: f64 = replica
+            .state
+            .records(dataset, month.start_utc(), month.start_utc() + chrono::Duration::hours(1))
+            .iter()
+            .filter(|r| r.group == group)
+            .map(|r| r.quantity_kwh)
+            .sum();
+        assert!((curve[0].kwh - expected).abs() < 1e-6 * expected, "{} vs {expected}", curve[0].kwh);
+    }
+}

@@ -284,6 +284,86 @@ pub async fn export_is_canonical(store: &Store, dataset: Dataset) {
     assert_eq!(parsed[0]["quantity_kwh"], 1000.125);
 }
 
+/// The daily and monthly rollups of every stored series, and of all entities together, are the
+/// sums, counts, minima and maxima of its records.
+async fn assert_rollups_are_the_records(store: &Store, dataset: Dataset, when: &str) {
+    use std::collections::BTreeMap;
+    let (from, to) = elhub_explorer::model::all_time_utc();
+    // (group, key) -> (sum, count, min, max), per entity and for all.
+    type Sums = BTreeMap<(String, i32), (f64, u64, f64, f64)>;
+    let add = |sums: &mut Sums, group: &str, key: i32, kwh: f64| {
+        let e = sums.entry((group.to_string(), key)).or_insert((0.0, 0, f64::INFINITY, f64::NEG_INFINITY));
+        *e = (e.0 + kwh, e.1 + 1, e.2.min(kwh), e.3.max(kwh));
+    };
+    let (mut all_days, mut all_months) = (Sums::new(), Sums::new());
+    let series = store.series(dataset).await.unwrap();
+    let entities: std::collections::BTreeSet<String> = series.iter().map(|s| s.entity.clone()).collect();
+    for entity in &entities {
+        let (mut days, mut months) = (Sums::new(), Sums::new());
+        for key in series.iter().filter(|s| &s.entity == entity) {
+            for r in store.series_records(dataset, key, from, to).await.unwrap() {
+                let local = r.start.with_timezone(&elhub_explorer::model::LOCAL_TZ).date_naive();
+                let (day, month) = (day_key(local), day_key(local) / 100);
+                add(&mut days, &key.group, day, r.quantity_kwh);
+                add(&mut months, &key.group, month, r.quantity_kwh);
+                add(&mut all_days, &key.group, day, r.quantity_kwh);
+                add(&mut all_months, &key.group, month, r.quantity_kwh);
+            }
+        }
+        let scope = Scope::Entity(entity.clone());
+        for (period, want) in [(Period::Day, &days), (Period::Month, &months)] {
+            let got = store.rollups(dataset, &scope, period, 0, 99_999_999).await.unwrap();
+            assert_eq!(got.len(), want.len(), "{when}: {dataset} {entity} {period:?} rollups");
+            for r in &got {
+                let (sum, n, min, max) = want[&(r.group.clone(), r.key)];
+                let ok = (r.kwh - sum).abs() <= 1e-6 * sum.abs().max(1.0)
+                    && r.count == n
+                    && r.min.is_none_or(|m| m == min)
+                    && r.max.is_none_or(|m| m == max);
+                assert!(
+                    ok,
+                    "{when}: {dataset} {entity} {r:?} against sum {sum}, {n} steps, min {min}, max {max}"
+                );
+            }
+        }
+    }
+    for (period, want) in [(Period::Day, &all_days), (Period::Month, &all_months)] {
+        let got = store.rollups(dataset, &Scope::All, period, 0, 99_999_999).await.unwrap();
+        assert_eq!(got.len(), want.len(), "{when}: {dataset} all {period:?}");
+        for r in &got {
+            let (sum, n, _, _) = want[&(r.group.clone(), r.key)];
+            assert!(
+                (r.kwh - sum).abs() <= 1e-6 * sum.abs().max(1.0) && r.count == n,
+                "{when}: all {r:?} vs {sum}"
+            );
+        }
+    }
+}
+
+/// Rollups equal the records after an ingest (a DST month and another), after a revision of part
+/// of a month, after a rebuild, and after a rebuild of rollups that `damage` broke.
+pub async fn rollups_are_the_sums_of_the_records(store: &Store, dataset: Dataset, damage: impl AsyncFn()) {
+    for m in ["2021-03", "2021-10"] {
+        write_month(store, dataset, month(m), 0, 0.0).await;
+    }
+    assert_rollups_are_the_records(store, dataset, "after the ingest").await;
+    // A revision of October's first window: newer and other values.
+    let revised = month_windows(dataset, month("2021-10"), 9, 7.25).into_iter().next().unwrap();
+    let stats = store.write_window(&Arc::new(revised), None).await.unwrap();
+    assert!(stats.updated > 0, "{stats:?}");
+    assert_rollups_are_the_records(store, dataset, "after a revision").await;
+    assert_eq!(store.rebuild_rollups(dataset).await.unwrap() as usize, suite_series(dataset).len());
+    assert_rollups_are_the_records(store, dataset, "after a rebuild").await;
+    damage().await;
+    let broken = store.rollups(dataset, &Scope::All, Period::Month, 0, 999_999).await.unwrap();
+    assert!(
+        broken.len() < 2 * 2 || broken.iter().any(|r| r.count == 0 || r.kwh < 0.0),
+        "the damage shows: {broken:?}"
+    );
+    store.rebuild_rollups(dataset).await.unwrap();
+    assert_rollups_are_the_records(store, dataset, "after a rebuild of damaged rollups").await;
+}
+
 /// The suite for one backend and every dataset: `$open` takes a test name and yields
 /// `(guard, Store)`; the attributes say when the backend's server is missing here (the tests
 /// are then ignored, with the reason shown).
@@ -292,6 +372,16 @@ macro_rules! contract_tests {
         contract_tests!(@one $open, upserts_are_idempotent_and_newest_wins $(, #[$attr])*);
         contract_tests!(@one $open, queries_answer_totals_curves_rollups_and_coverage $(, #[$attr])*);
         contract_tests!(@one $open, export_is_canonical $(, #[$attr])*);
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[$attr])*
+        async fn rollups_are_the_sums_of_the_records() {
+            for dataset in elhub_explorer::model::Dataset::all() {
+                let name = format!("{}_rollups", dataset.index());
+                let (guard, store) = $open(&name).await;
+                super::rollups_are_the_sums_of_the_records(&store, dataset, async || damage(&name, &guard).await).await;
+                crate::common::drop_store(&store).await;
+            }
+        }
     };
     (@one $open:expr, $name:ident $(, #[$attr:meta])*) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,6 +403,14 @@ mod sqlite {
         let store = crate::common::temp_sqlite(&dir);
         (dir, store)
     }
+    /// Another connection breaks the rollups behind the store's back.
+    async fn damage(_name: &str, dir: &tempfile::TempDir) {
+        let conn = rusqlite::Connection::open(dir.path().join("test.sqlite")).unwrap();
+        conn.execute_batch(
+            "UPDATE rollup_day SET kwh = -1, n = 0; DELETE FROM rollup_month WHERE month % 2 = 1;",
+        )
+        .unwrap();
+    }
     contract_tests!(open);
 }
 
@@ -320,12 +418,34 @@ mod cassandra {
     async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
         ((), crate::common::test_cassandra(name).await)
     }
+    /// Another session empties the monthly rollups and breaks the daily ones.
+    async fn damage(name: &str, _: &()) {
+        let settings = crate::common::cassandra_settings(name);
+        let session = scylla::client::session_builder::SessionBuilder::new()
+            .known_nodes(&settings.contact_points)
+            .build()
+            .await
+            .unwrap();
+        let ks = settings.keyspace;
+        session.query_unpaged(format!("TRUNCATE {ks}.rollup_month"), ()).await.unwrap();
+        session.query_unpaged(format!("TRUNCATE {ks}.rollup_day"), ()).await.unwrap();
+    }
     contract_tests!(open, #[cfg_attr(not(cassandra_server), ignore = "ELHUB_TEST_CASSANDRA is not set: no Cassandra node to test against")]);
 }
 
 mod mongodb {
     async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
         ((), crate::common::test_mongo(name).await)
+    }
+    /// Another client breaks the rollups.
+    async fn damage(name: &str, _: &()) {
+        use mongodb::bson::doc;
+        let settings = crate::common::mongo_settings(&crate::common::mongo_uri(), name);
+        let client = mongodb::Client::with_uri_str(&settings.uri).await.unwrap();
+        let rollups =
+            client.database(&settings.database).collection::<mongodb::bson::Document>("elhub_rollups");
+        rollups.update_many(doc! {"period": "day"}, doc! {"$set": {"kwh": -1.0, "n": 0_i64}}).await.unwrap();
+        rollups.delete_many(doc! {"period": "month"}).await.unwrap();
     }
     contract_tests!(open, #[cfg_attr(not(mongodb_server), ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against")]);
 }

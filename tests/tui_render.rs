@@ -219,11 +219,12 @@ fn no_color_means_no_colour() {
 #[test]
 fn areas_pane_renders_cities_and_the_selection() {
     let mut app = app_with_data(Theme { ascii: true, color: false });
-    update(&mut app, Action::SelectNth(3));
-    let mut buf = Buffer::empty(Rect::new(0, 0, 22, 7));
+    update(&mut app, Action::SelectNth(4));
+    let mut buf = Buffer::empty(Rect::new(0, 0, 22, 8));
     EntitiesPane { app: &app }.render(buf.area, &mut buf);
     let expected = Buffer::with_lines([
         "+ Price areas -------+",
+        "| 0 All of Norway    |",
         "| 1 NO1 Oslo         |",
         "| 2 NO2 Kristiansand |",
         "| 3 NO3 Trondheim    |",
@@ -250,8 +251,8 @@ fn municipalities_list_filters_as_you_type() {
     EntitiesPane { app: &app }.render(buf.area, &mut buf);
     let expected = Buffer::with_lines([
         "+ Municipalities · 1/361 +",
+        "| 0 All of Norway        |",
         "|>1 5501 Tromsø          |",
-        "|                        |",
         "|                        |",
         "+ /tromso_ --------------+",
     ]);

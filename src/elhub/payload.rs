@@ -3,6 +3,10 @@
 //! that key is absent, under the one array of records present, with a warning), the entity id
 //! comes from the JSON:API element (`data[].id`), and the `"*"` element is skipped.
 //!
+//! Elements are turned into series one at a time as the parser reaches them, so what is held
+//! besides the body is one element's raw records, not the window's (a month of grid areas is a
+//! 90 MB body of 370,000 records).
+//!
 //! A bad record (a missing field, a non-finite or negative quantity, a time off the dataset's
 //! step, an end that is not start + resolution, a start outside the requested window) is
 //! rejected and counted without failing the rest of the window.
@@ -11,7 +15,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use chrono::DateTime;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::model::{Dataset, Entity, Point, SeriesData, SeriesKey, Window, WindowData};
@@ -38,12 +42,6 @@ pub const MAX_QUANTITY_KWH: f64 = 1e11;
 pub struct Parsed {
     pub data: WindowData,
     pub fallback_key: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Document<'a> {
-    #[serde(borrow, default)]
-    data: Option<Vec<Element<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -338,30 +336,53 @@ impl<'de> Deserialize<'de> for Lenient {
 
 /// Parses one response body of `dataset` for `window` into records.
 pub fn parse_window(body: &[u8], dataset: Dataset, window: Window) -> Result<Parsed> {
-    let doc: Document = serde_json::from_slice(body)?;
-    let data = doc.data.ok_or(PayloadError::NoData)?;
-    let spec = dataset.spec();
-    let mut out = WindowData::new(dataset, window);
-    let mut fallback_key = None;
-    let (from, to) = (window.start.timestamp(), window.end.timestamp());
-    for element in data {
+    let mut builder = Builder {
+        dataset,
+        from: window.start.timestamp(),
+        to: window.end.timestamp(),
+        out: WindowData::new(dataset, window),
+        fallback_key: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let found = DocumentSeed(&mut builder).deserialize(&mut de)?;
+    de.end()?;
+    if !found {
+        return Err(PayloadError::NoData);
+    }
+    Ok(Parsed { data: builder.out, fallback_key: builder.fallback_key })
+}
+
+/// The window's data as elements arrive.
+struct Builder {
+    dataset: Dataset,
+    from: i64,
+    to: i64,
+    out: WindowData,
+    fallback_key: Option<String>,
+}
+
+impl Builder {
+    /// One element: its entity, and its records as series (bad ones rejected with a reason).
+    fn add(&mut self, element: Element) {
+        let spec = self.dataset.spec();
+        let out = &mut self.out;
         let Some(id) = element.id.0 else {
             out.reject("an element without an id".into());
-            continue;
+            return;
         };
         if id == "*" {
-            continue; // the aggregate placeholder, always empty
+            return; // the aggregate placeholder, always empty
         }
         if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
             out.reject(format!("element id {:?} is not a usable entity id", crate::model::printable(&id)));
-            continue;
+            return;
         }
         let Attributes { name, mut arrays } = element.attributes;
         let records = match arrays.iter().position(|(k, _)| k == spec.records_key) {
             Some(i) => arrays.swap_remove(i).1,
             None if arrays.len() == 1 => {
                 let (key, records) = arrays.swap_remove(0);
-                fallback_key.get_or_insert_with(|| key.into_owned());
+                self.fallback_key.get_or_insert_with(|| key.into_owned());
                 records
             }
             None => Vec::new(),
@@ -374,7 +395,7 @@ pub fn parse_window(body: &[u8], dataset: Dataset, window: Window) -> Result<Par
         });
         let mut series: Vec<SeriesData> = Vec::new();
         for raw in records {
-            match normalise(raw, dataset, &id, from, to) {
+            match normalise(raw, self.dataset, &id, self.from, self.to) {
                 Ok((group, point)) => {
                     // Records come grouped by series: look at the last one first.
                     match series.iter_mut().rev().find(|s| s.key.group == group) {
@@ -391,11 +412,64 @@ pub fn parse_window(body: &[u8], dataset: Dataset, window: Window) -> Result<Par
             if !s.points.is_sorted_by_key(|p| p.start) {
                 s.points.sort_by_key(|p| p.start);
             }
-            dedup_points(&mut s, &mut out);
+            dedup_points(&mut s, out);
             out.series.push(s);
         }
     }
-    Ok(Parsed { data: out, fallback_key })
+}
+
+/// The top-level document: its `data` list goes to the builder; whether there was one.
+struct DocumentSeed<'b>(&'b mut Builder);
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON:API document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if key.0.as_deref() == Some("data") && !found {
+                found = map.next_value_seed(ElementsSeed(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The `data` list, element by element into the builder; `false` for `null`.
+struct ElementsSeed<'b>(&'b mut Builder);
+
+impl<'de> DeserializeSeed<'de> for ElementsSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementsSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of elements")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<bool, A::Error> {
+        while let Some(element) = seq.next_element::<Element<'de>>()? {
+            self.0.add(element);
+        }
+        Ok(true)
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
 }
 
 /// One value per start: of records sent twice, the newest revision stays, the others are

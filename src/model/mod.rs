@@ -46,6 +46,8 @@ pub fn count(n: usize, noun: &str) -> String {
     match noun.strip_suffix('y') {
         _ if n == 1 => format!("1 {noun}"),
         Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        // `series` and the like are their own plural.
+        _ if noun.ends_with('s') => format!("{n} {noun}"),
         _ => format!("{n} {noun}s"),
     }
 }
@@ -74,6 +76,7 @@ mod tests {
         assert_eq!(count(2, "municipality"), "2 municipalities");
         assert_eq!(count(2, "day"), "2 days");
         assert_eq!(count(0, "record"), "0 records");
+        assert_eq!(count(25, "series"), "25 series");
     }
 
     #[test]

@@ -145,11 +145,17 @@ impl WindowData {
             start: self.window.start.min(other.window.start),
             end: self.window.end.max(other.window.end),
         };
+        let index: std::collections::HashMap<SeriesKey, usize> =
+            self.series.iter().enumerate().map(|(i, x)| (x.key.clone(), i)).collect();
         for s in other.series {
-            match self.series.iter_mut().find(|x| x.key == s.key) {
-                Some(x) => {
+            match index.get(&s.key) {
+                Some(&i) => {
+                    let x = &mut self.series[i];
+                    let sorted = x.points.last().zip(s.points.first()).is_none_or(|(a, b)| a.start < b.start);
                     x.points.extend(s.points);
-                    x.points.sort_by_key(|p| p.start);
+                    if !sorted {
+                        x.points.sort_by_key(|p| p.start);
+                    }
                 }
                 None => self.series.push(s),
             }

@@ -443,24 +443,6 @@ impl CassandraStore {
         Ok(())
     }
 
-    /// Recomputes the rollups of every series of `dataset` from its records.
-    pub async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
-        let (from, to) = all_time_utc();
-        let partitions = self.partitions(dataset).await?;
-        for (key, _) in &partitions {
-            let values: Vec<(i64, f64)> = self
-                .steps(dataset, key, from, to)
-                .await?
-                .into_iter()
-                .map(|s| (s.start.timestamp(), s.kwh))
-                .collect();
-            for year in day_rollups_of(values).chunk_by(|a, b| a.day / 10_000 == b.day / 10_000) {
-                self.write_rollups(dataset, key, year[0].day / 10_000, year).await?;
-            }
-        }
-        Ok(partitions.len() as u64)
-    }
-
     /// Rollups of one series with keys in [from, to].
     async fn series_rollups(
         &self,
@@ -778,6 +760,42 @@ impl Backend for CassandraStore {
             self.execute(&self.shared.add_synced, (dataset.as_str(), month.to_string(), at)).await?;
         }
         Ok(())
+    }
+
+    async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
+        let (from, to) = all_time_utc();
+        let partitions = self.partitions(dataset).await?;
+        let ks = &self.settings.keyspace;
+        let d = dataset.as_str();
+        for (key, years) in &partitions {
+            // Whole partitions go first (one tombstone each), so no rollup without records stays.
+            for year in years {
+                self.session
+                    .query_unpaged(
+                        format!("DELETE FROM {ks}.rollup_day WHERE dataset = ? AND entity = ? AND grp = ? AND year = ?"),
+                        (d, key.entity.as_str(), key.group.as_str(), *year),
+                    )
+                    .await
+                    .map_err(|e| self.error(e))?;
+            }
+            self.session
+                .query_unpaged(
+                    format!("DELETE FROM {ks}.rollup_month WHERE dataset = ? AND entity = ? AND grp = ?"),
+                    (d, key.entity.as_str(), key.group.as_str()),
+                )
+                .await
+                .map_err(|e| self.error(e))?;
+            let values: Vec<(i64, f64)> = self
+                .steps(dataset, key, from, to)
+                .await?
+                .into_iter()
+                .map(|s| (s.start.timestamp(), s.kwh))
+                .collect();
+            for year in day_rollups_of(values).chunk_by(|a, b| a.day / 10_000 == b.day / 10_000) {
+                self.write_rollups(dataset, key, year[0].day / 10_000, year).await?;
+            }
+        }
+        Ok(partitions.len() as u64)
     }
 
     async fn count(&self, dataset: Dataset) -> Result<u64> {

@@ -278,6 +278,11 @@ pub trait Backend: Send + Sync {
     /// Records that `months` of a dataset were current at `at` (replacing what was recorded).
     async fn set_synced(&self, dataset: Dataset, months: &[Month], at: DateTime<Utc>) -> Result<()>;
 
+    /// Recomputes every rollup of a dataset from its records (`rebuild-rollups`: after a crash
+    /// between a window's records and its rollups on a backend without transactions, or to
+    /// check them); returns the series rebuilt.
+    async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64>;
+
     /// How many records are stored for a dataset (counted in the records, not the rollups).
     async fn count(&self, dataset: Dataset) -> Result<u64>;
 
@@ -310,6 +315,26 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// The curve of one group over every entity of a dataset: per step, the sum of the
+    /// entities' values, sorted by start.
+    pub async fn all_steps(
+        &self,
+        dataset: Dataset,
+        group: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StepValue>> {
+        let mut sums: std::collections::BTreeMap<DateTime<Utc>, f64> = std::collections::BTreeMap::new();
+        for key in self.series(dataset).await?.into_iter().filter(|k| k.group == group) {
+            for s in self.steps(dataset, &key, from, to).await? {
+                *sums.entry(s.start).or_default() += s.kwh;
+            }
+        }
+        Ok(sums.into_iter().map(|(start, kwh)| StepValue { start, kwh }).collect())
     }
 }
 

@@ -176,35 +176,6 @@ impl MongoStore {
         Ok(())
     }
 
-    /// Recomputes the rollups of every series of `dataset` from its documents.
-    pub async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
-        let series = self.series(dataset).await?;
-        let (from, to) = all_time_utc();
-        for key in &series {
-            let values: Vec<(i64, f64)> = self
-                .steps(dataset, key, from, to)
-                .await?
-                .into_iter()
-                .map(|s| (s.start.timestamp(), s.kwh))
-                .collect();
-            let days = day_rollups_of(values);
-            let rollups: Collection<Document> = self.db.collection(ROLLUPS);
-            rollups
-                .delete_many(doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group})
-                .await
-                .map_err(|e| self.error(e))?;
-            let mut statements: Vec<Document> =
-                days.iter().map(|d| rollup_statement(dataset, key, Period::Day, d)).collect();
-            for month in days.chunk_by(|a, b| a.day / 100 == b.day / 100) {
-                if let Some(m) = month_of_days(month) {
-                    statements.push(rollup_statement(dataset, key, Period::Month, &m));
-                }
-            }
-            self.upsert_statements(ROLLUPS, statements).await?;
-        }
-        Ok(series.len() as u64)
-    }
-
     fn records(&self, dataset: Dataset) -> Collection<Document> {
         self.db.collection(self.settings.collection(dataset))
     }
@@ -559,6 +530,34 @@ impl Backend for MongoStore {
             })
             .collect();
         self.upsert_statements(SYNCED, statements).await.map(|_| ())
+    }
+
+    async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
+        let series = self.series(dataset).await?;
+        let (from, to) = all_time_utc();
+        for key in &series {
+            let values: Vec<(i64, f64)> = self
+                .steps(dataset, key, from, to)
+                .await?
+                .into_iter()
+                .map(|s| (s.start.timestamp(), s.kwh))
+                .collect();
+            let days = day_rollups_of(values);
+            let rollups: Collection<Document> = self.db.collection(ROLLUPS);
+            rollups
+                .delete_many(doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group})
+                .await
+                .map_err(|e| self.error(e))?;
+            let mut statements: Vec<Document> =
+                days.iter().map(|d| rollup_statement(dataset, key, Period::Day, d)).collect();
+            for month in days.chunk_by(|a, b| a.day / 100 == b.day / 100) {
+                if let Some(m) = month_of_days(month) {
+                    statements.push(rollup_statement(dataset, key, Period::Month, &m));
+                }
+            }
+            self.upsert_statements(ROLLUPS, statements).await?;
+        }
+        Ok(series.len() as u64)
     }
 
     async fn count(&self, dataset: Dataset) -> Result<u64> {

@@ -65,10 +65,10 @@ const fn hint(key: &'static str, ascii_key: &'static str, word: &'static str, ra
 pub const KEYS: &[Binding] = &[
     Binding {
         keys: &[(Key::Digit, 0)],
-        label: "1-9",
-        ascii_label: "1-9",
-        help: "the n-th entity of the list (1-5: NO1..NO5)",
-        hint: hint("1-9", "1-9", "entity", 0),
+        label: "0-9",
+        ascii_label: "0-9",
+        help: "0: all of Norway; 1-9: the n-th entity of the list (1-5: NO1..NO5)",
+        hint: hint("0-9", "0-9", "entity", 0),
         command: Command::SelectNth,
     },
     Binding {
@@ -192,7 +192,7 @@ impl Key {
         match (self, code) {
             (Key::Ctrl(c), KeyCode::Char(k)) => ctrl && k.eq_ignore_ascii_case(&c),
             (Key::Char(c), KeyCode::Char(k)) => !ctrl && c == k,
-            (Key::Digit, KeyCode::Char(k)) => !ctrl && ('1'..='9').contains(&k),
+            (Key::Digit, KeyCode::Char(k)) => !ctrl && k.is_ascii_digit(),
             (Key::Code(c), k) => c == k,
             _ => false,
         }
@@ -242,7 +242,7 @@ pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
     Some(match binding.command {
         Command::Quit => Action::Quit,
         Command::SelectNth => match key.code {
-            KeyCode::Char(c) => Action::SelectNth(c as usize - '1' as usize),
+            KeyCode::Char(c) => Action::SelectNth(c.to_digit(10).unwrap_or(0) as usize),
             _ => return None,
         },
         Command::Move => Action::Move(step),
@@ -277,7 +277,7 @@ mod tests {
                 Key::Char(c) => vec![(KeyCode::Char(c), false)],
                 Key::Ctrl(c) => vec![(KeyCode::Char(c), true)],
                 Key::Code(c) => vec![(c, false)],
-                Key::Digit => ('1'..='9').map(|c| (KeyCode::Char(c), false)).collect(),
+                Key::Digit => ('0'..='9').map(|c| (KeyCode::Char(c), false)).collect(),
             }
         };
         for b in KEYS {
@@ -289,7 +289,7 @@ mod tests {
             }
         }
         let h = hints(false);
-        assert_eq!(h.first(), Some(&("1-9", "entity")));
+        assert_eq!(h.first(), Some(&("0-9", "entity")));
         assert_eq!(h.last(), Some(&("?", "help")), "help is hinted last, and always kept");
         assert!(hints(true).iter().all(|(k, _)| k.is_ascii()));
     }

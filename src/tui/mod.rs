@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use crate::ingest::{CancellationToken, Launch};
 use crate::model::SeriesKey;
 use crate::store::{Scope, Store};
-use state::{update, Action, App, Effect};
+use state::{update, Action, App, CurveKey, Effect, TotalsKey};
 use theme::Theme;
 
 /// Redraws at most this often while results stream in.
@@ -32,6 +32,48 @@ const TICK: Duration = Duration::from_millis(500);
 pub enum AppEvent {
     /// A query or an ingest reported back; applied as an action.
     Background(Action),
+}
+
+/// How queries take turns so the explorer never waits on one it no longer needs: one totals
+/// and one curve query run at a time, and each asks, when its turn comes, whether its answer is
+/// still wanted (the selection may have moved on meanwhile); one that is not is dropped
+/// unanswered, so holding ↓ through 361 municipalities queries the last one, not all of them.
+#[derive(Clone, Default)]
+pub struct Turns {
+    wanted: Arc<std::sync::Mutex<(Option<TotalsKey>, Option<CurveKey>)>>,
+    totals: Arc<tokio::sync::Mutex<()>>,
+    curve: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Turns {
+    /// What the panes show now.
+    pub fn want(&self, app: &App) {
+        let keys = (!app.entity.is_empty()).then(|| (app.totals_key(), app.curve_key()));
+        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) =
+            keys.map_or((None, None), |(t, c)| (Some(t), Some(c)));
+    }
+
+    /// Runs a query effect in its turn: its answer, or `QueryDropped` when the selection moved
+    /// on before its turn came (None for an effect that is not a query).
+    pub async fn query(&self, store: &Store, effect: Effect) -> Option<Action> {
+        let _turn = match &effect {
+            Effect::LoadTotals(_) => Some(self.totals.lock().await),
+            Effect::LoadCurve(_) => Some(self.curve.lock().await),
+            _ => None,
+        };
+        let wanted = {
+            let (totals, curve) = &*self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+            match &effect {
+                Effect::LoadTotals(key) => totals.as_ref() == Some(key),
+                Effect::LoadCurve(key) => curve.as_ref() == Some(key),
+                _ => true,
+            }
+        };
+        if !wanted {
+            return Some(Action::QueryDropped(effect));
+        }
+        query(store, effect).await
+    }
 }
 
 /// What the explorer works with.
@@ -77,8 +119,10 @@ where
         App::new(explorer.launch.dataset, explorer.launch.range, store_label, explorer.theme, Instant::now());
     app.message = explorer.notice.clone();
     let mut fetch_task: Option<(CancellationToken, tokio::task::JoinHandle<()>)> = None;
+    let turns = Turns::default();
     let effects = app.start();
-    run_effects(&explorer, &tx, effects, &mut fetch_task);
+    turns.want(&app);
+    run_effects(&explorer, &turns, &tx, effects, &mut fetch_task);
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     let mut first_full_frame_logged = false;
@@ -112,7 +156,8 @@ where
         };
         if let Some(action) = action {
             let effects = update(&mut app, action);
-            run_effects(&explorer, &tx, effects, &mut fetch_task);
+            turns.want(&app);
+            run_effects(&explorer, &turns, &tx, effects, &mut fetch_task);
             dirty = true;
         }
         if app.quit {
@@ -136,12 +181,17 @@ pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
             Action::EntitiesLoaded(kind, store.entities(kind).await.map_err(|e| e.to_string()))
         }
         Effect::LoadTotals(key) => {
-            let r = store.annual_totals(key.dataset, &Scope::Entity(key.entity.clone()), key.year).await;
+            let scope = if key.entity == state::ALL { Scope::All } else { Scope::Entity(key.entity.clone()) };
+            let r = store.annual_totals(key.dataset, &scope, key.year).await;
             Action::TotalsLoaded(key, r.map_err(|e| e.to_string()))
         }
         Effect::LoadCurve(key) => {
-            let series = SeriesKey::new(&key.entity, &key.group);
-            let r = store.steps(key.dataset, &series, key.month.start_utc(), key.month.end_utc()).await;
+            let (from, to) = (key.month.start_utc(), key.month.end_utc());
+            let r = if key.entity == state::ALL {
+                store.all_steps(key.dataset, &key.group, from, to).await
+            } else {
+                store.steps(key.dataset, &SeriesKey::new(&key.entity, &key.group), from, to).await
+            };
             Action::CurveLoaded(key, r.map_err(|e| e.to_string()))
         }
         Effect::LoadCoverage(dataset) => {
@@ -161,6 +211,7 @@ fn full_frame(app: &App) -> bool {
 
 fn run_effects(
     explorer: &Explorer,
+    turns: &Turns,
     tx: &mpsc::UnboundedSender<AppEvent>,
     effects: Vec<Effect>,
     fetch_task: &mut Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
@@ -183,12 +234,48 @@ fn run_effects(
                 *fetch_task = Some((stop, task));
             }
             query_effect => {
+                let turns = turns.clone();
                 tokio::spawn(async move {
-                    if let Some(answer) = query(&store, query_effect).await {
+                    if let Some(answer) = turns.query(&store, query_effect).await {
                         send(answer);
                     }
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query whose selection was left before its turn is dropped, not run; the current one
+    /// is answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queries_for_a_selection_left_behind_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(crate::store::SqliteStore::open(&dir.path().join("t.sqlite")).unwrap());
+        let range =
+            crate::model::MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
+        let mut app = App::new(
+            crate::model::Dataset::PRODUCTION,
+            range,
+            "sqlite".into(),
+            Theme::default(),
+            Instant::now(),
+        );
+        app.start();
+        let turns = Turns::default();
+        let left = app.totals_key();
+        update(&mut app, Action::SelectNth(2));
+        turns.want(&app);
+        let dropped = turns.query(&store, Effect::LoadTotals(left.clone())).await;
+        assert_eq!(dropped, Some(Action::QueryDropped(Effect::LoadTotals(left))));
+        let current = app.totals_key();
+        let answered = turns.query(&store, Effect::LoadTotals(current.clone())).await;
+        assert!(
+            matches!(&answered, Some(Action::TotalsLoaded(k, Ok(t))) if *k == current && t.is_empty()),
+            "{answered:?}"
+        );
     }
 }

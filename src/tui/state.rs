@@ -167,6 +167,10 @@ pub struct App {
     pub entities: HashMap<EntityKind, Loadable<Vec<Entity>>>,
     pub totals: HashMap<TotalsKey, Loadable<Vec<GroupTotal>>>,
     pub curves: HashMap<CurveKey, Loadable<Vec<StepValue>>>,
+    /// The totals and curve last shown ready: drawn (marked as loading) while the current
+    /// selection's answer is on its way, so moving on never blanks a pane.
+    pub shown_totals: Option<TotalsKey>,
+    pub shown_curve: Option<CurveKey>,
     pub coverage: HashMap<Dataset, Loadable<Vec<MonthCoverage>>>,
     pub fetch: Option<FetchState>,
     /// First line of the progress pane shown (when it is scrolled).
@@ -215,6 +219,8 @@ pub enum Action {
     TotalsLoaded(TotalsKey, Result<Vec<GroupTotal>, String>),
     CurveLoaded(CurveKey, Result<Vec<StepValue>, String>),
     CoverageLoaded(Dataset, Result<Vec<MonthCoverage>, String>),
+    /// A query was dropped unanswered: the selection had moved on before its turn came.
+    QueryDropped(Effect),
     Ingest(Progress),
     Tick(Instant),
 }
@@ -228,6 +234,9 @@ pub enum Effect {
     LoadCoverage(Dataset),
     StartFetch(Dataset, FetchMode),
 }
+
+/// The entity id of the row that stands for every entity of the dataset together.
+pub const ALL: &str = "*";
 
 /// An entity as the list shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,6 +264,8 @@ impl App {
             entities: HashMap::new(),
             totals: HashMap::new(),
             curves: HashMap::new(),
+            shown_totals: None,
+            shown_curve: None,
             coverage: HashMap::new(),
             fetch: None,
             progress_scroll: 0,
@@ -295,6 +306,43 @@ impl App {
         self.curves.get(&self.curve_key())
     }
 
+    /// What the totals pane draws: the current selection's answer, or while it is on its way
+    /// the last one shown (then `true`: stale).
+    pub fn totals_to_draw(&self) -> (Option<&Loadable<Vec<GroupTotal>>>, bool) {
+        if self.entity.is_empty() {
+            return (None, false);
+        }
+        Self::or_last(self.current_totals(), self.shown_totals.as_ref().and_then(|k| self.totals.get(k)))
+    }
+
+    /// What the curve pane draws, as `totals_to_draw`.
+    pub fn curve_to_draw(&self) -> (Option<&Loadable<Vec<StepValue>>>, bool) {
+        if self.entity.is_empty() {
+            return (None, false);
+        }
+        Self::or_last(self.current_curve(), self.shown_curve.as_ref().and_then(|k| self.curves.get(k)))
+    }
+
+    fn or_last<'a, T>(
+        current: Option<&'a Loadable<T>>,
+        last: Option<&'a Loadable<T>>,
+    ) -> (Option<&'a Loadable<T>>, bool) {
+        match (current, last) {
+            (None | Some(Loadable::Loading), Some(last @ Loadable::Ready(_))) => (Some(last), true),
+            _ => (current, false),
+        }
+    }
+
+    /// Remembers the current answers once they are ready, for `totals_to_draw`.
+    fn remember_shown(&mut self) {
+        if matches!(self.current_totals(), Some(Loadable::Ready(_))) {
+            self.shown_totals = Some(self.totals_key());
+        }
+        if matches!(self.current_curve(), Some(Loadable::Ready(_))) {
+            self.shown_curve = Some(self.curve_key());
+        }
+    }
+
     /// Every entity of the current kind: the five price areas, or those the store knows.
     pub fn all_entities(&self) -> Vec<EntityRow> {
         match self.kind() {
@@ -311,23 +359,28 @@ impl App {
         }
     }
 
-    /// The entities the list shows: all of them, or those the filter matches by number, id or
-    /// name (case- and accent-insensitive: `tromso` finds Tromsø).
+    /// The entities the list shows: first the row of all of them together (`0`), then every
+    /// entity, or those the filter matches by number, id or name (case- and accent-insensitive:
+    /// `tromso` finds Tromsø). Empty while nothing of the dataset is stored.
     pub fn visible_entities(&self) -> Vec<EntityRow> {
         let all = self.all_entities();
-        let needle = fold_for_search(self.filter.text.trim());
-        if needle.is_empty() {
+        if all.is_empty() {
             return all;
         }
-        all.into_iter()
-            .filter(|e| {
-                fold_for_search(&e.id).contains(&needle) || fold_for_search(&e.name).contains(&needle)
-            })
-            .collect()
+        let needle = fold_for_search(self.filter.text.trim());
+        let matching = all.into_iter().filter(|e| {
+            needle.is_empty()
+                || fold_for_search(&e.id).contains(&needle)
+                || fold_for_search(&e.name).contains(&needle)
+        });
+        std::iter::once(all_row()).chain(matching).collect()
     }
 
     /// The selected entity's row, if the list has it.
     pub fn entity_row(&self) -> EntityRow {
+        if self.entity == ALL {
+            return all_row();
+        }
         self.all_entities()
             .into_iter()
             .find(|e| e.id == self.entity)
@@ -426,7 +479,8 @@ impl App {
     fn keep_selection_visible(&mut self) {
         let list = self.visible_entities();
         if !list.iter().any(|e| e.id == self.entity) {
-            if let Some(first) = list.first() {
+            // The first entity that matches, rather than the row of all of them.
+            if let Some(first) = list.iter().find(|e| e.id != ALL).or(list.first()) {
                 self.select_entity(first.id.clone());
             }
         }
@@ -521,6 +575,11 @@ impl App {
 }
 
 /// The entity a kind starts on: NO1 for price areas, else the first the list will show.
+/// The row of every entity together: all of Norway.
+fn all_row() -> EntityRow {
+    EntityRow { id: ALL.to_string(), name: "All of Norway".to_string() }
+}
+
 fn first_entity(kind: EntityKind) -> String {
     match kind {
         EntityKind::PriceArea => PriceArea::NO1.to_string(),
@@ -643,9 +702,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.auto_fetch_done = true;
         }
         Action::Ingest(p) => effects.extend(app.on_progress(p)),
+        Action::QueryDropped(effect) => match effect {
+            Effect::LoadTotals(key) if matches!(app.totals.get(&key), Some(Loadable::Loading)) => {
+                app.totals.remove(&key);
+            }
+            Effect::LoadCurve(key) if matches!(app.curves.get(&key), Some(Loadable::Loading)) => {
+                app.curves.remove(&key);
+            }
+            _ => {}
+        },
         Action::Tick(now) => app.now = now,
     }
     effects.extend(app.wanted());
+    app.remember_shown();
     effects
 }
 
@@ -692,6 +761,40 @@ mod tests {
             .collect()
     }
 
+    /// Moving on while an answer is on its way: the late answer fills its own cache entry and
+    /// never replaces what the pane shows for the new selection; meanwhile the pane keeps the
+    /// last answer (marked stale); a dropped query frees its key to be asked again.
+    #[test]
+    fn an_answer_for_a_selection_left_behind_does_not_replace_the_pane() {
+        let mut a = app();
+        a.start();
+        let no1 = a.totals_key();
+        update(&mut a, Action::TotalsLoaded(no1.clone(), Ok(totals(&[("hydro", 90.0)]))));
+        assert_eq!(a.totals_to_draw(), (a.current_totals(), false));
+        press(&mut a, KeyCode::Char('2'));
+        let no2 = a.totals_key();
+        assert_ne!(no1, no2);
+        // NO2 loads: NO1's bars stay, marked stale.
+        let (shown, stale) = a.totals_to_draw();
+        assert!(stale);
+        assert!(matches!(shown, Some(Loadable::Ready(t)) if t[0].kwh == 90.0));
+        // NO2's answer arrives, then a late answer for NO1 (re-asked meanwhile, say).
+        update(&mut a, Action::TotalsLoaded(no2.clone(), Ok(totals(&[("hydro", 40.0)]))));
+        update(&mut a, Action::TotalsLoaded(no1.clone(), Ok(totals(&[("hydro", 91.0)]))));
+        let (shown, stale) = a.totals_to_draw();
+        assert!(!stale);
+        assert!(matches!(shown, Some(Loadable::Ready(t)) if t[0].kwh == 40.0), "NO2 stays: {shown:?}");
+        // A query dropped for NO3 (left before its turn) is asked again when NO3 is shown again.
+        press(&mut a, KeyCode::Char('3'));
+        let no3 = a.totals_key();
+        press(&mut a, KeyCode::Char('2'));
+        let effects = update(&mut a, Action::QueryDropped(Effect::LoadTotals(no3.clone())));
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(!a.totals.contains_key(&no3));
+        let effects = press(&mut a, KeyCode::Char('3'));
+        assert!(effects.contains(&Effect::LoadTotals(no3)), "{effects:?}");
+    }
+
     #[test]
     fn start_asks_for_the_first_frames_data() {
         let mut a = app();
@@ -722,6 +825,10 @@ mod tests {
         }
         press(&mut a, KeyCode::Char('9'));
         assert_eq!(a.entity, "NO5", "no ninth area: nothing changes");
+        let effects = press(&mut a, KeyCode::Char('0'));
+        assert_eq!(a.entity, ALL);
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(k) if k.entity == ALL)), "{effects:?}");
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.entity == ALL)), "{effects:?}");
     }
 
     #[test]
@@ -733,8 +840,12 @@ mod tests {
         assert_eq!(a.entity, "NO3");
         press(&mut a, KeyCode::Char('k'));
         press(&mut a, KeyCode::Up);
+        assert_eq!(a.entity, "NO1");
         press(&mut a, KeyCode::Up);
-        assert_eq!(a.entity, "NO1", "stops at the top");
+        assert_eq!(a.entity, ALL, "above the first area: all of Norway");
+        press(&mut a, KeyCode::Up);
+        assert_eq!(a.entity, ALL, "stops at the top");
+        press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::PageDown);
         assert_eq!(a.entity, "NO5", "ten down stops at the end");
         press(&mut a, KeyCode::Tab);
@@ -833,13 +944,13 @@ mod tests {
         press(&mut a, KeyCode::Char('/'));
         assert!(a.filter.editing);
         typed(&mut a, "TROMSO");
-        assert_eq!(a.visible_entities().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["5501"]);
-        assert_eq!(a.entity, "5501", "the selection follows the filter");
+        assert_eq!(a.visible_entities().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), [ALL, "5501"]);
+        assert_eq!(a.entity, "5501", "the selection follows the filter to the first match");
         for _ in 0..6 {
             press(&mut a, KeyCode::Backspace);
         }
         typed(&mut a, "50");
-        assert_eq!(a.visible_entities().len(), 3, "5001, 5041, 5501 by number");
+        assert_eq!(a.visible_entities().len(), 1 + 3, "all, then 5001, 5041, 5501 by number");
         typed(&mut a, "4");
         assert_eq!(a.entity, "5041", "SnÃ¥sa shown as it came, found by its number");
         press(&mut a, KeyCode::Enter);
@@ -849,7 +960,7 @@ mod tests {
         a.quit = false;
         press(&mut a, KeyCode::Esc);
         assert!(!a.quit && a.filter.text.is_empty(), "Esc drops a kept filter first");
-        assert_eq!(a.visible_entities().len(), 5);
+        assert_eq!(a.visible_entities().len(), 1 + 5);
         press(&mut a, KeyCode::Char('/'));
         typed(&mut a, "berg");
         press(&mut a, KeyCode::Esc);

@@ -21,11 +21,10 @@ impl Widget for EntitiesPane<'_> {
         let kind = app.kind();
         let all = app.all_entities();
         let list = app.visible_entities();
-        let count = if list.len() == all.len() {
-            format!("{}", all.len())
-        } else {
-            format!("{}/{}", list.len(), all.len())
-        };
+        // The list's first row is all of them together, not an entity to count.
+        let shown = list.len().saturating_sub(1);
+        let count =
+            if shown == all.len() { format!("{}", all.len()) } else { format!("{shown}/{}", all.len()) };
         let mut titles = vec![Line::from(format!(" {} ", kind.title()))];
         if kind != EntityKind::PriceArea {
             titles.insert(0, Line::from(format!(" {} · {count} ", kind.title())));
@@ -66,8 +65,9 @@ impl Widget for EntitiesPane<'_> {
             .map(|(i, e)| {
                 let is_selected = Some(i) == selected;
                 let marker = if is_selected { ">" } else { " " };
-                let number = if i < 9 { format!("{}", i + 1) } else { " ".to_string() };
+                let number = if i < 10 { format!("{i}") } else { " ".to_string() };
                 let text = match kind {
+                    _ if e.id == crate::tui::state::ALL => format!("{marker}{number} {}", e.name),
                     // Grid areas are known by their names; their EIC ids are 16 characters.
                     EntityKind::GridArea => format!("{marker}{number} {}", printable(&e.name)),
                     _ => format!("{marker}{number} {} {}", e.id, printable(&e.name)),

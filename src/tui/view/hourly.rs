@@ -33,7 +33,8 @@ impl Widget for HourlyPane<'_> {
             format!("{} {}", super::totals::entity_title(app), crate::model::printable(&app.group)),
             app.theme.group_style(&app.group),
         );
-        let when = format!("{month_name} {}", app.month.year());
+        let (shown, stale) = app.curve_to_draw();
+        let when = format!("{month_name} {}{}", app.month.year(), if stale { " · loading…" } else { "" });
         let titles = vec![
             Line::from(vec![
                 Span::raw(format!(" {kind} · ")),
@@ -53,7 +54,7 @@ impl Widget for HourlyPane<'_> {
         if app.entity.is_empty() {
             return super::totals::no_entity(app, inner, buf);
         }
-        let values = match app.current_curve() {
+        let values = match shown {
             None | Some(Loadable::Loading) => {
                 return Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
             }

@@ -37,9 +37,10 @@ pub fn render(app: &App, frame: &mut Frame) {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     let side = if area.width >= 100 { 26 } else { 22 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(0)]).areas(main);
-    // Five price areas fit in 7 rows; a long list of municipalities or grid areas gets more.
+    // All of Norway and five price areas fit in 8 rows; a long list of municipalities or grid
+    // areas gets more.
     let list_rows = match app.kind() {
-        EntityKind::PriceArea => 7,
+        EntityKind::PriceArea => 8,
         _ => (left.height * 11 / 20).max(7),
     };
     let [entities, progress] =

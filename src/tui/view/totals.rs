@@ -25,9 +25,15 @@ impl Widget for TotalsPane<'_> {
             ChartKind::Sectors => "sectors",
         };
         let (dataset, year, entity) = (app.dataset, app.year(), entity_title(app));
+        // While the selection's answer is on its way, the last one stays, and the title says so.
+        let (shown, stale) = app.totals_to_draw();
+        let view = if stale { "loading…" } else { view };
         let titles = vec![
             Line::from(format!(" Totals · {dataset} {year} · {entity} · {view} ")),
-            Line::from(format!(" Totals · {dataset} {year} · {entity} ")),
+            Line::from(format!(
+                " Totals · {dataset} {year} · {entity}{} ",
+                if stale { " · loading…" } else { "" }
+            )),
             Line::from(format!(" Totals {year} · {entity} ")),
             Line::from(format!(" {year} · {entity} ")),
         ];
@@ -37,7 +43,7 @@ impl Widget for TotalsPane<'_> {
         if app.entity.is_empty() {
             return no_entity(app, inner, buf);
         }
-        match app.current_totals() {
+        match shown {
             None | Some(Loadable::Loading) => {
                 Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
             }
@@ -78,6 +84,9 @@ pub fn no_entity(app: &App, area: Rect, buf: &mut Buffer) {
 /// The selected entity as titles name it: `NO1 Oslo`, `0301 Oslo`, `EIDSIVA-D`.
 pub fn entity_title(app: &App) -> String {
     let row = app.entity_row();
+    if row.id == crate::tui::state::ALL {
+        return "Norway".to_string();
+    }
     let name = crate::model::printable(&row.name).into_owned();
     match app.kind() {
         crate::model::EntityKind::GridArea if !name.is_empty() => name,
