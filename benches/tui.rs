@@ -1,11 +1,14 @@
-//! The explorer's speed with five years of production data in the store (2021-2025, about
-//! 2.2 M records; built once from an in-process replica and kept in target/bench-data):
+//! The explorer's speed with every catalogued dataset stored, 2021-2025 (about 73 M records,
+//! 2.5 GB; built once from an in-process replica and kept in target/bench-data, which takes a
+//! few minutes the first time):
 //!
 //! 1. key press to redrawn frame, including the queries the key causes: the loop's own
 //!    `handle_key` -> `update` -> `query` -> `update` -> `view::render` on a 120x40 TestBackend,
-//!    over 600 presses of a fixed key tour; p50, p99 and max, once with every press querying
-//!    the store (caches cleared: the worst case) and once with the explorer's caching.
-//! 2. the real binary in tmux (when tmux is here): time from process start to the first full
+//!    over 600 presses of a fixed key tour through every dataset (areas, all of Norway,
+//!    municipalities, grid areas, quarter-hours); p50, p99 and max, once with every press
+//!    querying the store (caches cleared: the worst case) and once with the explorer's caching.
+//! 2. the all-municipalities annual total of a year (the all-entity rollups), 200 times.
+//! 3. the real binary in tmux (when tmux is here): time from process start to the first full
 //!    frame (from its log), and its peak resident memory after a key tour (VmHWM).
 //!
 //! Run: `cargo bench --bench tui`.
@@ -21,7 +24,7 @@ use elhub_explorer::elhub::{ClientConfig, ElhubClient};
 use elhub_explorer::ingest::{self, IngestPlan};
 use elhub_explorer::model::{Dataset, MonthRange};
 use elhub_explorer::replica::{self, ReplicaState};
-use elhub_explorer::store::{SqliteStore, Store};
+use elhub_explorer::store::{Scope, SqliteStore, Store};
 use elhub_explorer::tui::keys::handle_key;
 use elhub_explorer::tui::state::{update, Action, App, Effect};
 use elhub_explorer::tui::theme::Theme;
@@ -29,36 +32,46 @@ use elhub_explorer::tui::{query, view};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-const KEY_TOUR: &str = "23ll gyYh b4Gl51hhjjkgyb";
+/// Areas and all of Norway; then each dataset in turn (`d`), moving through its entities,
+/// months, groups and years.
+const KEY_TOUR: &str = "23ll gyYh b4Gl51hhjjkgyb 0lg d0h2 d jjjjlgkk0h d jjjl0gh d jjlh y0d";
 
-fn ten_years() -> MonthRange {
+fn five_years() -> MonthRange {
     MonthRange::new("2021-01".parse().expect("month"), "2025-12".parse().expect("month")).expect("range")
 }
 
-/// The ten-year database, ingested once from the replica.
-fn ten_year_db(rt: &tokio::runtime::Runtime) -> PathBuf {
+/// The database with every dataset, ingested once from the replica.
+fn all_datasets_db(rt: &tokio::runtime::Runtime) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("bench-data directory");
-    let path = dir.join("ten-years.sqlite");
-    let store = Store::new(SqliteStore::open(&path).expect("open"));
-    let stored = rt.block_on(store.coverage(Dataset::PRODUCTION)).expect("coverage").len();
-    if stored < ten_years().len() {
-        eprintln!("building {} (ten years from the replica, once)…", path.display());
-        let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("instant");
-        let replica = rt
-            .block_on(replica::spawn("127.0.0.1:0".parse().expect("addr"), ReplicaState::new(until)))
-            .expect("replica");
-        let client = ElhubClient::new(ClientConfig {
+    let path = dir.join("all-datasets.sqlite");
+    let done = dir.join("all-datasets.complete");
+    if done.exists() && path.exists() {
+        return path;
+    }
+    let _ = std::fs::remove_file(&path);
+    eprintln!("building {} (every dataset 2021-2025 from the replica, once)…", path.display());
+    let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("instant");
+    let replica = rt
+        .block_on(replica::spawn("127.0.0.1:0".parse().expect("addr"), ReplicaState::new(until)))
+        .expect("replica");
+    let client = Arc::new(
+        ElhubClient::new(ClientConfig {
             base_url: replica.url(),
             rate_limit: 0.0,
             ..ClientConfig::default()
         })
-        .expect("client");
+        .expect("client"),
+    );
+    let store = Arc::new(vec![Store::new(SqliteStore::open(&path).expect("open"))]);
+    for dataset in Dataset::all() {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let plan = IngestPlan::for_range(Dataset::PRODUCTION, ten_years(), 4);
-        let summary = rt.block_on(ingest::run(Arc::new(client), Arc::new(vec![store]), plan, tx));
-        eprintln!("{}", elhub_explorer::report::ingest_summary(&summary));
+        let plan = IngestPlan::for_range(dataset, five_years(), 4);
+        let summary = rt.block_on(ingest::run(client.clone(), store.clone(), plan, tx));
+        eprint!("{}", elhub_explorer::report::ingest_summary(&summary));
+        assert_eq!(summary.outcome(), ingest::Outcome::Done, "the bench database is whole");
     }
+    std::fs::write(&done, "").expect("marker");
     path
 }
 
@@ -82,7 +95,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
     let store = Store::new(SqliteStore::open(db).expect("open"));
     let mut app =
-        App::new(Dataset::PRODUCTION, ten_years(), "sqlite".into(), Theme::default(), Instant::now());
+        App::new(Dataset::PRODUCTION, five_years(), "sqlite".into(), Theme::default(), Instant::now());
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let effects = app.start();
     rt.block_on(settle(&store, &mut app, effects));
@@ -114,6 +127,26 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
         times[times.len() - 1].as_secs_f64() * 1e3
     );
     let _ = update(&mut app, Action::Quit);
+}
+
+/// The annual total of every municipality together, from the all-entity rollups.
+fn all_municipalities_total(rt: &tokio::runtime::Runtime, store: &Store) {
+    let mut times = Vec::new();
+    for i in 0..200 {
+        let year = 2021 + i % 5;
+        let started = Instant::now();
+        let totals = rt
+            .block_on(store.annual_totals(Dataset::CONSUMPTION_MUNICIPALITY, &Scope::All, year))
+            .expect("totals");
+        times.push(started.elapsed());
+        assert_eq!(totals.len(), 3, "three groups");
+    }
+    times.sort();
+    println!(
+        "all municipalities' annual total, 200 queries: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3
+    );
 }
 
 fn tmux(socket: &str, args: &[&str]) -> String {
@@ -185,12 +218,16 @@ fn main() {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let db = ten_year_db(&rt);
-    let records = rt
-        .block_on(Store::new(SqliteStore::open(&db).expect("open")).count(Dataset::PRODUCTION))
-        .expect("count");
-    println!("store: {} with {records} production records", db.display());
+    let db = all_datasets_db(&rt);
+    let store = Store::new(SqliteStore::open(&db).expect("open"));
+    let mut records = 0;
+    for dataset in Dataset::all() {
+        records += rt.block_on(store.count(dataset)).expect("count");
+    }
+    let mb = std::fs::metadata(&db).map_or(0, |m| m.len()) as f64 / 1e6;
+    println!("store: {} with {records} records of every dataset, {mb:.0} MB", db.display());
     key_to_frame(&rt, &db, true);
     key_to_frame(&rt, &db, false);
+    all_municipalities_total(&rt, &store);
     real_binary(&db);
 }
