@@ -34,7 +34,8 @@ use ratatui::Terminal;
 
 /// Areas and all of Norway; then each dataset in turn (`d`), moving through its entities,
 /// months, groups and years.
-const KEY_TOUR: &str = "23ll gyYh b4Gl51hhjjkgyb 0lg d0h2 d jjjjlgkk0h d jjjl0gh d jjlh y0d";
+const KEY_TOUR: &str =
+    "23ll gyYh b4Gl51hhjjkgyb 0lg v]]yv]>v c]o]hl z d0h2 a3a d jjjjlgkk0h vYv]v d jjjl0gh d jjlh y0d";
 
 fn five_years() -> MonthRange {
     MonthRange::new("2021-01".parse().expect("month"), "2025-12".parse().expect("month")).expect("range")
@@ -99,12 +100,16 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let effects = app.start();
     rt.block_on(settle(&store, &mut app, effects));
+    let width = view::curve_width(&app, 120, 40);
+    update(&mut app, Action::CurveWidth(width));
     let mut times = Vec::new();
     for c in KEY_TOUR.chars().filter(|c| *c != ' ').cycle().take(600) {
         if cold {
             // Forget every answer: this press pays for its totals and hourly queries.
             app.totals.clear();
             app.curves.clear();
+            app.years.clear();
+            app.sides.clear();
         }
         let started = Instant::now();
         if let Some(action) = handle_key(&app, key(c)) {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in this folder from the real binary, driven in tmux against the
-# replica: bars, sectors, progress while fetching, help, municipalities found by a filter. Run
-# after any change to the TUI:
+# replica: progress while fetching, bars, sectors, help, the curve as a line with the cursor,
+# the year, the average day, the areas side by side, municipalities found by a filter. Run after
+# any change to the TUI:
 #   bash screenshots/make.sh
-# Needs tmux and python3. Writes NAME.txt (plain text) and NAME.svg (colours) per picture.
+# Needs tmux and python3. Writes NAME.txt (plain text, from tmux) and NAME.svg (colours: saved by
+# the explorer itself with `s`, the same renderer users get) per picture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=screenshots
@@ -26,16 +28,18 @@ replica=$!
 sleep 0.5
 
 tmux -L "$sock" new-session -d -s s -x $cols -y $rows \
-  "env HOME=$work XDG_STATE_HOME=$work/state TERM=xterm-256color $bin --api-url http://127.0.0.1:$port --db $work/e.sqlite --year 2021 --concurrency 3; sleep 60"
+  "cd $work && env HOME=$work XDG_STATE_HOME=$work/state XDG_DATA_HOME=$work/d1 TERM=xterm-256color $bin --api-url http://127.0.0.1:$port --year 2021 --concurrency 3; sleep 60"
 
-shot() { # name
-  tmux -L "$sock" capture-pane -p -e -t s > "$out/$1.ans"
+shot() { # name: the text from tmux, the picture saved by the explorer (s), its CSVs dropped
   tmux -L "$sock" capture-pane -p -t s > "$out/$1.txt"
-  python3 "$out/ansi2svg.py" "$out/$1.ans" "$out/$1.svg" $cols $rows
-  rm "$out/$1.ans"
+  rm -f "$work"/elhub-*
+  tmux -L "$sock" send-keys -t s s
+  for _ in $(seq 1 100); do ls "$work"/elhub-*.svg >/dev/null 2>&1 && break; sleep 0.1; done
+  mv "$(ls "$work"/elhub-*.svg | head -1)" "$out/$1.svg"
+  rm -f "$work"/elhub-*
 }
 wait_for() { # text
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 1200); do
     tmux -L "$sock" capture-pane -p -t s | grep -qF "$1" && return 0
     sleep 0.1
   done
@@ -54,18 +58,41 @@ wait_for "NO3 Trondheim · sectors"
 wait_for "NO3 Trondheim wind"
 shot sectors
 tmux -L "$sock" send-keys -t s '?'
-wait_for "any key closes"
+wait_for "Esc closes"
 shot help
-tmux -L "$sock" send-keys -t s q
+tmux -L "$sock" send-keys -t s Escape q
 tmux -L "$sock" kill-server 2>/dev/null || true
 
-# Municipalities: a month fetched a day at a time, then found by typing.
+# The analyst's views on two years of production: the curve as a line with the cursor, the
+# year, the average day, the areas side by side against the year before.
 fast_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" replica --listen "127.0.0.1:$fast_port" 2>/dev/null &
 fast=$!
 sleep 0.5
 tmux -L "$sock" new-session -d -s s -x $cols -y $rows \
-  "env HOME=$work XDG_STATE_HOME=$work/state TERM=xterm-256color $bin --api-url http://127.0.0.1:$fast_port --db $work/m.sqlite --dataset consumption-municipality --from 2024-01 --to 2024-01; sleep 60"
+  "cd $work && env HOME=$work XDG_STATE_HOME=$work/state2 XDG_DATA_HOME=$work/d2 TERM=xterm-256color $bin --api-url http://127.0.0.1:$fast_port --from 2021-01 --to 2022-12; sleep 60"
+wait_for "Fetched production"
+tmux -L "$sock" send-keys -t s 5 : 2 0 2 2 - 0 6 Enter
+wait_for "Hourly · NO5 Bergen hydro · Jun 2022"
+tmux -L "$sock" send-keys -t s c ']' ']' ']' ']' ']' ']'
+wait_for " · day "
+shot curve
+tmux -L "$sock" send-keys -t s Escape v
+wait_for "Daily · NO5 Bergen hydro · 2022"
+shot year
+tmux -L "$sock" send-keys -t s v
+wait_for "Average day · NO5 Bergen hydro"
+shot profile
+tmux -L "$sock" send-keys -t s v a
+wait_for "hydro by price area · side by side"
+wait_for "NO2 Kristiansand"
+shot compare
+tmux -L "$sock" send-keys -t s q
+tmux -L "$sock" kill-server 2>/dev/null || true
+
+# Municipalities: a month fetched a day at a time, then found by typing.
+tmux -L "$sock" new-session -d -s s -x $cols -y $rows \
+  "cd $work && env HOME=$work XDG_STATE_HOME=$work/state3 XDG_DATA_HOME=$work/d3 TERM=xterm-256color $bin --api-url http://127.0.0.1:$fast_port --dataset consumption-municipality --from 2024-01 --to 2024-01; sleep 60"
 wait_for "2024-01 ✓"
 tmux -L "$sock" send-keys -t s / t r o m s o
 wait_for "/tromso_"

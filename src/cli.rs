@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, env = "ELHUB_ASCII", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
     pub ascii: bool,
 
+    /// Explorer: start from the default view rather than the one the last run ended on.
+    #[arg(long)]
+    pub fresh: bool,
+
     #[command(flatten)]
     pub store: StoreOptions,
     #[command(flatten)]

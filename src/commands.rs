@@ -131,7 +131,7 @@ async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
             unreachable!("handled above")
         }
         None if cli.ingest_only => run_ingest(&settings, fetch_mode(&cli)).await,
-        None => run_tui(&settings, cli.ascii, launched).await,
+        None => run_tui(&settings, &cli, launched).await,
     }
 }
 
@@ -315,7 +315,7 @@ async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure
     Ok(exit_code(summary.outcome()))
 }
 
-async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant) -> Result<i32, Failure> {
+async fn run_tui(settings: &Settings, cli: &Cli, launched: std::time::Instant) -> Result<i32, Failure> {
     use std::io::IsTerminal;
     // The explorer creates the default store on a first run; an explicit --db must exist.
     if settings.read_store == StoreKind::Sqlite && !settings.db_is_default {
@@ -329,15 +329,41 @@ async fn run_tui(settings: &Settings, ascii: bool, launched: std::time::Instant)
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
     let read = open_store(settings, settings.read_store, settings.db_is_default).await?;
     let (sinks, unavailable) = open_sinks(settings).await?;
+    let view_file = settings.log_path.with_file_name("view.json");
     let explorer = crate::tui::Explorer {
         notice: unavailable.first().map(|(_, why)| format!("{why}; r writes the other sinks")),
         read: Arc::new(read),
         launch: launch(settings, Arc::new(client), Arc::new(sinks), FetchMode::Resume),
-        theme: crate::tui::theme::Theme::from_env(ascii),
+        theme: crate::tui::theme::Theme::from_env(cli.ascii),
         launched,
+        restore: remembered_view(settings, cli, &view_file),
+        view_file: Some(view_file),
+        range_given: cli.options().range.given(),
     };
     crate::tui::run(explorer).await.map_err(|e| Failure::failed(format!("terminal error: {e}")))?;
     Ok(exit::DONE)
+}
+
+/// The view the last run ended on, unless `--fresh`; a dataset or range named on the command
+/// line wins over it (another dataset: the defaults; a month outside the range: the newest).
+fn remembered_view(
+    settings: &Settings,
+    cli: &Cli,
+    path: &std::path::Path,
+) -> Option<crate::tui::remember::SavedView> {
+    if cli.fresh {
+        return None;
+    }
+    let saved = crate::tui::remember::load(path)?;
+    let (dataset, month) = saved.parsed()?;
+    let options = cli.options();
+    if options.store.dataset.is_some_and(|d| d != dataset) {
+        return None;
+    }
+    if options.range.given() && !settings.range.contains(month) {
+        return None;
+    }
+    Some(saved)
 }
 
 /// Opens every sink. A sink that cannot be reached does not stop the others: it is reported

@@ -90,12 +90,7 @@ async fn explore_with_keys_in_a_real_terminal() {
     tmux.run(&["new-session", "-d", "-s", "e2e", "-x", "110", "-y", "32", &script]);
 
     // An empty store: the range is fetched at once and the panes fill as months land.
-    tmux.wait_for(&[
-        "Fetched production",
-        "2021-03 ✓ 17,832",
-        "Totals · production 2021 · NO1 Oslo · bars",
-        ">hydro",
-    ]);
+    tmux.wait_for(&["Fetched production", "2021-03 ✓ 17,832", "NO1 Oslo · bars", ">hydro"]);
     let screen = tmux.wait_for(&["Hourly · NO1 Oslo hydro · Mar 2021", "min ", "743 h"]);
     assert!(screen.contains("? help"), "{screen}");
 
@@ -124,9 +119,10 @@ async fn explore_with_keys_in_a_real_terminal() {
     tmux.keys(&["b"]);
     tmux.wait_for(&["NO3 Trondheim · sectors", ">■ wind"]);
     tmux.keys(&["?"]);
-    tmux.wait_for(&["Keys", "any key closes"]);
-    tmux.keys(&["x"]);
-    let screen = tmux.wait_gone("any key closes");
+    tmux.wait_for(&["Keys", "Esc closes"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_gone("Esc closes");
+    assert!(!screen.contains("exit="), "q closes help, it does not quit: {screen}");
     assert!(screen.contains("NO3 Trondheim · sectors"), "{screen}");
 
     // Resize: a message instead of a crash, and the panes come back.
@@ -190,6 +186,116 @@ async fn municipalities_are_found_by_typing_their_name() {
     assert!(!screen.contains("/tromso"), "{screen}");
     tmux.keys(&["d"]);
     tmux.wait_for(&["Grid areas", "consumption-grid-area"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["exit=0"]);
+}
+
+/// An analyst's session: the cursor reads an hour, `v` shows the year and the average day, `:`
+/// jumps to a month, `a` puts the areas side by side, `s` saves the view (an SVG, and CSVs whose
+/// curve equals the store's records), and a restart comes back to the same view (`--fresh`
+/// does not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(tmux_present),
+    ignore = "tmux is not installed: the binary cannot be driven in a terminal here"
+)]
+async fn an_analysts_session_reads_compares_saves_and_comes_back() {
+    assert!(tmux_available(), "tmux was found at build time but does not run");
+    let replica = common::start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bin = shell_quote(Path::new(env!("CARGO_BIN_EXE_elhub-explorer")));
+    let env = format!(
+        "env -i HOME={dir} PATH=/usr/bin:/bin TERM=xterm-256color XDG_DATA_HOME={dir}/data \
+         XDG_STATE_HOME={dir}/state XDG_CONFIG_HOME={dir}/config",
+        dir = shell_quote(d)
+    );
+    let start = |extra: &str| -> Tmux {
+        let script = format!(
+            "cd {dir} && {env} {bin} --api-url {url} {extra}; echo \"exit=$?\"; sleep 60",
+            dir = shell_quote(d),
+            url = replica.url(),
+        );
+        let tmux = Tmux { socket: format!("elhub-e2e-analyst-{}-{}", std::process::id(), extra.len()) };
+        tmux.run(&["new-session", "-d", "-s", "e2e", "-x", "140", "-y", "45", &script]);
+        tmux
+    };
+    let tmux = start("--from 2021-01 --to 2021-03");
+    tmux.wait_for(&["Fetched production", "2021-03 ✓ 17,832", "Hourly · NO1 Oslo hydro · Mar 2021", "743 h"]);
+    // The cursor reads a column: its time, its value and its day's total.
+    tmux.keys(&["]"]);
+    let screen = tmux.wait_for(&[" · day "]);
+    assert!(screen.contains(" Mar "), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(&["743 h"]);
+    // The year: days as a curve, the twelve months, and how much of the year is stored.
+    tmux.keys(&["v"]);
+    tmux.wait_for(&["Daily · NO1 Oslo hydro · 2021", "3 of 12 months stored", "Jan ", "Mar "]);
+    tmux.keys(&["v"]);
+    tmux.wait_for(&["Average day · NO1 Oslo hydro · Mar 2021", "dotted: weekends"]);
+    tmux.keys(&["v"]);
+    // `:` jumps to a month.
+    tmux.keys(&[":", "2", "0", "2", "1", "-", "0", "2", "Enter"]);
+    tmux.wait_for(&["Hourly · NO1 Oslo hydro · Feb 2021", "672 h"]);
+    // The areas side by side for the group.
+    tmux.keys(&["a"]);
+    tmux.wait_for(&["hydro by price area · side by side", "NO5 Bergen", "NO2 Kristiansand"]);
+    tmux.keys(&["a"]);
+    tmux.wait_for(&["Totals · production 2021 (3 of 12 months) · NO1 Oslo"]);
+    // `s` saves the view where the explorer was started, and says so.
+    tmux.keys(&["s"]);
+    tmux.wait_for(&["saved ./elhub-production-NO1-hydro-2021-02.svg"]);
+    let svg = std::fs::read_to_string(d.join("elhub-production-NO1-hydro-2021-02.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<text") && svg.trim_end().ends_with("</svg>"),
+        "an SVG picture"
+    );
+    let curve = std::fs::read_to_string(d.join("elhub-production-NO1-hydro-2021-02-curve.csv")).unwrap();
+    let totals = std::fs::read_to_string(d.join("elhub-production-NO1-hydro-2021-02-totals.csv")).unwrap();
+    assert!(totals.starts_with("year,entity,group,kwh,records"), "{totals}");
+    // The saved curve is the store's: the export of the same series and month, value for value.
+    let export = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd {dir} && {env} {bin} export --area NO1 --group hydro --from 2021-02 --to 2021-02",
+            dir = shell_quote(d)
+        ))
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let exported: Vec<(String, f64)> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2].to_string(), f[4].parse().unwrap())
+        })
+        .collect();
+    let saved: Vec<(String, f64)> = curve
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[2].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(saved.len(), 672);
+    assert_eq!(saved.len(), exported.len());
+    for (s, e) in saved.iter().zip(&exported) {
+        assert_eq!(s.0, e.0);
+        assert!((s.1 - e.1).abs() <= 1e-6 * e.1.abs().max(1.0), "{s:?} vs {e:?}");
+    }
+    // A restart comes back to February; --fresh opens on the newest data.
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["exit=0"]);
+    drop(tmux);
+    let tmux = start("");
+    tmux.wait_for(&["Hourly · NO1 Oslo hydro · Feb 2021"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["exit=0"]);
+    drop(tmux);
+    let tmux = start("--fresh");
+    tmux.wait_for(&["Hourly · NO1 Oslo hydro · Mar 2021"]);
     tmux.keys(&["q"]);
     tmux.wait_for(&["exit=0"]);
 }

@@ -12,7 +12,7 @@ use elhub_explorer::ingest::Progress;
 use elhub_explorer::model::{Dataset, Entity, EntityKind, Month, MonthRange, Window};
 use elhub_explorer::replica::generator;
 use elhub_explorer::store::{GroupTotal, MonthCoverage, StepValue, UpsertStats};
-use elhub_explorer::tui::state::{update, Action, App, ChartKind};
+use elhub_explorer::tui::state::{update, Action, App, ChartKind, TotalsKey};
 use elhub_explorer::tui::theme::Theme;
 use elhub_explorer::tui::view::{self, EntitiesPane};
 use ratatui::backend::TestBackend;
@@ -36,8 +36,10 @@ fn app_of(dataset: Dataset, theme: Theme) -> App {
     let year = MonthRange::new(month("2021-01"), month("2021-12")).unwrap();
     let t0 = Instant::now();
     let mut app = App::new(dataset, year, "sqlite elhub.sqlite".into(), theme, t0);
-    app.month = month("2021-03");
     app.start();
+    answer_queries(&mut app);
+    // The explorer opened on the newest month stored; show March, with its DST change.
+    app.month = month("2021-03");
     answer_queries(&mut app);
     app
 }
@@ -161,9 +163,15 @@ fn ascii_mode_has_no_block_or_braille_glyphs() {
     let bars = screen(&app, 100, 30);
     update(&mut app, Action::ToggleChart);
     let sectors = screen(&app, 100, 30);
-    // Text punctuation (·, …, –) and the ø of Tromsø stay; every glyph that draws data is ASCII.
-    for text in [&bars, &sectors] {
-        let odd: Vec<char> = text.chars().filter(|c| !c.is_ascii() && !"ø·…–".contains(*c)).collect();
+    update(&mut app, Action::ToggleChart);
+    update(&mut app, Action::ToggleLine);
+    let mut app = laid_out(app, 100, 30);
+    update(&mut app, Action::MoveCursor(1));
+    let line = screen(&app, 100, 30);
+    // Only letters of names (the ø of Tromsø) stay: no arrows, separators, ellipses, ticks,
+    // blocks or braille.
+    for text in [&bars, &sectors, &line] {
+        let odd: Vec<char> = text.chars().filter(|c| !c.is_ascii() && !c.is_alphabetic()).collect();
         assert!(odd.is_empty(), "{odd:?} in {text}");
     }
     insta::assert_snapshot!("ascii_bars", bars);
@@ -222,15 +230,16 @@ fn areas_pane_renders_cities_and_the_selection() {
     update(&mut app, Action::SelectNth(4));
     let mut buf = Buffer::empty(Rect::new(0, 0, 22, 8));
     EntitiesPane { app: &app }.render(buf.area, &mut buf);
+    // The list has the focus: under --ascii its border is `#` and `=`.
     let expected = Buffer::with_lines([
-        "+ Price areas -------+",
-        "| 0 All of Norway    |",
-        "| 1 NO1 Oslo         |",
-        "| 2 NO2 Kristiansand |",
-        "| 3 NO3 Trondheim    |",
-        "|>4 NO4 Tromsø       |",
-        "| 5 NO5 Bergen       |",
-        "+--------------------+",
+        "# Price areas =======#",
+        "# 0 All of Norway    #",
+        "# 1 NO1 Oslo         #",
+        "# 2 NO2 Kristiansand #",
+        "# 3 NO3 Trondheim    #",
+        "#>4 NO4 Tromsø       #",
+        "# 5 NO5 Bergen       #",
+        "#====================#",
     ]);
     // Compare the glyphs; styles (bold title, reversed selection) are checked by the snapshots.
     let glyphs = |b: &Buffer| b.content.iter().map(|c| c.symbol().to_string()).collect::<Vec<_>>();
@@ -250,11 +259,11 @@ fn municipalities_list_filters_as_you_type() {
     let mut buf = Buffer::empty(Rect::new(0, 0, 26, 5));
     EntitiesPane { app: &app }.render(buf.area, &mut buf);
     let expected = Buffer::with_lines([
-        "+ Municipalities · 1/361 +",
-        "| 0 All of Norway        |",
-        "|>1 5501 Tromsø          |",
-        "|                        |",
-        "+ /tromso_ --------------+",
+        "# Municipalities · 1/361 #",
+        "# 0 All of Norway        #",
+        "#>1 5501 Tromsø          #",
+        "#                        #",
+        "# /tromso_ ==============#",
     ]);
     let glyphs = |b: &Buffer| b.content.iter().map(|c| c.symbol().to_string()).collect::<Vec<_>>();
     assert_eq!(glyphs(&buf), glyphs(&expected));
@@ -273,7 +282,8 @@ fn grid_areas_and_quarter_hours() {
     answer_queries(&mut quarter);
     let text = screen(&quarter, 100, 30);
     assert!(text.contains("Quarter-hourly · NO1 Oslo hydro · Mar 2024"), "{text}");
-    assert!(text.contains("743 h · 12 h/col"), "quarter-hours bucket like hours: {text}");
+    assert!(text.contains("per 15 min min 549 MWh"), "stats say what they are per: {text}");
+    assert!(text.contains("|Mar 1") && text.contains("|29"), "local days under the curve: {text}");
     insta::assert_snapshot!(text);
 }
 
@@ -318,4 +328,290 @@ fn names_from_the_network_cannot_drive_the_terminal() {
         let text = terminal.backend().to_string();
         assert!(text.contains("hydro\\u{1b}]0;pwned"), "{text}");
     }
+}
+
+/// A view at a realistic size with the plot's width told to the state, as the loop does.
+fn laid_out(mut app: App, width: u16, height: u16) -> App {
+    let w = view::curve_width(&app, width, height);
+    update(&mut app, Action::CurveWidth(w));
+    app
+}
+
+/// The month's curve: a y-axis with the unit, local days under it, stats that say what they are
+/// per; a line (braille) and the cursor reading an hour, its value and the day's total.
+#[test]
+fn month_curve_reads_with_axis_line_and_cursor() {
+    let app = laid_out(app_with_data(Theme::default()), 140, 45);
+    let text = screen(&app, 140, 45);
+    assert!(text.contains(" GWh |Mar 1"), "the unit and the first local day: {text}");
+    assert!(text.contains("┤"), "y-axis ticks: {text}");
+    assert!(text.contains("per hour min "), "{text}");
+    let mut app = app;
+    update(&mut app, Action::ToggleLine);
+    update(&mut app, Action::MoveCursor(1));
+    let text = screen(&app, 140, 45);
+    assert!(text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille line: {text}");
+    assert!(text.contains("day "), "the cursor reads the day's total: {text}");
+    let before = app.cursor;
+    update(&mut app, Action::MoveCursor(1));
+    assert_eq!(app.cursor, before.map(|c| c + 1));
+    insta::assert_snapshot!(text);
+}
+
+/// At 1 h a column the whole month shows once the terminal is wide enough.
+#[test]
+fn a_wide_terminal_shows_every_hour() {
+    let app = laid_out(app_with_data(Theme::default()), 800, 40);
+    let text = screen(&app, 800, 40);
+    assert!(text.contains("743 h · 1 h/col"), "{}", text.lines().rev().nth(2).unwrap_or(""));
+}
+
+/// Daily totals of a year from the generator, as the year view's rollup query answers them.
+fn daily(app: &App) -> Vec<(i32, f64)> {
+    let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let year =
+        MonthRange::new(Month::new(app.year(), 1).unwrap(), Month::new(app.year(), 12).unwrap()).unwrap();
+    let window = Window { start: year.from().start_utc(), end: year.to().end_utc() };
+    let data = generator::window_data(app.dataset, window, until, Some(&app.entity), None, &[]);
+    let mut days: BTreeMap<i32, f64> = BTreeMap::new();
+    for r in data.records().filter(|r| r.group == app.group) {
+        let d = r.start.with_timezone(&elhub_explorer::model::LOCAL_TZ).date_naive();
+        use chrono::Datelike;
+        *days.entry(d.year() * 10_000 + d.month() as i32 * 100 + d.day() as i32).or_default() +=
+            r.quantity_kwh;
+    }
+    days.into_iter().collect()
+}
+
+/// The year view: the daily totals as a curve and the twelve monthly totals beside it (wide) or
+/// under it; their sum is the year's total of the bars.
+#[test]
+fn year_view_shows_days_and_twelve_months() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::StepView);
+    let key = app.year_key();
+    let days = daily(&app);
+    assert_eq!(days.len(), 365);
+    update(&mut app, Action::YearLoaded(key, Ok(days)));
+    let app = laid_out(app, 140, 45);
+    let text = screen(&app, 140, 45);
+    assert!(text.contains("Daily · NO1 Oslo hydro · 2021"), "{text}");
+    assert!(text.contains("total 20.1 TWh"), "the same total as the bars: {text}");
+    for m in ["Jan", "Jun", "Dec"] {
+        assert!(text.contains(&format!("{m} ")), "{m}: {text}");
+    }
+    insta::assert_snapshot!(text);
+    let narrow = screen(&app, 80, 24);
+    assert!(narrow.contains("TWh Jan"), "the months under the curve when narrow: {narrow}");
+}
+
+/// The average day: weekdays drawn, weekends dotted, each hour readable with the cursor.
+#[test]
+fn profile_view_shows_the_average_day() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::StepView);
+    update(&mut app, Action::StepView);
+    let mut app = laid_out(app, 100, 30);
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("Average day · NO1 Oslo hydro · Mar 2021"), "{text}");
+    assert!(text.contains("|00") && text.contains("|12"), "hours under the curve: {text}");
+    assert!(text.contains("•"), "weekends dotted: {text}");
+    insta::assert_snapshot!(text);
+    update(&mut app, Action::MoveCursor(1));
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("12:00–13:00 · weekdays "), "{text}");
+}
+
+/// Totals against the year before, with the change in %; the entities side by side.
+#[test]
+fn comparisons_with_the_year_before_and_side_by_side() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::StepYear(1));
+    app.range = MonthRange::new(month("2022-01"), month("2022-12")).unwrap();
+    answer_queries(&mut app);
+    // 2021's totals, for the change column.
+    let mut before = app.clone();
+    update(&mut before, Action::StepYear(-1));
+    let key = TotalsKey { year: 2021, ..app.totals_key() };
+    let totals = before.current_totals().cloned();
+    let Some(elhub_explorer::tui::state::Loadable::Ready(totals)) = totals else { panic!("2021 totals") };
+    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
+    let text = screen(&app, 140, 45);
+    assert!(text.contains("Totals · production 2022 vs 2021 · NO1 Oslo"), "{text}");
+    let all = text.lines().find(|l| l.contains(" all ")).unwrap();
+    assert!(all.contains("8760 h") && all.trim_end_matches(['"', '│', ' ']).ends_with('%'), "{all}");
+    let hydro = text.lines().find(|l| l.contains(">hydro")).unwrap();
+    assert!(
+        hydro.trim_end_matches(['"', '│', ' ']).ends_with('%') && hydro.matches('%').count() == 2,
+        "{hydro}"
+    );
+    update(&mut app, Action::ToggleSideBySide);
+    let side = app.side_key();
+    update(
+        &mut app,
+        Action::SideLoaded(
+            side,
+            Ok(vec![("NO1".into(), 2.0e10), ("NO2".into(), 5.0e10), ("NO5".into(), 4.0e10)]),
+        ),
+    );
+    let text = screen(&app, 140, 45);
+    assert!(text.contains("hydro by price area · side by side"), "{text}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("TWh") && l.contains("NO")).collect();
+    assert!(
+        rows[0].contains("NO2 Kristiansand") && rows[1].contains("NO5 Bergen"),
+        "largest first: {rows:?}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// A fetch in which every month failed is red and titled "Failed", not a green 100 %; the
+/// reason is readable whole in the pane, however narrow.
+#[test]
+fn a_failed_fetch_is_red_and_says_why() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::Fetch(elhub_explorer::ingest::FetchMode::Refresh));
+    let months: Vec<Month> = app.fetch.as_ref().unwrap().months.iter().map(|(m, _)| *m).collect();
+    let reason = "HTTP 401 Unauthorized from https://api.elhub.no: the key was refused";
+    for m in &months {
+        update(&mut app, Action::Ingest(Progress::Failed { month: *m, reason: reason.into() }));
+    }
+    let summary = elhub_explorer::ingest::IngestSummary {
+        months_planned: 12,
+        failed_months: months.iter().map(|m| (*m, reason.to_string())).collect(),
+        ..Default::default()
+    };
+    update(&mut app, Action::Ingest(Progress::Finished(Box::new(summary))));
+    let terminal = draw(&app, 100, 30);
+    let buf = terminal.backend().buffer();
+    let text = terminal.backend().to_string();
+    assert!(text.contains("Failed production"), "{text}");
+    assert!(!text.contains("Fetched"), "{text}");
+    let joined: String = text.lines().map(|l| l.trim_matches('"').to_string()).collect::<Vec<_>>().join(" ");
+    for word in ["Unauthorized", "refused"] {
+        assert!(joined.contains(word), "{word} in {text}");
+    }
+    assert_eq!(colored_cells(buf, Color::Green), 0, "no green gauge: {text}");
+    assert!(colored_cells(buf, Color::Red) > 5, "a red gauge: {text}");
+}
+
+/// A year stored in part says so in the totals' title; a series stored for part of the year is
+/// marked with `*`, explained in the total line.
+#[test]
+fn partial_data_is_marked() {
+    let mut app = app_with_data(Theme::default());
+    let cov = (1..=3)
+        .map(|m| MonthCoverage {
+            month: Month::new(2021, m).unwrap(),
+            records: 1,
+            rejected: 0,
+            fetched_at: Utc::now(),
+        })
+        .collect();
+    update(&mut app, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(cov)));
+    let key = app.totals_key();
+    let totals = vec![
+        GroupTotal { group: "hydro".into(), kwh: 5.0e9, count: 2160 },
+        GroupTotal { group: "solar".into(), kwh: 1.0e6, count: 1000 },
+    ];
+    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
+    let text = screen(&app, 120, 34);
+    assert!(text.contains("production 2021 (3 of 12 months)"), "{text}");
+    assert!(text.lines().any(|l| l.contains(" solar") && l.contains("%*")), "{text}");
+    assert!(text.contains("* solar: 1000 of 2160 h"), "{text}");
+}
+
+/// Fields are dropped whole where they do not fit: no number or unit is cut (`max 3.0` for
+/// 3.09 GWh, `2.03 TW`), and the status line keeps `q quit` and `? help`.
+#[test]
+fn narrow_terminals_drop_fields_but_never_cut_numbers() {
+    for (w, h) in [(60, 18), (80, 24), (100, 30)] {
+        let mut app = laid_out(app_with_data(Theme::default()), w, h);
+        app.message = Some("a fetch is running; wait for it to end".into());
+        let text = screen(&app, w, h);
+        for cut in [" TW ", " GW ", " MW ", " kW ", " TW│", " GW│", " MW│", " kW│", "max 3.0 ", "max 3.0│"]
+        {
+            assert!(!text.contains(cut), "{cut:?} at {w}x{h}:\n{text}");
+        }
+        let status = text.lines().last().unwrap();
+        assert!(status.contains("q quit") && status.contains("? help"), "{status}");
+        assert!(!status.contains("already run"), "{status}");
+    }
+}
+
+/// The rate shows once a second has passed, never the huge figure of the first milliseconds.
+#[test]
+fn the_rate_waits_for_a_second() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::Fetch(elhub_explorer::ingest::FetchMode::Refresh));
+    let done = UpsertStats { new: 17_856, updated: 0, unchanged: 0 };
+    update(
+        &mut app,
+        Action::Ingest(Progress::Done { month: month("2021-01"), records: 17_856, rejected: 0, stats: done }),
+    );
+    let start = app.now;
+    update(&mut app, Action::Tick(start + Duration::from_millis(3)));
+    assert!(!screen(&app, 100, 30).contains("rec/s"));
+    update(&mut app, Action::Tick(start + Duration::from_secs(2)));
+    assert!(screen(&app, 100, 30).contains("8,928 rec/s"));
+}
+
+/// Focus shows: the selected row is reverse video only in the focused pane, and the focused
+/// pane's border is thick and in a colour no group has.
+#[test]
+fn focus_is_visible() {
+    let mut app = app_with_data(Theme::default());
+    let reversed_rows = |app: &App| -> Vec<String> {
+        let terminal = draw(app, 100, 30);
+        let buf = terminal.backend().buffer().clone();
+        (0..buf.area.height)
+            .filter(|y| {
+                (0..buf.area.width)
+                    .any(|x| buf[(x, *y)].modifier.contains(ratatui::style::Modifier::REVERSED))
+            })
+            .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect())
+            .collect()
+    };
+    let rows = reversed_rows(&app);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("NO1 Oslo"), "{rows:?}");
+    update(&mut app, Action::StepFocus(1));
+    let rows = reversed_rows(&app);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains(">hydro"), "{rows:?}");
+    let terminal = draw(&app, 100, 30);
+    let buf = terminal.backend().buffer();
+    assert_eq!(buf[(26, 0)].symbol(), "┏", "the totals pane's border is thick");
+    assert_eq!(buf[(26, 0)].fg, Color::White);
+    assert_eq!(buf[(0, 0)].symbol(), "╭");
+}
+
+/// `o`: the same month a year earlier, dotted over the curve in its own colour; and the series
+/// of all groups together (`g` to the last) is named as such.
+#[test]
+fn the_year_before_overlays_and_all_groups_are_a_series() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::StepYear(1));
+    app.range = MonthRange::new(month("2022-01"), month("2022-12")).unwrap();
+    answer_queries(&mut app);
+    update(&mut app, Action::ToggleOverlay);
+    assert!(app.line, "an overlay turns the line on");
+    // March 2021's curve (the year before), from the first app.
+    let earlier = app_with_data(Theme::default());
+    let key = elhub_explorer::tui::state::CurveKey { month: month("2021-03"), ..app.curve_key() };
+    let curve = earlier.current_curve().cloned();
+    let Some(elhub_explorer::tui::state::Loadable::Ready(curve)) = curve else { panic!("March 2021") };
+    update(&mut app, Action::CurveLoaded(key, Ok(curve)));
+    let app = laid_out(app, 120, 34);
+    let terminal = draw(&app, 120, 34);
+    let text = terminal.backend().to_string();
+    assert!(text.contains("dotted: 2021"), "{text}");
+    assert!(colored_cells(terminal.backend().buffer(), Color::Gray) > 10, "the year before in grey: {text}");
+    insta::assert_snapshot!(text);
+    let mut app = app;
+    for _ in 0..5 {
+        update(&mut app, Action::StepGroup(1));
+    }
+    assert_eq!(app.group, elhub_explorer::tui::state::ALL);
+    let text = screen(&app, 120, 34);
+    assert!(text.contains("NO1 Oslo all groups"), "{text}");
 }

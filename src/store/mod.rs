@@ -319,22 +319,49 @@ impl Store {
 }
 
 impl Store {
-    /// The curve of one group over every entity of a dataset: per step, the sum of the
-    /// entities' values, sorted by start.
-    pub async fn all_steps(
+    /// A curve summed over series: of one entity (or every entity, `None`) and one group (or
+    /// every group, `None`), per step, sorted by start. All of Norway's hydro, NO1's groups
+    /// together, or everything.
+    pub async fn summed_steps(
         &self,
         dataset: Dataset,
-        group: &str,
+        entity: Option<&str>,
+        group: Option<&str>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<StepValue>> {
         let mut sums: std::collections::BTreeMap<DateTime<Utc>, f64> = std::collections::BTreeMap::new();
-        for key in self.series(dataset).await?.into_iter().filter(|k| k.group == group) {
+        let wanted =
+            |k: &SeriesKey| entity.is_none_or(|e| k.entity == e) && group.is_none_or(|g| k.group == g);
+        for key in self.series(dataset).await?.into_iter().filter(wanted) {
             for s in self.steps(dataset, &key, from, to).await? {
                 *sums.entry(s.start).or_default() += s.kwh;
             }
         }
         Ok(sums.into_iter().map(|(start, kwh)| StepValue { start, kwh }).collect())
+    }
+
+    /// One group's total (or every group's together, `None`) over a local year for every
+    /// entity of a dataset that has it, in the store's entity order: the entities side by side.
+    pub async fn entity_totals(
+        &self,
+        dataset: Dataset,
+        group: Option<&str>,
+        year: i32,
+    ) -> Result<Vec<(String, f64)>> {
+        let wanted = |g: &str| group.is_none_or(|w| w == g);
+        let mut entities: Vec<String> =
+            self.series(dataset).await?.into_iter().filter(|k| wanted(&k.group)).map(|k| k.entity).collect();
+        entities.dedup();
+        let mut out = Vec::new();
+        for entity in entities {
+            let totals = self.annual_totals(dataset, &Scope::Entity(entity.clone()), year).await?;
+            let mut matching = totals.iter().filter(|t| wanted(&t.group)).peekable();
+            if matching.peek().is_some() {
+                out.push((entity, matching.map(|t| t.kwh).sum()));
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -3,7 +3,11 @@
 //! (idle means no wake-ups). Queries and fetches run as tasks that send owned messages back.
 
 pub mod keys;
+pub mod remember;
+pub mod save;
+pub mod series;
 pub mod state;
+pub mod svg;
 pub mod theme;
 pub mod view;
 
@@ -40,7 +44,7 @@ pub enum AppEvent {
 /// unanswered, so holding ↓ through 361 municipalities queries the last one, not all of them.
 #[derive(Clone, Default)]
 pub struct Turns {
-    wanted: Arc<std::sync::Mutex<(Option<TotalsKey>, Option<CurveKey>)>>,
+    wanted: Arc<std::sync::Mutex<(Vec<TotalsKey>, Vec<CurveKey>)>>,
     totals: Arc<tokio::sync::Mutex<()>>,
     curve: Arc<tokio::sync::Mutex<()>>,
 }
@@ -48,9 +52,7 @@ pub struct Turns {
 impl Turns {
     /// What the panes show now.
     pub fn want(&self, app: &App) {
-        let keys = (!app.entity.is_empty()).then(|| (app.totals_key(), app.curve_key()));
-        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) =
-            keys.map_or((None, None), |(t, c)| (Some(t), Some(c)));
+        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) = (app.wanted_totals(), app.wanted_curves());
     }
 
     /// Runs a query effect in its turn: its answer, or `QueryDropped` when the selection moved
@@ -64,8 +66,8 @@ impl Turns {
         let wanted = {
             let (totals, curve) = &*self.wanted.lock().unwrap_or_else(|e| e.into_inner());
             match &effect {
-                Effect::LoadTotals(key) => totals.as_ref() == Some(key),
-                Effect::LoadCurve(key) => curve.as_ref() == Some(key),
+                Effect::LoadTotals(key) => totals.contains(key),
+                Effect::LoadCurve(key) => curve.contains(key),
                 _ => true,
             }
         };
@@ -87,6 +89,11 @@ pub struct Explorer {
     pub launched: Instant,
     /// Shown in the status line at start (a sink that could not be opened).
     pub notice: Option<String>,
+    /// The view to start on (the last run's), and where to remember the view at quit.
+    pub restore: Option<remember::SavedView>,
+    pub view_file: Option<std::path::PathBuf>,
+    /// Whether the range was named on the command line (see `App::range_given`).
+    pub range_given: bool,
 }
 
 /// Runs the explorer on the real terminal; the terminal is restored on every exit path
@@ -118,6 +125,10 @@ where
     let mut app =
         App::new(explorer.launch.dataset, explorer.launch.range, store_label, explorer.theme, Instant::now());
     app.message = explorer.notice.clone();
+    app.range_given = explorer.range_given;
+    if let Some(saved) = &explorer.restore {
+        app.restore(saved);
+    }
     let mut fetch_task: Option<(CancellationToken, tokio::task::JoinHandle<()>)> = None;
     let turns = Turns::default();
     let effects = app.start();
@@ -132,6 +143,13 @@ where
         if dirty && last_frame.elapsed() >= FRAME {
             terminal.draw(|f| view::render(&app, f))?;
             dirty = false;
+            // The cursor's range follows the plot's width (a resize, another layout).
+            let size = terminal.size()?;
+            let width = view::curve_width(&app, size.width, size.height);
+            if width != app.curve_width {
+                update(&mut app, Action::CurveWidth(width));
+                dirty = true;
+            }
             last_frame = Instant::now();
             if !first_full_frame_logged && full_frame(&app) {
                 first_full_frame_logged = true;
@@ -155,13 +173,24 @@ where
             _ = tick.tick(), if app.fetching() => Some(Action::Tick(Instant::now())),
         };
         if let Some(action) = action {
-            let effects = update(&mut app, action);
+            let mut effects = update(&mut app, action);
+            if effects.contains(&Effect::SaveView) {
+                effects.retain(|e| *e != Effect::SaveView);
+                let size = terminal.size()?;
+                let saved = save::save_view(&app, size.width, size.height, std::path::Path::new("."));
+                effects.extend(update(&mut app, Action::Saved(saved)));
+            }
             turns.want(&app);
             run_effects(&explorer, &turns, &tx, effects, &mut fetch_task);
             dirty = true;
         }
         if app.quit {
             break;
+        }
+    }
+    if let Some(path) = &explorer.view_file {
+        if let Err(e) = remember::store(path, &app) {
+            tracing::warn!(error = %e, "the view could not be remembered");
         }
     }
     if let Some((stop, task)) = fetch_task {
@@ -187,13 +216,35 @@ pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
         }
         Effect::LoadCurve(key) => {
             let (from, to) = (key.month.start_utc(), key.month.end_utc());
-            let r = if key.entity == state::ALL {
-                store.all_steps(key.dataset, &key.group, from, to).await
+            let r = if key.entity == state::ALL || key.group == state::ALL {
+                let entity = (key.entity != state::ALL).then_some(key.entity.as_str());
+                let group = (key.group != state::ALL).then_some(key.group.as_str());
+                store.summed_steps(key.dataset, entity, group, from, to).await
             } else {
                 store.steps(key.dataset, &SeriesKey::new(&key.entity, &key.group), from, to).await
             };
             Action::CurveLoaded(key, r.map_err(|e| e.to_string()))
         }
+        Effect::LoadYear(key) => {
+            let scope = if key.entity == state::ALL { Scope::All } else { Scope::Entity(key.entity.clone()) };
+            let (from, to) = (key.year * 10_000 + 101, key.year * 10_000 + 1231);
+            let r = store.rollups(key.dataset, &scope, crate::store::Period::Day, from, to).await.map(
+                |rollups| {
+                    let mut days: std::collections::BTreeMap<i32, f64> = std::collections::BTreeMap::new();
+                    for r in rollups.iter().filter(|r| key.group == state::ALL || r.group == key.group) {
+                        *days.entry(r.key).or_default() += r.kwh;
+                    }
+                    days.into_iter().collect()
+                },
+            );
+            Action::YearLoaded(key, r.map_err(|e| e.to_string()))
+        }
+        Effect::LoadSide(key) => {
+            let group = (key.group != state::ALL).then_some(key.group.as_str());
+            let r = store.entity_totals(key.dataset, group, key.year).await;
+            Action::SideLoaded(key, r.map_err(|e| e.to_string()))
+        }
+        Effect::SaveView => return None,
         Effect::LoadCoverage(dataset) => {
             let r = store.coverage(dataset).await;
             Action::CoverageLoaded(dataset, r.map_err(|e| e.to_string()))
@@ -222,8 +273,8 @@ fn run_effects(
             let _ = tx.send(AppEvent::Background(a));
         };
         match effect {
-            Effect::StartFetch(dataset, mode) => {
-                let mut running = Launch { dataset, mode, ..explorer.launch.clone() }.start();
+            Effect::StartFetch(dataset, mode, range) => {
+                let mut running = Launch { dataset, mode, range, ..explorer.launch.clone() }.start();
                 let stop = running.stop.clone();
                 let task = tokio::spawn(async move {
                     while let Some(p) = running.progress.recv().await {

@@ -28,10 +28,50 @@ impl Pane {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChartKind {
     Bars,
     Sectors,
+}
+
+/// What the curve pane shows (`v` cycles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CurveView {
+    /// The month's steps.
+    Month,
+    /// The year: twelve monthly totals and the daily totals.
+    Year,
+    /// The month's average day, weekdays and weekends apart.
+    Profile,
+}
+
+impl CurveView {
+    fn next(self) -> CurveView {
+        match self {
+            CurveView::Month => CurveView::Year,
+            CurveView::Year => CurveView::Profile,
+            CurveView::Profile => CurveView::Month,
+        }
+    }
+}
+
+/// The daily totals of one series (or all groups, or all entities) over a local year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct YearKey {
+    pub dataset: Dataset,
+    pub entity: String,
+    pub group: Group,
+    pub year: i32,
+}
+
+/// One group's total of a year for every entity of a dataset: the entities side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SideKey {
+    pub dataset: Dataset,
+    pub group: Group,
+    pub year: i32,
 }
 
 /// The annual totals of one entity, year and dataset.
@@ -114,6 +154,14 @@ impl FetchState {
             .count()
     }
 
+    /// Months that ended without being written (fetch failed, or every sink failed).
+    pub fn failed(&self) -> usize {
+        self.months
+            .iter()
+            .filter(|(_, s)| matches!(s, MonthStatus::Failed { .. } | MonthStatus::SinkFailed { .. }))
+            .count()
+    }
+
     pub fn elapsed(&self, now: Instant) -> Duration {
         self.finished.unwrap_or(now).saturating_duration_since(self.started)
     }
@@ -157,6 +205,8 @@ pub struct App {
     pub chart: ChartKind,
     pub focus: Pane,
     pub show_help: bool,
+    /// First help line shown, when help is longer than the terminal.
+    pub help_scroll: usize,
     pub quit: bool,
     pub filter: Filter,
     /// The configured range, fetched by `r`.
@@ -179,6 +229,32 @@ pub struct App {
     pub message: Option<String>,
     /// The clock, advanced by `Tick` so views stay pure.
     pub now: Instant,
+    /// The local month now: the last one there can be data for.
+    pub this_month: Month,
+    /// What the curve pane shows, and how.
+    pub view: CurveView,
+    /// The curve as a line (braille) rather than bars.
+    pub line: bool,
+    /// The curve's scale from zero rather than from its minimum.
+    pub zero_based: bool,
+    /// The column the cursor reads (`[`/`]`), when it is on.
+    pub cursor: Option<usize>,
+    /// The same month a year earlier drawn over the curve (`o`).
+    pub overlay: bool,
+    /// The totals pane shows the group's total for every entity side by side (`a`).
+    pub side_by_side: bool,
+    /// A month or year being typed after `:`.
+    pub jump: Option<String>,
+    pub years: HashMap<YearKey, Loadable<Vec<(i32, f64)>>>,
+    pub sides: HashMap<SideKey, Loadable<Vec<(String, f64)>>>,
+    /// Whether the view has been moved to the newest stored month (once, at start), or a
+    /// remembered view was restored instead.
+    opened: bool,
+    /// Whether the range was named on the command line: then the explorer opens on its newest
+    /// stored month rather than on the newest of all.
+    pub range_given: bool,
+    /// Columns of the curve's plot as last laid out (the loop tells), for the cursor's range.
+    pub curve_width: usize,
     pub theme: Theme,
     /// Whether the automatic first fetch of an empty store was started.
     auto_fetch_done: bool,
@@ -188,6 +264,35 @@ pub struct App {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Quit,
+    /// `c`: the curve as bars or as a line.
+    ToggleLine,
+    /// `z`: the curve's scale from zero or from its minimum.
+    ToggleZero,
+    /// `[`/`]`: the cursor a column left or right (it appears in the middle).
+    MoveCursor(i32),
+    /// The loop laid out the curve's plot this many columns wide.
+    CurveWidth(usize),
+    /// `v`: month, year, average day.
+    StepView,
+    /// `o`: the same month a year earlier over the curve.
+    ToggleOverlay,
+    /// `a`: the group's total for every entity side by side.
+    ToggleSideBySide,
+    /// Home/End: the first or last stored month.
+    JumpEnd(i32),
+    /// `:` starts typing a month or year; Enter jumps; Esc leaves it.
+    StartJump,
+    JumpType(char),
+    JumpBackspace,
+    JumpGo,
+    /// `s`: save the view as SVG and its data as CSV (the loop writes them).
+    Save,
+    /// The loop wrote the view's files (their paths), or could not.
+    Saved(Result<Vec<String>, String>),
+    /// Esc in the main view: closes what is open (cursor, side by side), never quits.
+    Back,
+    YearLoaded(YearKey, Result<Vec<(i32, f64)>, String>),
+    SideLoaded(SideKey, Result<Vec<(String, f64)>, String>),
     /// The n-th (0-based) entity of the list as shown.
     SelectNth(usize),
     /// ↑/↓ (or ten at a time) in the focused pane.
@@ -201,12 +306,16 @@ pub enum Action {
     ToggleChart,
     /// d/D: next or previous dataset of the catalogue.
     StepDataset(i32),
-    /// r: fetch what is missing or may have been revised; R: everything.
+    /// R: fetch the range given at start (missing months, and revisions with `Refresh`).
     Fetch(FetchMode),
+    /// r: fetch the viewed year of the viewed dataset (missing months and revisions).
+    FetchViewed,
     /// Tab / Shift-Tab.
     StepFocus(i32),
     ToggleHelp,
     CloseHelp,
+    /// ↑/↓ in help.
+    ScrollHelp(i32),
     /// `/`: start typing a filter.
     StartFilter,
     FilterType(char),
@@ -232,7 +341,12 @@ pub enum Effect {
     LoadTotals(TotalsKey),
     LoadCurve(CurveKey),
     LoadCoverage(Dataset),
-    StartFetch(Dataset, FetchMode),
+    LoadYear(YearKey),
+    LoadSide(SideKey),
+    /// A fetch of a dataset over a range of months.
+    StartFetch(Dataset, FetchMode, MonthRange),
+    /// Save the view: the loop renders the screen as SVG and writes the data behind it as CSV.
+    SaveView,
 }
 
 /// The entity id of the row that stands for every entity of the dataset together.
@@ -257,6 +371,7 @@ impl App {
             chart: ChartKind::Bars,
             focus: Pane::Entities,
             show_help: false,
+            help_scroll: 0,
             quit: false,
             filter: Filter::default(),
             range,
@@ -273,7 +388,120 @@ impl App {
             now,
             theme,
             auto_fetch_done: false,
+            this_month: Month::containing(chrono::Utc::now()),
+            view: CurveView::Month,
+            line: false,
+            zero_based: false,
+            cursor: None,
+            overlay: false,
+            side_by_side: false,
+            jump: None,
+            years: HashMap::new(),
+            sides: HashMap::new(),
+            opened: false,
+            curve_width: 0,
+            range_given: false,
         }
+    }
+
+    /// Restores a view remembered from an earlier run (see `remember`): the dataset, entity,
+    /// group and month (kept within the months there can be data for), and how they are shown.
+    pub fn restore(&mut self, saved: &super::remember::SavedView) {
+        let Some((dataset, month)) = saved.parsed() else { return };
+        self.set_dataset(dataset);
+        if !saved.entity.is_empty() {
+            self.select_entity(saved.entity.clone());
+        }
+        self.group = saved.group.clone();
+        self.month = self.bounded(month);
+        self.chart = saved.chart;
+        self.view = saved.view;
+        self.line = saved.line;
+        self.zero_based = saved.zero_based;
+        self.opened = true;
+        self.keep_selection_visible();
+    }
+
+    /// Slots a plot `width` columns wide has: two a column for a braille line.
+    pub fn plot_slots(&self, width: usize) -> usize {
+        if self.line && !self.theme.ascii {
+            width * 2
+        } else {
+            width
+        }
+    }
+
+    /// How many positions the cursor has in the curve pane as drawn (0: nothing drawn yet).
+    pub fn cursor_slots(&self) -> usize {
+        let slots = self.plot_slots(self.curve_width);
+        match self.view {
+            CurveView::Profile => 24,
+            CurveView::Month => match self.curve_to_draw().0 {
+                Some(Loadable::Ready(v)) => {
+                    super::series::buckets(v, self.dataset.resolution().per_hour() as usize, slots).len()
+                }
+                _ => 0,
+            },
+            CurveView::Year => match self.years.get(&self.year_key()) {
+                Some(Loadable::Ready(days)) => {
+                    super::series::day_columns(&super::series::days_of(days), slots).1.len()
+                }
+                _ => 0,
+            },
+        }
+    }
+
+    /// The months the views may show: from the dataset's first to this one.
+    pub fn month_bounds(&self) -> (Month, Month) {
+        let first = self.dataset.spec().first_month;
+        (first, self.this_month.max(first))
+    }
+
+    /// `month` kept within `month_bounds`.
+    fn bounded(&self, month: Month) -> Month {
+        let (first, last) = self.month_bounds();
+        month.clamp(first, last)
+    }
+
+    pub fn year_key(&self) -> YearKey {
+        YearKey {
+            dataset: self.dataset,
+            entity: self.entity.clone(),
+            group: self.group.clone(),
+            year: self.year(),
+        }
+    }
+
+    pub fn side_key(&self) -> SideKey {
+        SideKey { dataset: self.dataset, group: self.group.clone(), year: self.year() }
+    }
+
+    /// The totals of the same entity a year earlier, for the change column.
+    pub fn previous_totals(&self) -> Option<&Loadable<Vec<GroupTotal>>> {
+        self.totals.get(&TotalsKey { year: self.year() - 1, ..self.totals_key() })
+    }
+
+    /// The same month a year earlier, drawn over the curve.
+    pub fn overlay_curve(&self) -> Option<&Loadable<Vec<StepValue>>> {
+        let month = Month::new(self.year() - 1, self.month.month())?;
+        self.curves.get(&CurveKey { month, ..self.curve_key() })
+    }
+
+    /// The months stored of the dataset (complete or not), sorted.
+    pub fn stored_months(&self) -> Vec<Month> {
+        match self.coverage.get(&self.dataset) {
+            Some(Loadable::Ready(c)) => c.iter().filter(|c| c.records > 0).map(|c| c.month).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// How many months of the viewed year are stored, of those there can be.
+    pub fn year_coverage(&self) -> (usize, usize) {
+        let (first, last) = self.month_bounds();
+        let possible =
+            (1..=12).filter_map(|m| Month::new(self.year(), m)).filter(|m| *m >= first && *m <= last).count();
+        let stored = self.stored_months().iter().filter(|m| m.year() == self.year()).count();
+        (stored.min(possible), possible)
     }
 
     pub fn year(&self) -> i32 {
@@ -387,16 +615,46 @@ impl App {
             .unwrap_or_else(|| EntityRow { id: self.entity.clone(), name: String::new() })
     }
 
-    /// The groups to cycle through: those with totals in view (largest first), else the known ones.
+    /// The groups to cycle through: those with totals in view (largest first), else the known
+    /// ones; then all of them together (`ALL`).
     pub fn groups(&self) -> Vec<Group> {
-        match self.current_totals() {
+        let mut groups: Vec<Group> = match self.current_totals() {
             Some(Loadable::Ready(t)) if !t.is_empty() => t.iter().map(|t| t.group.clone()).collect(),
             _ => self.dataset.known_groups().iter().map(|g| g.to_string()).collect(),
-        }
+        };
+        groups.push(ALL.to_string());
+        groups
     }
 
     pub fn fetching(&self) -> bool {
         self.fetch.as_ref().is_some_and(FetchState::running)
+    }
+
+    /// The totals the panes show: the viewed year's, and the year before's for the change
+    /// column (when there can be data for it). Empty without an entity.
+    pub fn wanted_totals(&self) -> Vec<TotalsKey> {
+        if self.entity.is_empty() {
+            return Vec::new();
+        }
+        let mut keys = vec![self.totals_key()];
+        if self.year() > self.month_bounds().0.year() {
+            keys.push(TotalsKey { year: self.year() - 1, ..self.totals_key() });
+        }
+        keys
+    }
+
+    /// The curves the panes show: the viewed month's, and the same month a year earlier when
+    /// it is drawn over it.
+    pub fn wanted_curves(&self) -> Vec<CurveKey> {
+        if self.entity.is_empty() {
+            return Vec::new();
+        }
+        let mut keys = vec![self.curve_key()];
+        let earlier = Month::new(self.year() - 1, self.month.month()).filter(|m| *m >= self.month_bounds().0);
+        if let Some(month) = earlier.filter(|_| self.overlay && self.view == CurveView::Month) {
+            keys.push(CurveKey { month, ..self.curve_key() });
+        }
+        keys
     }
 
     /// The queries the current view needs that are neither cached nor under way; marks them
@@ -409,15 +667,31 @@ impl App {
             out.push(Effect::LoadEntities(kind));
         }
         if !self.entity.is_empty() {
-            let tk = self.totals_key();
-            if !self.totals.contains_key(&tk) {
-                self.totals.insert(tk.clone(), Loadable::Loading);
-                out.push(Effect::LoadTotals(tk));
+            for tk in self.wanted_totals() {
+                if !self.totals.contains_key(&tk) {
+                    self.totals.insert(tk.clone(), Loadable::Loading);
+                    out.push(Effect::LoadTotals(tk));
+                }
             }
-            let ck = self.curve_key();
-            if !self.curves.contains_key(&ck) {
-                self.curves.insert(ck.clone(), Loadable::Loading);
-                out.push(Effect::LoadCurve(ck));
+            for ck in self.wanted_curves() {
+                if !self.curves.contains_key(&ck) {
+                    self.curves.insert(ck.clone(), Loadable::Loading);
+                    out.push(Effect::LoadCurve(ck));
+                }
+            }
+            if self.view == CurveView::Year {
+                let yk = self.year_key();
+                if !self.years.contains_key(&yk) {
+                    self.years.insert(yk.clone(), Loadable::Loading);
+                    out.push(Effect::LoadYear(yk));
+                }
+            }
+            if self.side_by_side {
+                let sk = self.side_key();
+                if !self.sides.contains_key(&sk) {
+                    self.sides.insert(sk.clone(), Loadable::Loading);
+                    out.push(Effect::LoadSide(sk));
+                }
             }
         }
         if !self.coverage.contains_key(&self.dataset) {
@@ -432,14 +706,22 @@ impl App {
         self.wanted()
     }
 
-    fn start_fetch(&mut self, dataset: Dataset, mode: FetchMode) -> Vec<Effect> {
+    /// The viewed year of the dataset, within the months there can be data for.
+    pub fn viewed_range(&self) -> MonthRange {
+        let (first, last) = self.month_bounds();
+        let from = Month::new(self.year(), 1).unwrap_or(self.month).max(first);
+        let to = Month::new(self.year(), 12).unwrap_or(self.month).min(last);
+        MonthRange::new(from, to.max(from)).unwrap_or(self.range)
+    }
+
+    fn start_fetch(&mut self, dataset: Dataset, mode: FetchMode, range: MonthRange) -> Vec<Effect> {
         if self.fetching() {
-            self.message = Some("a fetch is already running".into());
+            self.message = Some("a fetch is running; wait for it to end".into());
             return vec![];
         }
         self.fetch = Some(FetchState {
             dataset,
-            months: self.range.months().map(|m| (m, MonthStatus::Waiting)).collect(),
+            months: range.months().map(|m| (m, MonthStatus::Waiting)).collect(),
             records: 0,
             started: self.now,
             finished: None,
@@ -447,7 +729,7 @@ impl App {
         });
         self.progress_scroll = 0;
         self.message = None;
-        vec![Effect::StartFetch(dataset, mode)]
+        vec![Effect::StartFetch(dataset, mode, range)]
     }
 
     fn step_group(&mut self, by: i32) {
@@ -562,7 +844,7 @@ impl App {
                 self.message = match summary.outcome() {
                     Outcome::Done => None,
                     _ => Some(format!(
-                        "{} of {} fetched; r retries the rest",
+                        "{} of {} fetched; Tab to the fetch pane says why; r fetches again",
                         summary.months_done,
                         crate::model::count(summary.months_planned, "month")
                     )),
@@ -608,11 +890,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
         },
         Action::StepMonth(by) => {
-            app.month = if by < 0 { app.month.prev() } else { app.month.next() };
+            let target = if by < 0 { app.month.prev() } else { app.month.next() };
+            app.month = app.bounded(target);
         }
         Action::StepYear(by) => {
-            let target = Month::new(app.year() + by.signum(), app.month.month());
-            app.month = target.unwrap_or(app.month);
+            let target = Month::new(app.year() + by.signum(), app.month.month()).unwrap_or(app.month);
+            app.month = app.bounded(target);
         }
         Action::StepGroup(by) => app.step_group(by),
         Action::ToggleChart => {
@@ -626,10 +909,126 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             let i = all.iter().position(|d| *d == app.dataset).unwrap_or(0) as i32 + by.signum();
             app.set_dataset(all[i.rem_euclid(all.len() as i32) as usize]);
         }
-        Action::Fetch(mode) => effects.extend(app.start_fetch(app.dataset, mode)),
+        Action::Fetch(mode) => effects.extend(app.start_fetch(app.dataset, mode, app.range)),
+        Action::FetchViewed => {
+            let range = app.viewed_range();
+            effects.extend(app.start_fetch(app.dataset, FetchMode::Refresh, range));
+        }
+        Action::ToggleLine => app.line = !app.line,
+        Action::ToggleZero => app.zero_based = !app.zero_based,
+        Action::MoveCursor(by) => {
+            let slots = app.cursor_slots();
+            if slots == 0 {
+                app.message = Some("no curve to read here".into());
+            } else {
+                app.cursor = Some(match app.cursor {
+                    Some(c) => (c.min(slots - 1) as i64 + by as i64).clamp(0, slots as i64 - 1) as usize,
+                    None => slots / 2,
+                });
+            }
+        }
+        Action::CurveWidth(width) => {
+            app.curve_width = width;
+            let slots = app.cursor_slots();
+            if let Some(c) = app.cursor.as_mut() {
+                *c = (*c).min(slots.saturating_sub(1));
+            }
+        }
+        Action::StepView => {
+            app.view = app.view.next();
+            app.cursor = None;
+        }
+        Action::ToggleOverlay => {
+            app.overlay = !app.overlay;
+            if app.overlay {
+                app.line = true; // two curves read only as lines
+            }
+        }
+        Action::ToggleSideBySide => app.side_by_side = !app.side_by_side,
+        Action::JumpEnd(by) => {
+            let stored = app.stored_months();
+            match if by < 0 { stored.first() } else { stored.last() } {
+                Some(m) => app.month = *m,
+                None => {
+                    app.message = Some(format!(
+                        "nothing of {} is stored yet; r fetches {}",
+                        app.dataset,
+                        app.viewed_range()
+                    ))
+                }
+            }
+        }
+        Action::StartJump => app.jump = Some(String::new()),
+        Action::JumpType(c) => {
+            if let Some(text) = app.jump.as_mut().filter(|t| t.len() < 7) {
+                text.push(c);
+            }
+        }
+        Action::JumpBackspace => {
+            if let Some(text) = app.jump.as_mut() {
+                text.pop();
+            }
+        }
+        Action::JumpGo => {
+            let text = app.jump.take().unwrap_or_default();
+            let target =
+                text.trim().parse::<Month>().ok().or_else(|| {
+                    text.trim().parse::<i32>().ok().and_then(|y| Month::new(y, app.month.month()))
+                });
+            match target {
+                Some(m) => {
+                    let bounded = app.bounded(m);
+                    if bounded != m {
+                        let (first, last) = app.month_bounds();
+                        app.message = Some(format!("{} has data from {first} to {last}", app.dataset));
+                    }
+                    app.month = bounded;
+                }
+                None => {
+                    app.message = Some(format!(
+                        "'{}' is not a month (2023-07) or a year (2023)",
+                        crate::model::printable(&text)
+                    ))
+                }
+            }
+        }
+        Action::Save => effects.push(Effect::SaveView),
+        Action::Saved(result) => {
+            app.message = Some(match result {
+                Ok(paths) => format!("saved {}", paths.join(", ")),
+                Err(e) => format!("could not save the view: {e}"),
+            })
+        }
+        Action::Back => {
+            if app.jump.is_some() {
+                app.jump = None;
+            } else if !app.filter.text.is_empty() {
+                app.filter = Filter::default();
+                app.keep_selection_visible();
+            } else if app.cursor.is_some() {
+                app.cursor = None;
+            } else if app.side_by_side {
+                app.side_by_side = false;
+            } else {
+                app.message = Some("nothing to close; q quits".into());
+            }
+        }
+        Action::YearLoaded(key, result) => {
+            app.years.insert(key, result.map_or_else(Loadable::Failed, Loadable::Ready));
+        }
+        Action::SideLoaded(key, result) => {
+            app.sides.insert(key, result.map_or_else(Loadable::Failed, Loadable::Ready));
+        }
         Action::StepFocus(by) => app.focus = app.focus.step(by),
-        Action::ToggleHelp => app.show_help = !app.show_help,
+        Action::ToggleHelp => {
+            app.show_help = !app.show_help;
+            app.help_scroll = 0;
+        }
         Action::CloseHelp => app.show_help = false,
+        Action::ScrollHelp(by) => {
+            let lines = super::keys::help_rows(app.theme.ascii).len();
+            app.help_scroll = (app.help_scroll as i64 + by as i64).clamp(0, lines as i64 - 1) as usize;
+        }
         Action::StartFilter => {
             app.focus = Pane::Entities;
             app.filter.editing = true;
@@ -694,10 +1093,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::CoverageLoaded(dataset, result) => {
             let empty = matches!(&result, Ok(c) if c.is_empty());
             app.coverage.insert(dataset, result.map_or_else(Loadable::Failed, Loadable::Ready));
+            // At start, open on the newest data rather than on a month with none.
+            if !app.opened && dataset == app.dataset {
+                app.opened = true;
+                let stored = app.stored_months();
+                let in_range = stored.iter().rfind(|m| app.range.contains(**m));
+                if let Some(newest) = in_range.filter(|_| app.range_given).or(stored.last()) {
+                    app.month = *newest;
+                }
+            }
             // First run on an empty store: fetch the configured range at once.
             if empty && !app.auto_fetch_done && dataset == app.dataset && app.fetch.is_none() {
                 app.auto_fetch_done = true;
-                effects.extend(app.start_fetch(dataset, FetchMode::Resume));
+                effects.extend(app.start_fetch(dataset, FetchMode::Resume, app.range));
             }
             app.auto_fetch_done = true;
         }
@@ -719,439 +1127,5 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::UpsertStats;
-    use crate::tui::keys::handle_key;
-    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
-    fn app() -> App {
-        let range = MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
-        App::new(Dataset::PRODUCTION, range, "sqlite".into(), Theme::default(), Instant::now())
-    }
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
-
-    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-        let action = handle_key(app, key(code)).expect("a mapped key");
-        update(app, action)
-    }
-
-    fn typed(app: &mut App, text: &str) {
-        for c in text.chars() {
-            press(app, KeyCode::Char(c));
-        }
-    }
-
-    fn totals(groups: &[(&str, f64)]) -> Vec<GroupTotal> {
-        groups.iter().map(|(g, kwh)| GroupTotal { group: g.to_string(), kwh: *kwh, count: 8760 }).collect()
-    }
-
-    fn municipalities() -> Vec<Entity> {
-        [("0301", "Oslo"), ("4601", "Bergen"), ("5001", "Trondheim"), ("5041", "SnÃ¥sa"), ("5501", "Tromsø")]
-            .iter()
-            .map(|(id, name)| Entity {
-                kind: EntityKind::Municipality,
-                id: id.to_string(),
-                name: name.to_string(),
-                price_area: None,
-            })
-            .collect()
-    }
-
-    /// Moving on while an answer is on its way: the late answer fills its own cache entry and
-    /// never replaces what the pane shows for the new selection; meanwhile the pane keeps the
-    /// last answer (marked stale); a dropped query frees its key to be asked again.
-    #[test]
-    fn an_answer_for_a_selection_left_behind_does_not_replace_the_pane() {
-        let mut a = app();
-        a.start();
-        let no1 = a.totals_key();
-        update(&mut a, Action::TotalsLoaded(no1.clone(), Ok(totals(&[("hydro", 90.0)]))));
-        assert_eq!(a.totals_to_draw(), (a.current_totals(), false));
-        press(&mut a, KeyCode::Char('2'));
-        let no2 = a.totals_key();
-        assert_ne!(no1, no2);
-        // NO2 loads: NO1's bars stay, marked stale.
-        let (shown, stale) = a.totals_to_draw();
-        assert!(stale);
-        assert!(matches!(shown, Some(Loadable::Ready(t)) if t[0].kwh == 90.0));
-        // NO2's answer arrives, then a late answer for NO1 (re-asked meanwhile, say).
-        update(&mut a, Action::TotalsLoaded(no2.clone(), Ok(totals(&[("hydro", 40.0)]))));
-        update(&mut a, Action::TotalsLoaded(no1.clone(), Ok(totals(&[("hydro", 91.0)]))));
-        let (shown, stale) = a.totals_to_draw();
-        assert!(!stale);
-        assert!(matches!(shown, Some(Loadable::Ready(t)) if t[0].kwh == 40.0), "NO2 stays: {shown:?}");
-        // A query dropped for NO3 (left before its turn) is asked again when NO3 is shown again.
-        press(&mut a, KeyCode::Char('3'));
-        let no3 = a.totals_key();
-        press(&mut a, KeyCode::Char('2'));
-        let effects = update(&mut a, Action::QueryDropped(Effect::LoadTotals(no3.clone())));
-        assert!(effects.is_empty(), "{effects:?}");
-        assert!(!a.totals.contains_key(&no3));
-        let effects = press(&mut a, KeyCode::Char('3'));
-        assert!(effects.contains(&Effect::LoadTotals(no3)), "{effects:?}");
-    }
-
-    #[test]
-    fn start_asks_for_the_first_frames_data() {
-        let mut a = app();
-        let effects = a.start();
-        assert_eq!(effects.len(), 3);
-        assert!(effects.contains(&Effect::LoadTotals(TotalsKey {
-            dataset: Dataset::PRODUCTION,
-            entity: "NO1".into(),
-            year: 2021
-        })));
-        assert!(effects.contains(&Effect::LoadCoverage(Dataset::PRODUCTION)));
-        // Asked once: a second look finds them loading.
-        assert!(a.start().is_empty());
-    }
-
-    #[test]
-    fn number_keys_select_entities() {
-        let mut a = app();
-        a.start();
-        for (c, area) in ('1'..='5').zip(PriceArea::ALL) {
-            let effects = press(&mut a, KeyCode::Char(c));
-            assert_eq!(a.entity, area.as_str());
-            if area != PriceArea::NO1 {
-                assert!(effects
-                    .iter()
-                    .any(|e| matches!(e, Effect::LoadTotals(k) if k.entity == area.as_str())));
-            }
-        }
-        press(&mut a, KeyCode::Char('9'));
-        assert_eq!(a.entity, "NO5", "no ninth area: nothing changes");
-        let effects = press(&mut a, KeyCode::Char('0'));
-        assert_eq!(a.entity, ALL);
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(k) if k.entity == ALL)), "{effects:?}");
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.entity == ALL)), "{effects:?}");
-    }
-
-    #[test]
-    fn arrows_and_hjkl_move_in_the_focused_pane() {
-        let mut a = app();
-        press(&mut a, KeyCode::Down);
-        assert_eq!(a.entity, "NO2");
-        press(&mut a, KeyCode::Char('j'));
-        assert_eq!(a.entity, "NO3");
-        press(&mut a, KeyCode::Char('k'));
-        press(&mut a, KeyCode::Up);
-        assert_eq!(a.entity, "NO1");
-        press(&mut a, KeyCode::Up);
-        assert_eq!(a.entity, ALL, "above the first area: all of Norway");
-        press(&mut a, KeyCode::Up);
-        assert_eq!(a.entity, ALL, "stops at the top");
-        press(&mut a, KeyCode::Down);
-        press(&mut a, KeyCode::PageDown);
-        assert_eq!(a.entity, "NO5", "ten down stops at the end");
-        press(&mut a, KeyCode::Tab);
-        assert_eq!(a.focus, Pane::Totals);
-        press(&mut a, KeyCode::Down);
-        assert_eq!(a.group, "wind", "in the totals pane ↓ moves the group");
-        press(&mut a, KeyCode::BackTab);
-        assert_eq!(a.focus, Pane::Entities);
-    }
-
-    #[test]
-    fn left_right_step_months_across_years() {
-        let mut a = app();
-        assert_eq!(a.month.to_string(), "2021-12");
-        press(&mut a, KeyCode::Right);
-        assert_eq!(a.month.to_string(), "2022-01");
-        assert_eq!(a.year(), 2022);
-        press(&mut a, KeyCode::Char('h'));
-        press(&mut a, KeyCode::Left);
-        assert_eq!(a.month.to_string(), "2021-11");
-        press(&mut a, KeyCode::Char('l'));
-        assert_eq!(a.month.to_string(), "2021-12");
-    }
-
-    #[test]
-    fn y_steps_years_keeping_the_month() {
-        let mut a = app();
-        press(&mut a, KeyCode::Char('y'));
-        assert_eq!(a.month.to_string(), "2022-12");
-        press(&mut a, KeyCode::Char('Y'));
-        press(&mut a, KeyCode::Char('Y'));
-        assert_eq!(a.month.to_string(), "2020-12");
-    }
-
-    #[test]
-    fn g_cycles_groups_in_the_order_shown() {
-        let mut a = app();
-        a.start();
-        let key = a.totals_key();
-        update(
-            &mut a,
-            Action::TotalsLoaded(key, Ok(totals(&[("wind", 5.0), ("hydro", 90.0), ("solar", 1.0)]))),
-        );
-        assert_eq!(a.groups(), ["hydro", "wind", "solar"]);
-        let effects = press(&mut a, KeyCode::Char('g'));
-        assert_eq!(a.group, "wind");
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.group == "wind")));
-        press(&mut a, KeyCode::Char('g'));
-        press(&mut a, KeyCode::Char('g'));
-        assert_eq!(a.group, "hydro", "wraps");
-        let effects = press(&mut a, KeyCode::Char('G'));
-        assert_eq!(a.group, "solar");
-        assert!(effects.is_empty(), "solar's curve query is already under way: {effects:?}");
-    }
-
-    #[test]
-    fn b_toggles_bars_and_sectors() {
-        let mut a = app();
-        press(&mut a, KeyCode::Char('b'));
-        assert_eq!(a.chart, ChartKind::Sectors);
-        press(&mut a, KeyCode::Char('b'));
-        assert_eq!(a.chart, ChartKind::Bars);
-    }
-
-    #[test]
-    fn d_cycles_the_catalogue_and_remembers_each_kinds_entity() {
-        let mut a = app();
-        press(&mut a, KeyCode::Char('3'));
-        let effects = press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.dataset, Dataset::CONSUMPTION);
-        assert_eq!((a.group.as_str(), a.entity.as_str()), ("household", "NO3"));
-        assert!(effects.contains(&Effect::LoadCoverage(Dataset::CONSUMPTION)));
-        press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.dataset, Dataset::PRODUCTION_15MIN);
-        let effects = press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.dataset, Dataset::CONSUMPTION_MUNICIPALITY);
-        assert!(effects.contains(&Effect::LoadEntities(EntityKind::Municipality)));
-        assert_eq!(a.entity, "", "nothing to select until the list is loaded");
-        update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
-        assert_eq!(a.entity, "0301", "the first municipality");
-        press(&mut a, KeyCode::Char('2'));
-        press(&mut a, KeyCode::Char('D'));
-        assert_eq!((a.dataset, a.entity.as_str()), (Dataset::PRODUCTION_15MIN, "NO3"));
-        press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.entity, "4601", "Bergen is remembered");
-        press(&mut a, KeyCode::Char('d'));
-        press(&mut a, KeyCode::Char('d'));
-        assert_eq!(a.dataset, Dataset::PRODUCTION, "wraps around the catalogue");
-    }
-
-    #[test]
-    fn slash_filters_by_number_or_name_ignoring_case_and_accents() {
-        let mut a = app();
-        a.set_dataset(Dataset::CONSUMPTION_MUNICIPALITY);
-        update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
-        press(&mut a, KeyCode::Char('/'));
-        assert!(a.filter.editing);
-        typed(&mut a, "TROMSO");
-        assert_eq!(a.visible_entities().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), [ALL, "5501"]);
-        assert_eq!(a.entity, "5501", "the selection follows the filter to the first match");
-        for _ in 0..6 {
-            press(&mut a, KeyCode::Backspace);
-        }
-        typed(&mut a, "50");
-        assert_eq!(a.visible_entities().len(), 1 + 3, "all, then 5001, 5041, 5501 by number");
-        typed(&mut a, "4");
-        assert_eq!(a.entity, "5041", "SnÃ¥sa shown as it came, found by its number");
-        press(&mut a, KeyCode::Enter);
-        assert!(!a.filter.editing && a.filter.text == "504");
-        press(&mut a, KeyCode::Char('q')).len();
-        assert!(a.quit, "keys act again once the filter is kept");
-        a.quit = false;
-        press(&mut a, KeyCode::Esc);
-        assert!(!a.quit && a.filter.text.is_empty(), "Esc drops a kept filter first");
-        assert_eq!(a.visible_entities().len(), 1 + 5);
-        press(&mut a, KeyCode::Char('/'));
-        typed(&mut a, "berg");
-        press(&mut a, KeyCode::Esc);
-        assert_eq!((a.filter.text.as_str(), a.filter.editing), ("", false), "Esc while typing drops it");
-        assert_eq!(a.entity, "4601", "the entity chosen by the filter stays selected");
-    }
-
-    #[test]
-    fn r_fetches_once_at_a_time() {
-        let mut a = app();
-        let effects = press(&mut a, KeyCode::Char('r'));
-        assert!(effects.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Refresh)));
-        assert_eq!(a.fetch.as_ref().map(|f| f.months.len()), Some(12));
-        let again = press(&mut a, KeyCode::Char('r'));
-        assert!(!again.iter().any(|e| matches!(e, Effect::StartFetch(..))));
-        assert_eq!(a.message.as_deref(), Some("a fetch is already running"));
-        a.fetch.as_mut().unwrap().finished = Some(a.now);
-        let forced = press(&mut a, KeyCode::Char('R'));
-        assert!(forced.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Force)));
-    }
-
-    #[test]
-    fn help_opens_and_any_key_closes_it() {
-        let mut a = app();
-        press(&mut a, KeyCode::Char('?'));
-        assert!(a.show_help);
-        press(&mut a, KeyCode::Char('x'));
-        assert!(!a.show_help);
-        press(&mut a, KeyCode::Char('?'));
-        press(&mut a, KeyCode::Esc);
-        assert!(!a.show_help && !a.quit, "Esc closes help first");
-    }
-
-    #[test]
-    fn q_esc_and_ctrl_c_quit() {
-        for k in [
-            key(KeyCode::Char('q')),
-            key(KeyCode::Esc),
-            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
-        ] {
-            let mut a = app();
-            let action = handle_key(&a, k).unwrap();
-            update(&mut a, action);
-            assert!(a.quit);
-        }
-    }
-
-    #[test]
-    fn releases_and_unmapped_keys_are_ignored() {
-        let a = app();
-        let mut release = key(KeyCode::Char('q'));
-        release.kind = KeyEventKind::Release;
-        assert_eq!(handle_key(&a, release), None);
-        assert_eq!(handle_key(&a, key(KeyCode::Char('z'))), None);
-    }
-
-    #[test]
-    fn progress_pane_scrolls_when_focused() {
-        let mut a = app();
-        press(&mut a, KeyCode::Char('r'));
-        a.focus = Pane::Progress;
-        press(&mut a, KeyCode::Down);
-        press(&mut a, KeyCode::Down);
-        assert_eq!(a.progress_scroll, 2);
-        for _ in 0..20 {
-            press(&mut a, KeyCode::Down);
-        }
-        assert_eq!(a.progress_scroll, 11, "clamped to the last month");
-    }
-
-    #[test]
-    fn an_empty_store_starts_a_fetch_once() {
-        let mut a = app();
-        a.start();
-        let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![])));
-        assert!(effects.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Resume)));
-        // Coverage reloaded later (after months land) does not start another.
-        a.fetch.as_mut().unwrap().finished = Some(a.now);
-        let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![])));
-        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
-    }
-
-    #[test]
-    fn a_stored_range_does_not_fetch() {
-        let mut a = app();
-        a.start();
-        let cov = MonthCoverage {
-            month: "2021-01".parse().unwrap(),
-            records: 1,
-            rejected: 0,
-            fetched_at: chrono::Utc::now(),
-        };
-        let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![cov])));
-        assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
-    }
-
-    #[test]
-    fn progress_events_drive_month_lines_and_reload_the_view() {
-        let mut a = app();
-        a.start();
-        press(&mut a, KeyCode::Char('r'));
-        let dec: Month = "2021-12".parse().unwrap();
-        update(&mut a, Action::Ingest(Progress::Fetching { month: dec }));
-        assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Fetching);
-        update(
-            &mut a,
-            Action::Ingest(Progress::Retry {
-                month: dec,
-                attempt: 2,
-                reason: "HTTP 503".into(),
-                delay: Duration::ZERO,
-            }),
-        );
-        assert_eq!(
-            a.fetch.as_ref().unwrap().months[11].1,
-            MonthStatus::Retry { attempt: 2, reason: "HTTP 503".into() }
-        );
-        let effects = update(&mut a, Action::Ingest(Progress::WindowDone { month: dec, done: 3, of: 31 }));
-        assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Partly { done: 3, of: 31 });
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(_))), "a day that lands shows at once");
-        let effects = update(
-            &mut a,
-            Action::Ingest(Progress::Done {
-                month: dec,
-                records: 18600,
-                rejected: 0,
-                stats: UpsertStats::default(),
-            }),
-        );
-        assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Done { records: 18600, rejected: 0 });
-        assert_eq!(a.fetch.as_ref().unwrap().records, 18600);
-        // December 2021 is in view: its totals and curve are queried again, and what is shown
-        // stays until the new values arrive.
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(_))));
-        assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(_))));
-        assert!(a.current_totals().is_some());
-        // A month out of view drops its cache entry, to be read again when shown.
-        let other = CurveKey { month: "2021-06".parse().unwrap(), ..a.curve_key() };
-        a.curves.insert(other.clone(), Loadable::Ready(vec![]));
-        let june: Month = "2021-06".parse().unwrap();
-        update(
-            &mut a,
-            Action::Ingest(Progress::Done {
-                month: june,
-                records: 1,
-                rejected: 0,
-                stats: UpsertStats::default(),
-            }),
-        );
-        assert!(!a.curves.contains_key(&other));
-        let jan: Month = "2021-01".parse().unwrap();
-        update(&mut a, Action::Ingest(Progress::Failed { month: jan, reason: "HTTP 500".into() }));
-        assert_eq!(a.fetch.as_ref().unwrap().completed(), 3);
-        // Later news of the failed month's other windows does not hide the failure.
-        update(&mut a, Action::Ingest(Progress::WindowDone { month: jan, done: 5, of: 31 }));
-        update(
-            &mut a,
-            Action::Ingest(Progress::Retry {
-                month: jan,
-                attempt: 1,
-                reason: "x".into(),
-                delay: Duration::ZERO,
-            }),
-        );
-        assert_eq!(a.fetch.as_ref().unwrap().months[0].1, MonthStatus::Failed { reason: "HTTP 500".into() });
-        let summary = IngestSummary {
-            months_planned: 12,
-            months_done: 11,
-            failed_months: vec![(jan, "x".into())],
-            ..Default::default()
-        };
-        update(&mut a, Action::Ingest(Progress::Finished(Box::new(summary))));
-        assert!(!a.fetching());
-        assert!(a.message.as_deref().unwrap().contains("r retries"));
-    }
-
-    #[test]
-    fn failed_queries_keep_the_view_and_say_so() {
-        let mut a = app();
-        a.start();
-        let key = a.totals_key();
-        update(&mut a, Action::TotalsLoaded(key, Err("database is locked".into())));
-        assert!(matches!(a.current_totals(), Some(Loadable::Failed(_))));
-        assert!(a.message.as_deref().unwrap().contains("locked"));
-    }
-
-    #[test]
-    fn ticks_advance_the_clock() {
-        let mut a = app();
-        let later = a.now + Duration::from_secs(3);
-        update(&mut a, Action::Tick(later));
-        assert_eq!(a.now, later);
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

@@ -79,16 +79,24 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// The focused pane's border is thick and bright (white: no group has it), the others
+    /// plain and dim, so focus shows without colour too.
     pub fn border(&self, focused: bool) -> Style {
         match (focused, self.color) {
-            (true, true) => Style::new().fg(Color::Yellow),
+            (true, true) => Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
             (true, false) => Style::new().add_modifier(Modifier::BOLD),
-            (false, _) => Style::new(),
+            (false, true) => Style::new().fg(Color::DarkGray),
+            (false, false) => Style::new(),
         }
     }
 
-    pub fn selected(&self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
+    /// The selected row of a list: reverse video in the focused pane, bold elsewhere.
+    pub fn selected(&self, focused: bool) -> Style {
+        if focused {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
     }
 
     pub fn dim(&self) -> Style {
@@ -123,6 +131,15 @@ impl Theme {
         }
     }
 
+    /// Red without bold: a fall in a table, not an error.
+    pub fn bad_plain(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new()
+        }
+    }
+
     pub fn key(&self) -> Style {
         if self.color {
             Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
@@ -131,10 +148,21 @@ impl Theme {
         }
     }
 
-    /// Border glyphs: plain ASCII under `--ascii`.
-    pub fn border_set(&self) -> ratatui::symbols::border::Set<'static> {
-        if self.ascii {
-            ratatui::symbols::border::Set {
+    /// Border glyphs: thick for the focused pane, rounded for the others; under `--ascii`
+    /// `#` and `=` for the focused one, `+`, `-` and `|` for the others.
+    pub fn border_set(&self, focused: bool) -> ratatui::symbols::border::Set<'static> {
+        match (self.ascii, focused) {
+            (true, true) => ratatui::symbols::border::Set {
+                top_left: "#",
+                top_right: "#",
+                bottom_left: "#",
+                bottom_right: "#",
+                vertical_left: "#",
+                vertical_right: "#",
+                horizontal_top: "=",
+                horizontal_bottom: "=",
+            },
+            (true, false) => ratatui::symbols::border::Set {
                 top_left: "+",
                 top_right: "+",
                 bottom_left: "+",
@@ -143,9 +171,9 @@ impl Theme {
                 vertical_right: "|",
                 horizontal_top: "-",
                 horizontal_bottom: "-",
-            }
-        } else {
-            ratatui::symbols::border::ROUNDED
+            },
+            (false, true) => ratatui::symbols::border::THICK,
+            (false, false) => ratatui::symbols::border::ROUNDED,
         }
     }
 

@@ -78,7 +78,11 @@ impl Widget for EntitiesPane<'_> {
                 } else {
                     text
                 };
-                let style = if is_selected { app.theme.selected() } else { Default::default() };
+                let style = if is_selected {
+                    app.theme.selected(app.focus == Pane::Entities)
+                } else {
+                    Default::default()
+                };
                 Line::from(Span::styled(format!("{text:<width$}"), style))
             })
             .collect();

@@ -1,13 +1,17 @@
 //! The screen as a pure function of `App`: layout, the panes, the help overlay, and a message
 //! instead of a crash when the terminal is too small. Nothing here writes to the state.
 
+mod curve;
 mod entities;
 mod help;
-mod hourly;
+mod plot;
+mod profile;
 mod progress;
 mod status;
 mod totals;
+mod year;
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
@@ -16,9 +20,9 @@ use ratatui::Frame;
 use super::state::{App, ChartKind, Pane};
 use crate::model::EntityKind;
 
+pub use curve::CurvePane;
 pub use entities::EntitiesPane;
 pub use help::HelpOverlay;
-pub use hourly::{bucket_means, HourlyPane};
 pub use progress::ProgressPane;
 pub use status::StatusLine;
 pub use totals::TotalsPane;
@@ -27,13 +31,16 @@ pub use totals::TotalsPane;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 18;
 
-/// Draws the whole screen.
-pub fn render(app: &App, frame: &mut Frame) {
-    let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        TooSmall { width: area.width, height: area.height }.render(area, frame.buffer_mut());
-        return;
-    }
+/// Where the panes go on a screen of `area`.
+struct Areas {
+    entities: Rect,
+    progress: Rect,
+    totals: Rect,
+    curve: Rect,
+    status: Rect,
+}
+
+fn layout(app: &App, area: Rect) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     let side = if area.width >= 100 { 26 } else { 22 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(0)]).areas(main);
@@ -46,24 +53,94 @@ pub fn render(app: &App, frame: &mut Frame) {
     let [entities, progress] =
         Layout::vertical([Constraint::Length(list_rows), Constraint::Min(0)]).areas(left);
     let totals_height = match app.chart {
-        ChartKind::Bars => Constraint::Length(totals_rows(app)),
-        ChartKind::Sectors => Constraint::Percentage(55),
+        ChartKind::Bars if !app.side_by_side => Constraint::Length(totals_rows(app)),
+        _ => Constraint::Percentage(55),
     };
-    let [totals, hourly] = Layout::vertical([totals_height, Constraint::Min(8)]).areas(right);
+    let [totals, curve] = Layout::vertical([totals_height, Constraint::Min(8)]).areas(right);
+    Areas { entities, progress, totals, curve, status }
+}
+
+/// Columns the curve's plot has on a `width`×`height` screen (0 when nothing is drawn): the
+/// loop tells the state, so the cursor stays on the plot.
+pub fn curve_width(app: &App, width: u16, height: u16) -> usize {
+    let area = Rect::new(0, 0, width, height);
+    if width < MIN_WIDTH || height < MIN_HEIGHT {
+        return 0;
+    }
+    let curve = layout(app, area).curve;
+    curve.width.saturating_sub(2 + plot::GUTTER) as usize
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        TooSmall { width: area.width, height: area.height }.render(area, frame.buffer_mut());
+        return;
+    }
+    let areas = layout(app, area);
     let buf = frame.buffer_mut();
-    EntitiesPane { app }.render(entities, buf);
-    ProgressPane { app }.render(progress, buf);
-    TotalsPane { app }.render(totals, buf);
-    HourlyPane { app }.render(hourly, buf);
-    StatusLine { app }.render(status, buf);
+    EntitiesPane { app }.render(areas.entities, buf);
+    ProgressPane { app }.render(areas.progress, buf);
+    TotalsPane { app }.render(areas.totals, buf);
+    CurvePane { app }.render(areas.curve, buf);
+    StatusLine { app }.render(areas.status, buf);
     if app.show_help {
         HelpOverlay { app }.render(area, buf);
     }
+    if app.theme.ascii {
+        asciify(buf);
+    }
+}
+
+/// Under `--ascii`, the glyphs the panes use for structure, in ASCII: separators, arrows,
+/// ellipses, ticks, status symbols, any block or braille left. Names (Tromsø) stay as they are.
+pub fn asciify(buf: &mut Buffer) {
+    for cell in buf.content.iter_mut() {
+        let Some(c) = cell.symbol().chars().next() else { continue };
+        let ascii = match c {
+            '·' | '–' | '—' | '─' => '-',
+            '…' | '•' => '.',
+            '←' => '<',
+            '→' => '>',
+            '↑' => '^',
+            '↓' => 'v',
+            '┤' | '│' => '|',
+            '✓' => '+',
+            '✗' => '!',
+            '↻' => '~',
+            '\u{2580}'..='\u{259f}' => '#',
+            '\u{2800}'..='\u{28ff}' => '*',
+            _ => continue,
+        };
+        cell.set_char(ascii);
+    }
+}
+
+/// Drops whole fields, least important (highest number) first, until the rest fit `width`;
+/// the rest keep their order, joined by ` · `. A field is never cut.
+pub fn fit_fields(fields: &[(u8, String)], width: usize) -> String {
+    let mut kept: Vec<bool> = vec![true; fields.len()];
+    let len = |kept: &[bool]| -> usize {
+        let shown: Vec<usize> =
+            fields.iter().zip(kept).filter(|(_, k)| **k).map(|(f, _)| f.1.chars().count()).collect();
+        shown.iter().sum::<usize>() + 3 * shown.len().saturating_sub(1)
+    };
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(fields[*i].0));
+    for i in order {
+        if len(&kept) <= width {
+            break;
+        }
+        kept[i] = false;
+    }
+    fields.iter().zip(&kept).filter(|(_, k)| **k).map(|(f, _)| f.1.as_str()).collect::<Vec<_>>().join(" · ")
 }
 
 /// Rows the bar view needs: a line per group, a total line, borders.
 fn totals_rows(app: &App) -> u16 {
-    app.groups().len().clamp(3, 10) as u16 + 4
+    // The groups (not "all groups", which is the total line), the total, a note, borders.
+    (app.groups().len() - 1).clamp(3, 10) as u16 + 4
 }
 
 /// A bordered block with the theme's glyphs, highlighted when focused, titled with the first
@@ -72,7 +149,7 @@ fn totals_rows(app: &App) -> u16 {
 pub(crate) fn pane_block<'a>(app: &App, pane: Pane, width: u16, titles: Vec<Line<'a>>) -> Block<'a> {
     let focused = app.focus == pane;
     Block::bordered()
-        .border_set(app.theme.border_set())
+        .border_set(app.theme.border_set(focused))
         .border_style(app.theme.border(focused))
         .title(first_fitting(titles, width.saturating_sub(2)).style(app.theme.title()))
 }
@@ -95,11 +172,29 @@ struct TooSmall {
 }
 
 impl Widget for TooSmall {
-    fn render(self, area: Rect, buf: &mut ratatui::buffer::Buffer) {
+    fn render(self, area: Rect, buf: &mut Buffer) {
         let text = format!(
             "Terminal too small: {}x{}. elhub-explorer needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge the window, or press q to quit.",
             self.width, self.height
         );
         Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_fields;
+
+    #[test]
+    fn fields_drop_whole_by_priority() {
+        let f = [
+            (0, "total 2.03 TWh".to_string()),
+            (2, "min 1 max 3.09 GWh".to_string()),
+            (1, "744 h".to_string()),
+        ];
+        assert_eq!(fit_fields(&f, 100), "total 2.03 TWh · min 1 max 3.09 GWh · 744 h");
+        assert_eq!(fit_fields(&f, 30), "total 2.03 TWh · 744 h");
+        assert_eq!(fit_fields(&f, 14), "total 2.03 TWh");
+        assert_eq!(fit_fields(&f, 5), "", "nothing rather than a cut number");
     }
 }

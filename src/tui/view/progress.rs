@@ -20,10 +20,13 @@ impl Widget for ProgressPane<'_> {
         let app = self.app;
         // A finished fetch of another dataset gives way to what is stored of this one.
         let fetch = app.fetch.as_ref().filter(|f| f.running() || f.dataset == app.dataset);
+        let failed = fetch.map_or(0, FetchState::failed);
         let (state, dataset) = match fetch {
-            Some(f) if f.running() => ("Fetching", Some(f.dataset)),
-            Some(f) => ("Fetched", Some(f.dataset)),
-            None => ("Stored", Some(app.dataset)),
+            Some(f) if f.running() => ("Fetching".to_string(), Some(f.dataset)),
+            Some(f) if failed > 0 && failed == f.months.len() => ("Failed".to_string(), Some(f.dataset)),
+            Some(f) if failed > 0 => (format!("Fetched, {failed} failed"), Some(f.dataset)),
+            Some(f) => ("Fetched".to_string(), Some(f.dataset)),
+            None => ("Stored".to_string(), Some(app.dataset)),
         };
         // The dataset only where it fits whole: a long alias is never cut.
         let mut titles = vec![Line::from(format!(" {state} "))];
@@ -72,13 +75,46 @@ fn status_span(app: &App, status: &MonthStatus, width: usize) -> Span<'static> {
     Span::styled(s, style)
 }
 
+/// The month whose reason the pane spells out: the line scrolled to while the pane has the
+/// focus, else the first month that failed.
+fn explained(app: &App, fetch: &FetchState) -> Option<(crate::model::Month, String)> {
+    let reason = |s: &MonthStatus| match s {
+        MonthStatus::Failed { reason } | MonthStatus::SinkFailed { reason } => Some(reason.clone()),
+        MonthStatus::Retry { attempt, reason } => Some(format!("retry {attempt}: {reason}")),
+        _ => None,
+    };
+    if app.focus == Pane::Progress {
+        let (m, s) = fetch.months.get(app.progress_scroll)?;
+        return reason(s).map(|r| (*m, r));
+    }
+    fetch.months.iter().find_map(|(m, s)| match s {
+        MonthStatus::Failed { reason } | MonthStatus::SinkFailed { reason } => Some((*m, reason.clone())),
+        _ => None,
+    })
+}
+
 fn render_fetch(app: &App, fetch: &FetchState, area: Rect, buf: &mut Buffer) {
-    let [list, gauge, rate] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    // A reason in full under the list, where the pane has rows for it.
+    let detail = explained(app, fetch).map(|(m, r)| format!("{m}: {}", crate::model::printable(&r)));
+    let detail_rows = detail.as_ref().map_or(0, |d| {
+        let width = area.width.max(1) as usize;
+        (d.chars().count().div_ceil(width) as u16).min(area.height.saturating_sub(4))
+    });
+    let [list, why, gauge, rate] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(detail_rows),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if let Some(d) = detail.filter(|_| detail_rows > 0) {
+        Paragraph::new(d).style(app.theme.bad_plain()).wrap(Wrap { trim: true }).render(why, buf);
+    }
     let width = list.width.saturating_sub(8) as usize;
     // Keep the scrolled-to line visible; while running, follow the first unfinished month.
     let visible = list.height as usize;
-    let focus_line = if app.focus == Pane::Progress {
+    let focused = app.focus == Pane::Progress;
+    let focus_line = if focused {
         app.progress_scroll
     } else {
         fetch.months.iter().position(|(_, s)| !matches!(s, MonthStatus::Done { .. })).unwrap_or(0)
@@ -88,28 +124,46 @@ fn render_fetch(app: &App, fetch: &FetchState, area: Rect, buf: &mut Buffer) {
     let lines: Vec<Line> = fetch
         .months
         .iter()
+        .enumerate()
         .skip(first)
         .take(visible)
-        .map(|(m, s)| Line::from(vec![Span::raw(format!("{m} ")), status_span(app, s, width)]))
+        .map(|(i, (m, s))| {
+            let month_style =
+                if focused && i == app.progress_scroll { app.theme.selected(true) } else { Style::new() };
+            Line::from(vec![
+                Span::styled(format!("{m}"), month_style),
+                Span::raw(" "),
+                status_span(app, s, width),
+            ])
+        })
         .collect();
     Paragraph::new(lines).render(list, buf);
 
+    // The gauge: months fetched in green, months failed in red (and another glyph, for NO_COLOR).
     let done = fetch.completed();
+    let failed = fetch.failed();
     let total = fetch.months.len().max(1);
     let bar_w = (gauge.width as usize).saturating_sub(7);
     let filled = done * bar_w / total;
-    let (full, empty) = if app.theme.ascii { ("#", ".") } else { ("█", "░") };
+    let bad = (failed * bar_w).div_ceil(total).min(filled);
+    let (full, broken, empty) = if app.theme.ascii { ("#", "x", ".") } else { ("█", "▒", "░") };
     Paragraph::new(Line::from(vec![
-        Span::styled(full.repeat(filled), app.theme.good()),
+        Span::styled(full.repeat(filled - bad), app.theme.good()),
+        Span::styled(broken.repeat(bad), app.theme.bad_plain()),
         Span::styled(empty.repeat(bar_w - filled), app.theme.dim()),
         Span::raw(format!(" {:>3}%", done * 100 / total)),
     ]))
     .render(gauge, buf);
+    // The rate only once a second has passed: before that it is noise.
     let secs = fetch.elapsed(app.now).as_secs_f64();
-    let per_sec = if secs > 0.0 { fetch.records as f64 / secs } else { 0.0 };
-    Paragraph::new(format!("{}/{} · {} rec/s", done, fetch.months.len(), thousands(per_sec.round() as u64)))
-        .style(app.theme.dim())
-        .render(rate, buf);
+    let mut fields = vec![(0, format!("{}/{}", done, fetch.months.len()))];
+    if failed > 0 {
+        fields.push((1, format!("{failed} failed")));
+    }
+    if secs >= 1.0 {
+        fields.push((2, format!("{} rec/s", thousands((fetch.records as f64 / secs).round() as u64))));
+    }
+    Paragraph::new(super::fit_fields(&fields, rate.width as usize)).style(app.theme.dim()).render(rate, buf);
 }
 
 /// What is stored for the dataset, when no fetch has run in this session.
@@ -123,12 +177,12 @@ fn render_stored(app: &App, area: Rect, buf: &mut Buffer) {
                 Line::from(format!("{first}..{last}")),
                 Line::from(format!("{} records", thousands(records))),
                 Line::from(""),
-                Line::from(Span::styled(format!("r fetches {}", app.range), app.theme.dim())),
+                Line::from(Span::styled(format!("r fetches {}", app.viewed_range()), app.theme.dim())),
             ]
         }
         Some(Loadable::Ready(_)) => vec![
             Line::from(format!("No {} data stored.", app.dataset)),
-            Line::from(Span::styled(format!("r fetches {}", app.range), app.theme.dim())),
+            Line::from(Span::styled(format!("r fetches {}", app.viewed_range()), app.theme.dim())),
         ],
         Some(Loadable::Failed(e)) => vec![Line::from(Span::styled(e.clone(), app.theme.bad()))],
         _ => vec![Line::from(Span::styled("reading the store…", app.theme.dim()))],

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use crate::tui::keys::ALWAYS;
 use crate::tui::state::App;
 
 pub struct StatusLine<'a> {
@@ -15,40 +16,87 @@ pub struct StatusLine<'a> {
 impl Widget for StatusLine<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let right = match &app.message {
-            Some(m) => crate::model::printable(m).into_owned(),
-            // The dataset is in every pane's title; the store and range are only here.
-            None => format!("{} · {}", app.store_label, app.range),
-        };
-        let right_style = if app.message.is_some() { app.theme.warn() } else { app.theme.dim() };
         let width = area.width as usize;
-        // Hints first, leaving the right-hand text at least a short tail; `? help` always stays.
-        let room = width.saturating_sub(right.chars().count().min(36) + 1);
-        let hints = crate::tui::keys::hints(app.theme.ascii);
-        let (help, rest) = hints.split_last().unwrap_or((&("?", "help"), &[]));
-        let hint_len = |(k, w): &(&str, &str)| k.chars().count() + w.len() + 3;
-        let mut used = hint_len(help);
+        let hints = crate::tui::keys::hints_ranked(app.theme.ascii);
+        let hint_len = |(k, w, _): &(&str, &str, u8)| k.chars().count() + w.len() + 3;
+        let (always, optional): (Vec<_>, Vec<_>) = hints.iter().partition(|(_, _, rank)| *rank >= ALWAYS);
+        let always_len: usize = always.iter().map(&hint_len).sum();
+        let room = width.saturating_sub(always_len + 1);
+        // A notice comes before the optional hints and is shortened only at a word, never in
+        // a number; otherwise the store and range, keeping their end (the file name).
+        let (right, right_style, reserve) = match &app.message {
+            Some(m) => {
+                let text = fit_words(&crate::model::printable(m), room);
+                let n = text.chars().count();
+                (text, app.theme.warn(), n)
+            }
+            None => {
+                let text = format!("{} · {}", app.store_label, app.range);
+                let n = text.chars().count().min(24);
+                (text, app.theme.dim(), n)
+            }
+        };
+        let mut used = always_len;
         let mut spans = Vec::new();
-        for h in rest {
-            if used + hint_len(h) > room {
+        for h in &optional {
+            if used + hint_len(h) + reserve + 1 > width {
                 break;
             }
             used += hint_len(h);
             spans.push(Span::styled(format!(" {}", h.0), app.theme.key()));
             spans.push(Span::raw(format!(" {} ", h.1)));
         }
-        spans.push(Span::styled(format!(" {}", help.0), app.theme.key()));
-        spans.push(Span::raw(format!(" {} ", help.1)));
+        for h in &always {
+            spans.push(Span::styled(format!(" {}", h.0), app.theme.key()));
+            spans.push(Span::raw(format!(" {} ", h.1)));
+        }
         let space = width.saturating_sub(used + 1);
         let count = right.chars().count();
-        let shown: String = if count > space {
-            // Keep the end (file name, dataset, range) rather than the start of a long path.
-            std::iter::once('…').chain(right.chars().skip(count + 1 - space.max(1))).collect()
-        } else {
+        let shown: String = if count <= space {
             right
+        } else if app.message.is_some() {
+            fit_words(&right, space)
+        } else {
+            // Keep the end (file name, range) rather than the start of a long path.
+            std::iter::once('…').chain(right.chars().skip(count + 1 - space.max(1))).collect()
         };
         spans.push(Span::raw(" ".repeat(width.saturating_sub(used + shown.chars().count()))));
         spans.push(Span::styled(shown, right_style));
         Paragraph::new(Line::from(spans)).render(area, buf);
+    }
+}
+
+/// `text` if it fits `width` columns, else its first whole words and `…`.
+pub fn fit_words(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split(' ') {
+        let extra = word.chars().count() + usize::from(!out.is_empty());
+        if out.chars().count() + extra + 1 > width {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_words;
+
+    #[test]
+    fn notices_are_shortened_at_words() {
+        assert_eq!(fit_words("a fetch is already running", 30), "a fetch is already running");
+        assert_eq!(fit_words("a fetch is already running", 22), "a fetch is already…");
+        assert_eq!(fit_words("total 2.03 TWh", 12), "total 2.03…");
+        assert_eq!(fit_words("total 2.03 TWh", 9), "total…");
     }
 }

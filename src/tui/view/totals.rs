@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane_block;
-use crate::model::format_energy;
+use crate::model::{format_energy, printable, EntityKind};
 use crate::store::GroupTotal;
-use crate::tui::state::{App, ChartKind, Loadable, Pane};
+use crate::tui::state::{App, ChartKind, Loadable, Pane, ALL};
 use crate::tui::theme::Theme;
 
 pub struct TotalsPane<'a> {
@@ -20,22 +20,38 @@ pub struct TotalsPane<'a> {
 impl Widget for TotalsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let view = match app.chart {
-            ChartKind::Bars => "bars",
-            ChartKind::Sectors => "sectors",
+        let view = match (app.side_by_side, app.chart) {
+            (true, _) => "side by side",
+            (false, ChartKind::Bars) => "bars",
+            (false, ChartKind::Sectors) => "sectors",
         };
         let (dataset, year, entity) = (app.dataset, app.year(), entity_title(app));
+        // A year not yet stored whole says how much of it is: its sum is not the year's.
+        let (stored, possible) = app.year_coverage();
+        let mut part =
+            if stored < possible { format!(" ({stored} of {possible} months)") } else { String::new() };
+        if matches!(app.previous_totals(), Some(Loadable::Ready(b)) if !b.is_empty()) && !app.side_by_side {
+            part.push_str(&format!(" vs {}", year - 1));
+        }
         // While the selection's answer is on its way, the last one stays, and the title says so.
         let (shown, stale) = app.totals_to_draw();
         let view = if stale { "loading…" } else { view };
+        let what = if app.side_by_side {
+            let group =
+                if app.group == ALL { "all groups".to_string() } else { printable(&app.group).into_owned() };
+            format!("{group} by {}", app.kind().noun())
+        } else {
+            entity.clone()
+        };
         let titles = vec![
-            Line::from(format!(" Totals · {dataset} {year} · {entity} · {view} ")),
+            Line::from(format!(" Totals · {dataset} {year}{part} · {what} · {view} ")),
             Line::from(format!(
-                " Totals · {dataset} {year} · {entity}{} ",
+                " Totals · {dataset} {year}{part} · {what}{} ",
                 if stale { " · loading…" } else { "" }
             )),
-            Line::from(format!(" Totals {year} · {entity} ")),
-            Line::from(format!(" {year} · {entity} ")),
+            Line::from(format!(" Totals {year}{part} · {what} ")),
+            Line::from(format!(" {year}{part} · {what} ")),
+            Line::from(format!(" {year} · {what} ")),
         ];
         let block = pane_block(app, Pane::Totals, area.width, titles);
         let inner = block.inner(area);
@@ -43,19 +59,22 @@ impl Widget for TotalsPane<'_> {
         if app.entity.is_empty() {
             return no_entity(app, inner, buf);
         }
+        if app.side_by_side {
+            return render_side_by_side(app, inner, buf);
+        }
         match shown {
             None | Some(Loadable::Loading) => {
                 Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
             }
-            Some(Loadable::Failed(e)) => {
-                Paragraph::new(format!("query failed: {e}")).style(app.theme.bad()).render(inner, buf)
-            }
+            Some(Loadable::Failed(e)) => Paragraph::new(format!("query failed: {}", printable(e)))
+                .style(app.theme.bad())
+                .render(inner, buf),
             Some(Loadable::Ready(t)) if t.is_empty() => Paragraph::new(format!(
                 "No {} data stored for {} in {}. Press r to fetch {}.",
                 app.dataset,
                 entity_title(app),
                 app.year(),
-                app.range
+                app.viewed_range()
             ))
             .style(app.theme.dim())
             .wrap(Wrap { trim: true })
@@ -74,7 +93,7 @@ pub fn no_entity(app: &App, area: Rect, buf: &mut Buffer) {
         "No {} data stored yet, so no {} to show. Press r to fetch {}.",
         app.dataset,
         app.kind().noun(),
-        app.range
+        app.viewed_range()
     ))
     .style(app.theme.dim())
     .wrap(Wrap { trim: true })
@@ -84,15 +103,10 @@ pub fn no_entity(app: &App, area: Rect, buf: &mut Buffer) {
 /// The selected entity as titles name it: `NO1 Oslo`, `0301 Oslo`, `EIDSIVA-D`.
 pub fn entity_title(app: &App) -> String {
     let row = app.entity_row();
-    if row.id == crate::tui::state::ALL {
+    if row.id == ALL {
         return "Norway".to_string();
     }
-    let name = crate::model::printable(&row.name).into_owned();
-    match app.kind() {
-        crate::model::EntityKind::GridArea if !name.is_empty() => name,
-        _ if name.is_empty() => row.id,
-        _ => format!("{} {name}", row.id),
-    }
+    entity_label(app, &row.id, &row.name)
 }
 
 fn share(kwh: f64, sum: f64) -> f64 {
@@ -107,32 +121,155 @@ fn name_width(totals: &[GroupTotal]) -> usize {
     totals.iter().map(|t| t.group.chars().count()).max().unwrap_or(5).clamp(5, 14)
 }
 
-/// One line per group: `>hydro  ████████▌   20.1 TWh  96.5%`, then the total.
+/// The change from the year before in %, where both years have the group.
+fn change(app: &App, group: &str, kwh: f64) -> Option<f64> {
+    match app.previous_totals() {
+        Some(Loadable::Ready(before)) => {
+            before.iter().find(|b| b.group == group).and_then(|b| crate::tui::series::change_pct(kwh, b.kwh))
+        }
+        _ => None,
+    }
+}
+
+/// One line per group: `>hydro  ████████▌   20.1 TWh  96.5%   +3.2%*`, then the total. The
+/// change against the year before shows where there is room and a year before; `*` marks a
+/// series stored for only part of the year's hours.
 fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
     let sum: f64 = totals.iter().map(|t| t.kwh).sum();
     let max = totals.iter().map(|t| t.kwh).fold(0.0, f64::max);
     let name_w = name_width(totals);
-    let bar_w = (area.width as usize).saturating_sub(name_w + 2 + 10 + 7 + 1).max(1);
+    let most = totals.iter().map(|t| t.count).max().unwrap_or(0);
+    let any_partial = totals.iter().any(|t| t.count < most);
+    let changes: Vec<Option<f64>> = totals.iter().map(|t| change(app, &t.group, t.kwh)).collect();
+    let fixed = name_w + 2 + 10 + 7 + 1 + usize::from(any_partial);
+    let with_change = changes.iter().any(Option::is_some) && (area.width as usize) >= fixed + 8 + 4;
+    let bar_w = (area.width as usize).saturating_sub(fixed + if with_change { 8 } else { 0 }).max(1);
+    let focused = app.focus == Pane::Totals;
     let mut lines: Vec<Line> = Vec::new();
-    for t in totals.iter().take(area.height.saturating_sub(1) as usize) {
+    for (t, change) in totals.iter().zip(&changes).take(area.height.saturating_sub(1) as usize) {
         let selected = t.group == app.group;
         let marker = if selected { ">" } else { " " };
-        let name_style = if selected { app.theme.selected() } else { Style::new() };
+        let name_style = if selected { app.theme.selected(focused) } else { Style::new() };
         let bar = bar_text(&app.theme, if max > 0.0 { t.kwh / max } else { 0.0 }, bar_w);
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::raw(marker),
-            Span::styled(format!("{:<name_w$}", crate::model::printable(&t.group)), name_style),
+            Span::styled(format!("{:<name_w$}", printable(&t.group)), name_style),
             Span::raw(" "),
             Span::styled(bar, app.theme.group_style(&t.group)),
             Span::raw(format!(" {:>9} {:>5.1}%", format_energy(t.kwh), share(t.kwh, sum))),
+        ];
+        if with_change {
+            let text = change.map_or(String::new(), |c| format!("{c:+.1}%"));
+            let style = match change {
+                Some(c) if *c < 0.0 => app.theme.bad_plain(),
+                Some(_) => app.theme.good(),
+                None => Style::new(),
+            };
+            spans.push(Span::styled(format!(" {text:>7}"), style));
+        }
+        if t.count < most {
+            spans.push(Span::styled("*", app.theme.warn()));
+        }
+        lines.push(Line::from(spans));
+    }
+    // The total line, in the columns of the rows: the sum, the hours, the change.
+    let per_hour = app.dataset.resolution().per_hour() as u64;
+    let hours = most / per_hour;
+    let mut spans = vec![
+        Span::styled(format!(" {:<name_w$} ", "all"), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
+        Span::styled(format!(" {:>6}", format!("{hours} h")), app.theme.dim()),
+    ];
+    if with_change {
+        let before: Option<f64> = match app.previous_totals() {
+            Some(Loadable::Ready(b)) if !b.is_empty() => Some(b.iter().map(|t| t.kwh).sum()),
+            _ => None,
+        };
+        if let Some(c) = before.and_then(|b| crate::tui::series::change_pct(sum, b)) {
+            spans.push(Span::raw(format!(" {:>7}", format!("{c:+.1}%"))));
+        }
+    }
+    lines.push(Line::from(spans));
+    // What `*` means, with the hours of each such series, where there is a row for it.
+    if any_partial && lines.len() < area.height as usize {
+        let partial: Vec<(u8, String)> = totals
+            .iter()
+            .filter(|t| t.count < most)
+            .map(|t| (1, format!("{}: {} of {} h", printable(&t.group), t.count / per_hour, hours)))
+            .collect();
+        let text = format!("* {}", super::fit_fields(&partial, (area.width as usize).saturating_sub(2)));
+        lines.push(Line::styled(text, app.theme.warn()));
+    }
+    Paragraph::new(lines).render(area, buf);
+}
+
+/// An entity as a row names it: `NO1 Oslo`, `0301 Oslo`, a grid area's name.
+fn entity_label(app: &App, id: &str, name: &str) -> String {
+    let name = printable(name).into_owned();
+    match app.kind() {
+        EntityKind::GridArea if !name.is_empty() => name,
+        _ if name.is_empty() => id.to_string(),
+        _ => format!("{id} {name}"),
+    }
+}
+
+/// The group's annual total for every entity, largest first, as bars; the rows that do not fit
+/// are counted in the last line.
+fn render_side_by_side(app: &App, area: Rect, buf: &mut Buffer) {
+    let list = match app.sides.get(&app.side_key()) {
+        Some(Loadable::Ready(list)) if !list.is_empty() => list,
+        Some(Loadable::Ready(_)) => {
+            return Paragraph::new(format!("Nothing stored for {}; a goes back.", app.year()))
+                .style(app.theme.dim())
+                .wrap(Wrap { trim: true })
+                .render(area, buf)
+        }
+        Some(Loadable::Failed(e)) => {
+            return Paragraph::new(format!("query failed: {}", printable(e)))
+                .style(app.theme.bad())
+                .render(area, buf)
+        }
+        _ => return Paragraph::new("loading…").style(app.theme.dim()).render(area, buf),
+    };
+    let names: std::collections::HashMap<String, String> =
+        app.all_entities().into_iter().map(|e| (e.id, e.name)).collect();
+    let mut rows: Vec<(String, f64)> = list
+        .iter()
+        .map(|(id, kwh)| (entity_label(app, id, names.get(id).map_or("", String::as_str)), *kwh))
+        .collect();
+    let selected_label = entity_label(app, &app.entity, names.get(&app.entity).map_or("", String::as_str));
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let sum: f64 = rows.iter().map(|r| r.1).sum();
+    let max = rows.first().map_or(0.0, |r| r.1);
+    let name_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(5).clamp(5, 18);
+    let bar_w = (area.width as usize).saturating_sub(name_w + 2 + 10 + 7 + 1).max(1);
+    let room = area.height.saturating_sub(1) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    for (label, kwh) in rows.iter().take(room) {
+        let selected = *label == selected_label;
+        let name: String = if label.chars().count() > name_w {
+            label.chars().take(name_w - 1).chain(std::iter::once('…')).collect()
+        } else {
+            label.clone()
+        };
+        let style = if selected { app.theme.selected(app.focus == Pane::Totals) } else { Style::new() };
+        lines.push(Line::from(vec![
+            Span::raw(if selected { ">" } else { " " }),
+            Span::styled(format!("{name:<name_w$}"), style),
+            Span::raw(" "),
+            Span::styled(
+                bar_text(&app.theme, if max > 0.0 { kwh / max } else { 0.0 }, bar_w),
+                app.theme.group_style(&app.group),
+            ),
+            Span::raw(format!(" {:>9} {:>5.1}%", format_energy(*kwh), share(*kwh, sum))),
         ]));
     }
-    let hours =
-        totals.iter().map(|t| t.count).max().unwrap_or(0) / app.dataset.resolution().per_hour() as u64;
+    let more = rows.len().saturating_sub(room);
+    let tail = if more > 0 { format!("  {more} more; s saves all") } else { String::new() };
     lines.push(Line::from(vec![
         Span::styled(format!(" {:<name_w$} ", "all"), Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
-        Span::styled(format!("  {hours} h"), app.theme.dim()),
+        Span::styled(tail, app.theme.dim()),
     ]));
     Paragraph::new(lines).render(area, buf);
 }
@@ -172,7 +309,7 @@ fn render_sectors(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer
         let selected = t.group == app.group;
         let swatch =
             if app.theme.glyph_fills() { Theme::fill_glyph(i).to_string() } else { "■".to_string() };
-        let name_style = if selected { app.theme.selected() } else { Style::new() };
+        let name_style = if selected { app.theme.selected(app.focus == Pane::Totals) } else { Style::new() };
         lines.push(Line::from(vec![
             Span::raw(if selected { ">" } else { " " }),
             Span::styled(swatch, app.theme.group_style(&t.group)),

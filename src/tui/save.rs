@@ -1,0 +1,185 @@
+//! `s`: the view as it is on screen, saved into a directory: the panes as an SVG picture (the
+//! renderer of the README's screenshots) and the data behind them as CSV, read from what the
+//! explorer already holds (no query). Files get names from the view and are never overwritten:
+//! a second save of the same view adds `-2`, `-3`, …
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use super::series;
+use super::state::{App, CurveView, Loadable, ALL};
+use crate::model::LOCAL_TZ;
+
+/// One CSV file: its name's tail and its rows (the first is the header).
+struct Table {
+    suffix: &'static str,
+    rows: Vec<Vec<String>>,
+}
+
+/// Saves the view as `width`×`height` cells into `dir`; the paths written, or why not.
+pub fn save_view(app: &App, width: u16, height: u16, dir: &Path) -> Result<Vec<String>, String> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).map_err(|e| e.to_string())?;
+    terminal.draw(|f| super::view::render(app, f)).map_err(|e| e.to_string())?;
+    let svg = super::svg::to_svg(terminal.backend().buffer());
+    let stem = stem(app);
+    let mut written = Vec::new();
+    let mut write = |suffix: &str, body: &[u8]| -> Result<(), String> {
+        let path = write_new(dir, &format!("{stem}{suffix}"), body)?;
+        written.push(path.display().to_string());
+        Ok(())
+    };
+    write(".svg", svg.as_bytes())?;
+    for table in tables(app) {
+        if table.rows.len() > 1 {
+            write(&format!("-{}.csv", table.suffix), &csv_bytes(&table.rows)?)?;
+        }
+    }
+    Ok(written)
+}
+
+/// `elhub-production-NO1-hydro-2021-03`: what is viewed, safe as a file name anywhere.
+fn stem(app: &App) -> String {
+    let part = |s: &str| -> String {
+        if s == ALL {
+            return "all".into();
+        }
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
+    };
+    let when = match app.view {
+        CurveView::Month => app.month.to_string(),
+        CurveView::Year => format!("{}-year", app.year()),
+        CurveView::Profile => format!("{}-profile", app.month),
+    };
+    format!("elhub-{}-{}-{}-{when}", app.dataset, part(&app.entity), part(&app.group))
+}
+
+/// Writes `name` (or `name` with -2, -3… before its extension when taken) in `dir`, whole or not
+/// at all: a temporary file renamed to a name nobody has.
+fn write_new(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, String> {
+    let (base, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".elhub-save-")
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    tmp.write_all(body).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    for n in 1..1000 {
+        let file = if n == 1 { format!("{base}.{ext}") } else { format!("{base}-{n}.{ext}") };
+        let path = dir.join(&file);
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => tmp = e.file,
+            Err(e) => return Err(format!("cannot write {}: {}", path.display(), e.error)),
+        }
+    }
+    Err(format!("{base}.{ext} and 998 more exist in {}", dir.display()))
+}
+
+fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(row).map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// The data behind the panes: the totals (with the year before), and the curve pane's series
+/// as the view shows it (steps, days, or the average day); the entities side by side when on.
+fn tables(app: &App) -> Vec<Table> {
+    let mut out = Vec::new();
+    if let Some(Loadable::Ready(totals)) = app.current_totals() {
+        let before = match app.previous_totals() {
+            Some(Loadable::Ready(b)) => b.clone(),
+            _ => Vec::new(),
+        };
+        let mut rows = vec![vec![
+            "year".into(),
+            "entity".into(),
+            "group".into(),
+            "kwh".into(),
+            "records".into(),
+            "previous_year_kwh".into(),
+            "change_pct".into(),
+        ]];
+        for t in totals {
+            let prev = before.iter().find(|b| b.group == t.group).map(|b| b.kwh);
+            let change = prev.and_then(|p| series::change_pct(t.kwh, p));
+            rows.push(vec![
+                app.year().to_string(),
+                app.entity.clone(),
+                t.group.clone(),
+                t.kwh.to_string(),
+                t.count.to_string(),
+                prev.map(|p| p.to_string()).unwrap_or_default(),
+                change.map(|c| format!("{c:.2}")).unwrap_or_default(),
+            ]);
+        }
+        out.push(Table { suffix: "totals", rows });
+    }
+    if app.side_by_side {
+        if let Some(Loadable::Ready(sides)) = app.sides.get(&app.side_key()) {
+            let mut rows = vec![vec!["year".into(), "entity".into(), "group".into(), "kwh".into()]];
+            rows.extend(
+                sides.iter().map(|(e, kwh)| {
+                    vec![app.year().to_string(), e.clone(), app.group.clone(), kwh.to_string()]
+                }),
+            );
+            out.push(Table { suffix: "entities", rows });
+        }
+    }
+    match app.view {
+        CurveView::Month | CurveView::Profile => {
+            if let Some(Loadable::Ready(steps)) = app.current_curve() {
+                if app.view == CurveView::Month {
+                    let mut rows = vec![vec!["start".into(), "local".into(), "kwh".into()]];
+                    rows.extend(steps.iter().map(|s| {
+                        vec![
+                            s.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            s.start.with_timezone(&LOCAL_TZ).format("%Y-%m-%d %H:%M").to_string(),
+                            s.kwh.to_string(),
+                        ]
+                    }));
+                    out.push(Table { suffix: "curve", rows });
+                } else {
+                    let [weekday, weekend] =
+                        series::day_profile(steps, app.dataset.resolution().per_hour() as usize);
+                    let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+                    let mut rows =
+                        vec![vec!["local_hour".into(), "weekday_kwh".into(), "weekend_kwh".into()]];
+                    rows.extend((0..24).map(|h| vec![h.to_string(), cell(weekday[h]), cell(weekend[h])]));
+                    out.push(Table { suffix: "profile", rows });
+                }
+            }
+        }
+        CurveView::Year => {
+            if let Some(Loadable::Ready(days)) = app.years.get(&app.year_key()) {
+                let mut rows = vec![vec!["local_day".into(), "kwh".into()]];
+                rows.extend(
+                    series::days_of(days).iter().map(|(d, kwh)| vec![d.to_string(), kwh.to_string()]),
+                );
+                out.push(Table { suffix: "days", rows });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_taken_gets_a_number_and_nothing_is_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = write_new(dir.path(), "a-b.csv", b"1").unwrap();
+        let second = write_new(dir.path(), "a-b.csv", b"2").unwrap();
+        assert_eq!(first.file_name().unwrap(), "a-b.csv");
+        assert_eq!(second.file_name().unwrap(), "a-b-2.csv");
+        assert_eq!(std::fs::read(&first).unwrap(), b"1");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left");
+        let err = write_new(&dir.path().join("missing"), "x.svg", b"").unwrap_err();
+        assert!(err.starts_with("cannot write in "), "{err}");
+    }
+}

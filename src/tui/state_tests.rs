@@ -1,0 +1,712 @@
+//! The explorer state's unit tests: every key and background result, without a terminal.
+
+use super::*;
+use crate::store::UpsertStats;
+use crate::tui::keys::handle_key;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+fn app() -> App {
+    let range = MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
+    App::new(Dataset::PRODUCTION, range, "sqlite".into(), Theme::default(), Instant::now())
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    let action = handle_key(app, key(code)).expect("a mapped key");
+    update(app, action)
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn totals(groups: &[(&str, f64)]) -> Vec<GroupTotal> {
+    groups.iter().map(|(g, kwh)| GroupTotal { group: g.to_string(), kwh: *kwh, count: 8760 }).collect()
+}
+
+fn municipalities() -> Vec<Entity> {
+    [("0301", "Oslo"), ("4601", "Bergen"), ("5001", "Trondheim"), ("5041", "SnÃ¥sa"), ("5501", "Tromsø")]
+        .iter()
+        .map(|(id, name)| Entity {
+            kind: EntityKind::Municipality,
+            id: id.to_string(),
+            name: name.to_string(),
+            price_area: None,
+        })
+        .collect()
+}
+
+/// Moving on while an answer is on its way: the late answer fills its own cache entry and
+/// never replaces what the pane shows for the new selection; meanwhile the pane keeps the
+/// last answer (marked stale); a dropped query frees its key to be asked again.
+#[test]
+fn an_answer_for_a_selection_left_behind_does_not_replace_the_pane() {
+    let mut a = app();
+    a.start();
+    let no1 = a.totals_key();
+    update(&mut a, Action::TotalsLoaded(no1.clone(), Ok(totals(&[("hydro", 90.0)]))));
+    assert_eq!(a.totals_to_draw(), (a.current_totals(), false));
+    press(&mut a, KeyCode::Char('2'));
+    let no2 = a.totals_key();
+    assert_ne!(no1, no2);
+    // NO2 loads: NO1's bars stay, marked stale.
+    let (shown, stale) = a.totals_to_draw();
+    assert!(stale);
+    assert!(matches!(shown, Some(Loadable::Ready(t)) if t[0].kwh == 90.0));
+    // NO2's answer arrives, then a late answer for NO1 (re-asked meanwhile, say).
+    update(&mut a, Action::TotalsLoaded(no2.clone(), Ok(totals(&[("hydro", 40.0)]))));
+    update(&mut a, Action::TotalsLoaded(no1.clone(), Ok(totals(&[("hydro", 91.0)]))));
+    let (shown, stale) = a.totals_to_draw();
+    assert!(!stale);
+    assert!(matches!(shown, Some(Loadable::Ready(t)) if t[0].kwh == 40.0), "NO2 stays: {shown:?}");
+    // A query dropped for NO3 (left before its turn) is asked again when NO3 is shown again.
+    press(&mut a, KeyCode::Char('3'));
+    let no3 = a.totals_key();
+    press(&mut a, KeyCode::Char('2'));
+    let effects = update(&mut a, Action::QueryDropped(Effect::LoadTotals(no3.clone())));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(!a.totals.contains_key(&no3));
+    let effects = press(&mut a, KeyCode::Char('3'));
+    assert!(effects.contains(&Effect::LoadTotals(no3)), "{effects:?}");
+}
+
+#[test]
+fn start_asks_for_the_first_frames_data() {
+    let mut a = app();
+    let effects = a.start();
+    assert_eq!(effects.len(), 3);
+    assert!(effects.contains(&Effect::LoadTotals(TotalsKey {
+        dataset: Dataset::PRODUCTION,
+        entity: "NO1".into(),
+        year: 2021
+    })));
+    assert!(effects.contains(&Effect::LoadCoverage(Dataset::PRODUCTION)));
+    // Asked once: a second look finds them loading.
+    assert!(a.start().is_empty());
+}
+
+#[test]
+fn number_keys_select_entities() {
+    let mut a = app();
+    a.start();
+    for (c, area) in ('1'..='5').zip(PriceArea::ALL) {
+        let effects = press(&mut a, KeyCode::Char(c));
+        assert_eq!(a.entity, area.as_str());
+        if area != PriceArea::NO1 {
+            assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(k) if k.entity == area.as_str())));
+        }
+    }
+    press(&mut a, KeyCode::Char('9'));
+    assert_eq!(a.entity, "NO5", "no ninth area: nothing changes");
+    let effects = press(&mut a, KeyCode::Char('0'));
+    assert_eq!(a.entity, ALL);
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(k) if k.entity == ALL)), "{effects:?}");
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.entity == ALL)), "{effects:?}");
+}
+
+#[test]
+fn arrows_and_hjkl_move_in_the_focused_pane() {
+    let mut a = app();
+    press(&mut a, KeyCode::Down);
+    assert_eq!(a.entity, "NO2");
+    press(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.entity, "NO3");
+    press(&mut a, KeyCode::Char('k'));
+    press(&mut a, KeyCode::Up);
+    assert_eq!(a.entity, "NO1");
+    press(&mut a, KeyCode::Up);
+    assert_eq!(a.entity, ALL, "above the first area: all of Norway");
+    press(&mut a, KeyCode::Up);
+    assert_eq!(a.entity, ALL, "stops at the top");
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::PageDown);
+    assert_eq!(a.entity, "NO5", "ten down stops at the end");
+    press(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Pane::Totals);
+    press(&mut a, KeyCode::Down);
+    assert_eq!(a.group, "wind", "in the totals pane ↓ moves the group");
+    press(&mut a, KeyCode::BackTab);
+    assert_eq!(a.focus, Pane::Entities);
+}
+
+#[test]
+fn left_right_step_months_across_years() {
+    let mut a = app();
+    assert_eq!(a.month.to_string(), "2021-12");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(a.month.to_string(), "2022-01");
+    assert_eq!(a.year(), 2022);
+    press(&mut a, KeyCode::Char('h'));
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.month.to_string(), "2021-11");
+    press(&mut a, KeyCode::Char('l'));
+    assert_eq!(a.month.to_string(), "2021-12");
+}
+
+#[test]
+fn y_steps_years_keeping_the_month() {
+    let mut a = app();
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.month.to_string(), "2022-12");
+    press(&mut a, KeyCode::Char('Y'));
+    assert_eq!(a.month.to_string(), "2021-12");
+    press(&mut a, KeyCode::Char('Y'));
+    assert_eq!(a.month.to_string(), "2021-01", "production starts in January 2021");
+}
+
+#[test]
+fn g_cycles_groups_in_the_order_shown() {
+    let mut a = app();
+    a.start();
+    let key = a.totals_key();
+    update(&mut a, Action::TotalsLoaded(key, Ok(totals(&[("wind", 5.0), ("hydro", 90.0), ("solar", 1.0)]))));
+    assert_eq!(a.groups(), ["hydro", "wind", "solar", ALL], "all groups together come last");
+    let effects = press(&mut a, KeyCode::Char('g'));
+    assert_eq!(a.group, "wind");
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.group == "wind")));
+    press(&mut a, KeyCode::Char('g'));
+    let effects = press(&mut a, KeyCode::Char('g'));
+    assert_eq!(a.group, ALL);
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(k) if k.group == ALL)), "{effects:?}");
+    press(&mut a, KeyCode::Char('g'));
+    assert_eq!(a.group, "hydro", "wraps");
+    press(&mut a, KeyCode::Char('G'));
+    let effects = press(&mut a, KeyCode::Char('G'));
+    assert_eq!(a.group, "solar");
+    assert!(effects.is_empty(), "solar's curve query is already under way: {effects:?}");
+}
+
+#[test]
+fn b_toggles_bars_and_sectors() {
+    let mut a = app();
+    press(&mut a, KeyCode::Char('b'));
+    assert_eq!(a.chart, ChartKind::Sectors);
+    press(&mut a, KeyCode::Char('b'));
+    assert_eq!(a.chart, ChartKind::Bars);
+}
+
+#[test]
+fn d_cycles_the_catalogue_and_remembers_each_kinds_entity() {
+    let mut a = app();
+    press(&mut a, KeyCode::Char('3'));
+    let effects = press(&mut a, KeyCode::Char('d'));
+    assert_eq!(a.dataset, Dataset::CONSUMPTION);
+    assert_eq!((a.group.as_str(), a.entity.as_str()), ("household", "NO3"));
+    assert!(effects.contains(&Effect::LoadCoverage(Dataset::CONSUMPTION)));
+    press(&mut a, KeyCode::Char('d'));
+    assert_eq!(a.dataset, Dataset::PRODUCTION_15MIN);
+    let effects = press(&mut a, KeyCode::Char('d'));
+    assert_eq!(a.dataset, Dataset::CONSUMPTION_MUNICIPALITY);
+    assert!(effects.contains(&Effect::LoadEntities(EntityKind::Municipality)));
+    assert_eq!(a.entity, "", "nothing to select until the list is loaded");
+    update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
+    assert_eq!(a.entity, "0301", "the first municipality");
+    press(&mut a, KeyCode::Char('2'));
+    press(&mut a, KeyCode::Char('D'));
+    assert_eq!((a.dataset, a.entity.as_str()), (Dataset::PRODUCTION_15MIN, "NO3"));
+    press(&mut a, KeyCode::Char('d'));
+    assert_eq!(a.entity, "4601", "Bergen is remembered");
+    press(&mut a, KeyCode::Char('d'));
+    press(&mut a, KeyCode::Char('d'));
+    assert_eq!(a.dataset, Dataset::PRODUCTION, "wraps around the catalogue");
+}
+
+#[test]
+fn slash_filters_by_number_or_name_ignoring_case_and_accents() {
+    let mut a = app();
+    a.set_dataset(Dataset::CONSUMPTION_MUNICIPALITY);
+    update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
+    press(&mut a, KeyCode::Char('/'));
+    assert!(a.filter.editing);
+    typed(&mut a, "TROMSO");
+    assert_eq!(a.visible_entities().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), [ALL, "5501"]);
+    assert_eq!(a.entity, "5501", "the selection follows the filter to the first match");
+    for _ in 0..6 {
+        press(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "50");
+    assert_eq!(a.visible_entities().len(), 1 + 3, "all, then 5001, 5041, 5501 by number");
+    typed(&mut a, "4");
+    assert_eq!(a.entity, "5041", "SnÃ¥sa shown as it came, found by its number");
+    press(&mut a, KeyCode::Enter);
+    assert!(!a.filter.editing && a.filter.text == "504");
+    press(&mut a, KeyCode::Char('q')).len();
+    assert!(a.quit, "keys act again once the filter is kept");
+    a.quit = false;
+    press(&mut a, KeyCode::Esc);
+    assert!(!a.quit && a.filter.text.is_empty(), "Esc drops a kept filter first");
+    assert_eq!(a.visible_entities().len(), 1 + 5);
+    press(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "berg");
+    press(&mut a, KeyCode::Esc);
+    assert_eq!((a.filter.text.as_str(), a.filter.editing), ("", false), "Esc while typing drops it");
+    assert_eq!(a.entity, "4601", "the entity chosen by the filter stays selected");
+}
+
+/// `r` fetches the year on screen, `R` the range given at start; one fetch at a time.
+#[test]
+fn r_fetches_the_viewed_year_and_capital_r_the_range() {
+    let mut a = app();
+    a.month = month("2023-07");
+    let effects = press(&mut a, KeyCode::Char('r'));
+    let year_2023 = MonthRange::new(month("2023-01"), month("2023-12")).unwrap();
+    assert!(
+        effects.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Refresh, year_2023)),
+        "{effects:?}"
+    );
+    assert_eq!(a.fetch.as_ref().map(|f| f.months.len()), Some(12));
+    let again = press(&mut a, KeyCode::Char('r'));
+    assert!(!again.iter().any(|e| matches!(e, Effect::StartFetch(..))));
+    assert_eq!(a.message.as_deref(), Some("a fetch is running; wait for it to end"));
+    a.fetch.as_mut().unwrap().finished = Some(a.now);
+    let range = press(&mut a, KeyCode::Char('R'));
+    assert!(
+        range.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Refresh, a.range)),
+        "{range:?}"
+    );
+    // This year is fetched up to this month, not into the future.
+    a.fetch.as_mut().unwrap().finished = Some(a.now);
+    a.month = a.this_month;
+    let effects = press(&mut a, KeyCode::Char('r'));
+    let Some(Effect::StartFetch(_, _, r)) = effects.iter().find(|e| matches!(e, Effect::StartFetch(..)))
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(r.to(), a.this_month);
+}
+
+/// Help closes on Esc, `?`, `q` or any other key and never quits (only Ctrl-C does); ↓ scrolls it.
+#[test]
+fn help_closes_without_quitting() {
+    for close in [KeyCode::Esc, KeyCode::Char('?'), KeyCode::Char('q'), KeyCode::Char('x')] {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('?'));
+        assert!(a.show_help);
+        press(&mut a, close);
+        assert!(!a.show_help && !a.quit, "{close:?} closes help and does not quit");
+    }
+    let mut a = app();
+    press(&mut a, KeyCode::Char('?'));
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Down);
+    assert_eq!((a.show_help, a.help_scroll), (true, 2), "arrows scroll a long help");
+    let action = handle_key(&a, KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)).unwrap();
+    update(&mut a, action);
+    assert!(a.quit, "Ctrl-C quits from help");
+}
+
+/// q and Ctrl-C quit; Esc in the main view closes what is open and never quits.
+#[test]
+fn q_and_ctrl_c_quit_but_esc_goes_back() {
+    for k in [key(KeyCode::Char('q')), KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)] {
+        let mut a = app();
+        let action = handle_key(&a, k).unwrap();
+        update(&mut a, action);
+        assert!(a.quit);
+    }
+    let mut a = app();
+    a.cursor = Some(3);
+    a.side_by_side = true;
+    press(&mut a, KeyCode::Esc);
+    assert_eq!((a.cursor, a.side_by_side, a.quit), (None, true, false), "the cursor goes first");
+    press(&mut a, KeyCode::Esc);
+    assert_eq!((a.side_by_side, a.quit), (false, false));
+    press(&mut a, KeyCode::Esc);
+    assert!(!a.quit);
+    assert_eq!(a.message.as_deref(), Some("nothing to close; q quits"));
+}
+
+#[test]
+fn releases_and_unmapped_keys_are_ignored() {
+    let a = app();
+    let mut release = key(KeyCode::Char('q'));
+    release.kind = KeyEventKind::Release;
+    assert_eq!(handle_key(&a, release), None);
+    assert_eq!(handle_key(&a, key(KeyCode::Char('x'))), None);
+}
+
+#[test]
+fn progress_pane_scrolls_when_focused() {
+    let mut a = app();
+    press(&mut a, KeyCode::Char('r'));
+    a.focus = Pane::Progress;
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Down);
+    assert_eq!(a.progress_scroll, 2);
+    for _ in 0..20 {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.progress_scroll, 11, "clamped to the last month");
+}
+
+#[test]
+fn an_empty_store_starts_a_fetch_once() {
+    let mut a = app();
+    a.start();
+    let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![])));
+    assert!(effects.contains(&Effect::StartFetch(Dataset::PRODUCTION, FetchMode::Resume, a.range)));
+    // Coverage reloaded later (after months land) does not start another.
+    a.fetch.as_mut().unwrap().finished = Some(a.now);
+    let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![])));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
+}
+
+#[test]
+fn a_stored_range_does_not_fetch() {
+    let mut a = app();
+    a.start();
+    let cov = MonthCoverage {
+        month: "2021-01".parse().unwrap(),
+        records: 1,
+        rejected: 0,
+        fetched_at: chrono::Utc::now(),
+    };
+    let effects = update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(vec![cov])));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::StartFetch(..))));
+}
+
+#[test]
+fn progress_events_drive_month_lines_and_reload_the_view() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::Char('r'));
+    let dec: Month = "2021-12".parse().unwrap();
+    update(&mut a, Action::Ingest(Progress::Fetching { month: dec }));
+    assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Fetching);
+    update(
+        &mut a,
+        Action::Ingest(Progress::Retry {
+            month: dec,
+            attempt: 2,
+            reason: "HTTP 503".into(),
+            delay: Duration::ZERO,
+        }),
+    );
+    assert_eq!(
+        a.fetch.as_ref().unwrap().months[11].1,
+        MonthStatus::Retry { attempt: 2, reason: "HTTP 503".into() }
+    );
+    let effects = update(&mut a, Action::Ingest(Progress::WindowDone { month: dec, done: 3, of: 31 }));
+    assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Partly { done: 3, of: 31 });
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(_))), "a day that lands shows at once");
+    let effects = update(
+        &mut a,
+        Action::Ingest(Progress::Done {
+            month: dec,
+            records: 18600,
+            rejected: 0,
+            stats: UpsertStats::default(),
+        }),
+    );
+    assert_eq!(a.fetch.as_ref().unwrap().months[11].1, MonthStatus::Done { records: 18600, rejected: 0 });
+    assert_eq!(a.fetch.as_ref().unwrap().records, 18600);
+    // December 2021 is in view: its totals and curve are queried again, and what is shown
+    // stays until the new values arrive.
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadTotals(_))));
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadCurve(_))));
+    assert!(a.current_totals().is_some());
+    // A month out of view drops its cache entry, to be read again when shown.
+    let other = CurveKey { month: "2021-06".parse().unwrap(), ..a.curve_key() };
+    a.curves.insert(other.clone(), Loadable::Ready(vec![]));
+    let june: Month = "2021-06".parse().unwrap();
+    update(
+        &mut a,
+        Action::Ingest(Progress::Done {
+            month: june,
+            records: 1,
+            rejected: 0,
+            stats: UpsertStats::default(),
+        }),
+    );
+    assert!(!a.curves.contains_key(&other));
+    let jan: Month = "2021-01".parse().unwrap();
+    update(&mut a, Action::Ingest(Progress::Failed { month: jan, reason: "HTTP 500".into() }));
+    assert_eq!(a.fetch.as_ref().unwrap().completed(), 3);
+    // Later news of the failed month's other windows does not hide the failure.
+    update(&mut a, Action::Ingest(Progress::WindowDone { month: jan, done: 5, of: 31 }));
+    update(
+        &mut a,
+        Action::Ingest(Progress::Retry { month: jan, attempt: 1, reason: "x".into(), delay: Duration::ZERO }),
+    );
+    assert_eq!(a.fetch.as_ref().unwrap().months[0].1, MonthStatus::Failed { reason: "HTTP 500".into() });
+    let summary = IngestSummary {
+        months_planned: 12,
+        months_done: 11,
+        failed_months: vec![(jan, "x".into())],
+        ..Default::default()
+    };
+    update(&mut a, Action::Ingest(Progress::Finished(Box::new(summary))));
+    assert!(!a.fetching());
+    assert!(a.message.as_deref().unwrap().contains("r fetches again"), "{:?}", a.message);
+}
+
+#[test]
+fn failed_queries_keep_the_view_and_say_so() {
+    let mut a = app();
+    a.start();
+    let key = a.totals_key();
+    update(&mut a, Action::TotalsLoaded(key, Err("database is locked".into())));
+    assert!(matches!(a.current_totals(), Some(Loadable::Failed(_))));
+    assert!(a.message.as_deref().unwrap().contains("locked"));
+}
+
+#[test]
+fn ticks_advance_the_clock() {
+    let mut a = app();
+    let later = a.now + Duration::from_secs(3);
+    update(&mut a, Action::Tick(later));
+    assert_eq!(a.now, later);
+}
+
+fn month(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+fn coverage(months: &[&str]) -> Vec<MonthCoverage> {
+    months
+        .iter()
+        .map(|m| MonthCoverage { month: month(m), records: 1, rejected: 0, fetched_at: chrono::Utc::now() })
+        .collect()
+}
+
+/// Hourly values from local midnight of `first`, `n` hours.
+fn steps(first: &str, n: usize, value: impl Fn(usize) -> f64) -> Vec<StepValue> {
+    let t0 = month(first).start_utc();
+    (0..n).map(|i| StepValue { start: t0 + chrono::Duration::hours(i as i64), kwh: value(i) }).collect()
+}
+
+/// ←/→ and y/Y stop at the dataset's first month and at this month: no 1960, no year 7180.
+#[test]
+fn navigation_stays_within_the_months_there_can_be_data_for() {
+    let mut a = app();
+    let (first, last) = a.month_bounds();
+    a.month = first;
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.month, first);
+    for _ in 0..3 {
+        press(&mut a, KeyCode::Char('Y'));
+    }
+    assert_eq!(a.month, first);
+    for _ in 0..100 {
+        press(&mut a, KeyCode::Char('y'));
+    }
+    assert_eq!(a.month, last, "y stops at this month");
+    press(&mut a, KeyCode::Right);
+    assert_eq!(a.month, last);
+}
+
+/// `:` takes a month or a year (keeping the month); out of bounds it goes to the nearest month
+/// there can be data for and says so; other keys do not type; Esc leaves without moving.
+#[test]
+fn colon_jumps_to_a_typed_month_or_year() {
+    let mut a = app();
+    press(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "2023-07");
+    assert_eq!(a.jump.as_deref(), Some("2023-07"));
+    press(&mut a, KeyCode::Enter);
+    assert_eq!((a.month, a.jump.as_deref()), (month("2023-07"), None));
+    press(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "2022");
+    assert!(handle_key(&a, key(KeyCode::Char('x'))).is_none(), "letters do not type");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.month, month("2022-07"), "a year keeps the month");
+    press(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "1999");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.month, a.month_bounds().0);
+    assert!(a.message.as_deref().unwrap().contains("has data from"), "{:?}", a.message);
+    press(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "20");
+    press(&mut a, KeyCode::Backspace);
+    press(&mut a, KeyCode::Esc);
+    assert_eq!((a.jump.as_deref(), a.quit), (None, false));
+    press(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "2023-13");
+    press(&mut a, KeyCode::Enter);
+    assert!(a.message.as_deref().unwrap().contains("is not a month"), "{:?}", a.message);
+}
+
+/// Home/End go to the first and last stored month; with nothing stored they say what r does.
+#[test]
+fn home_and_end_go_to_the_stored_ends() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::End);
+    assert!(a.message.as_deref().unwrap().contains("r fetches"), "{:?}", a.message);
+    update(
+        &mut a,
+        Action::CoverageLoaded(Dataset::PRODUCTION, Ok(coverage(&["2021-03", "2022-05", "2024-02"]))),
+    );
+    press(&mut a, KeyCode::Home);
+    assert_eq!(a.month, month("2021-03"));
+    press(&mut a, KeyCode::End);
+    assert_eq!(a.month, month("2024-02"));
+}
+
+/// At start the explorer opens on the newest stored month, or the newest of the range given.
+#[test]
+fn the_explorer_opens_on_the_newest_data() {
+    let mut a = app();
+    a.start();
+    update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(coverage(&["2021-03", "2024-02"]))));
+    assert_eq!(a.month, month("2024-02"));
+    // Later coverage (months landing) does not move the view.
+    a.month = month("2022-01");
+    update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(coverage(&["2021-03", "2025-02"]))));
+    assert_eq!(a.month, month("2022-01"));
+    let mut a = app();
+    a.range_given = true;
+    a.start();
+    update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(coverage(&["2021-03", "2024-02"]))));
+    assert_eq!(a.month, month("2021-03"), "the newest of the range named on the command line");
+}
+
+/// `v` cycles month, year and average day; the year view asks for the daily rollups.
+#[test]
+fn v_cycles_the_curve_views_and_the_year_asks_for_days() {
+    let mut a = app();
+    a.start();
+    let effects = press(&mut a, KeyCode::Char('v'));
+    assert_eq!(a.view, CurveView::Year);
+    assert!(effects.contains(&Effect::LoadYear(a.year_key())), "{effects:?}");
+    press(&mut a, KeyCode::Char('v'));
+    assert_eq!(a.view, CurveView::Profile);
+    press(&mut a, KeyCode::Char('v'));
+    assert_eq!(a.view, CurveView::Month);
+}
+
+/// c, z and o toggle the line, the scale from zero and the year-before overlay (which asks for
+/// the same month a year earlier, and turns the line on).
+#[test]
+fn curve_toggles() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::Char('c'));
+    assert!(a.line);
+    press(&mut a, KeyCode::Char('c'));
+    press(&mut a, KeyCode::Char('z'));
+    assert!(!a.line && a.zero_based);
+    a.month = month("2022-03");
+    let effects = press(&mut a, KeyCode::Char('o'));
+    assert!(a.overlay && a.line);
+    let before = CurveKey { month: month("2021-03"), ..a.curve_key() };
+    assert!(effects.contains(&Effect::LoadCurve(before.clone())), "{effects:?}");
+    assert!(a.wanted_curves().contains(&before), "the query's turn keeps it");
+    update(&mut a, Action::CurveLoaded(before, Ok(steps("2021-03", 3, |_| 1.0))));
+    assert!(matches!(a.overlay_curve(), Some(Loadable::Ready(v)) if v.len() == 3));
+}
+
+/// The cursor appears in the middle of what is drawn, moves a column at a time within it, and
+/// stays within a narrower plot after a resize.
+#[test]
+fn the_cursor_moves_within_the_columns_drawn() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::Char(']'));
+    assert_eq!(a.cursor, None);
+    assert_eq!(a.message.as_deref(), Some("no curve to read here"));
+    let key = a.curve_key();
+    update(&mut a, Action::CurveLoaded(key, Ok(steps("2021-12", 744, |i| i as f64))));
+    update(&mut a, Action::CurveWidth(100)); // 8-hour columns: 93 of them
+    assert_eq!(a.cursor_slots(), 93);
+    press(&mut a, KeyCode::Char(']'));
+    assert_eq!(a.cursor, Some(46));
+    press(&mut a, KeyCode::Char('<'));
+    press(&mut a, KeyCode::Char('['));
+    assert_eq!(a.cursor, Some(44));
+    for _ in 0..100 {
+        press(&mut a, KeyCode::Char('>'));
+    }
+    assert_eq!(a.cursor, Some(92));
+    update(&mut a, Action::CurveWidth(40)); // daily columns: 31
+    assert_eq!(a.cursor, Some(30));
+    press(&mut a, KeyCode::Char('v'));
+    assert_eq!(a.cursor, None, "another view starts without the cursor");
+}
+
+/// `a` shows every entity's total for the group side by side, from one query.
+#[test]
+fn a_puts_the_entities_side_by_side() {
+    let mut a = app();
+    a.start();
+    let effects = press(&mut a, KeyCode::Char('a'));
+    assert!(a.side_by_side);
+    assert!(effects.contains(&Effect::LoadSide(a.side_key())), "{effects:?}");
+    let side = a.side_key();
+    update(&mut a, Action::SideLoaded(side, Ok(vec![("NO1".into(), 2.0), ("NO2".into(), 3.0)])));
+    assert!(matches!(a.sides.get(&a.side_key()), Some(Loadable::Ready(v)) if v.len() == 2));
+    press(&mut a, KeyCode::Char('a'));
+    assert!(!a.side_by_side);
+}
+
+/// `s` asks the loop to save; its answer becomes the status line.
+#[test]
+fn s_saves_and_says_where() {
+    let mut a = app();
+    assert!(press(&mut a, KeyCode::Char('s')).contains(&Effect::SaveView));
+    update(&mut a, Action::Saved(Ok(vec!["./a.svg".into(), "./a-totals.csv".into()])));
+    assert_eq!(a.message.as_deref(), Some("saved ./a.svg, ./a-totals.csv"));
+    update(&mut a, Action::Saved(Err("cannot write in .: denied".into())));
+    assert_eq!(a.message.as_deref(), Some("could not save the view: cannot write in .: denied"));
+}
+
+/// A remembered view comes back whole; at start it is not moved to the newest data.
+#[test]
+fn a_remembered_view_is_restored() {
+    let mut a = app();
+    a.set_dataset(Dataset::CONSUMPTION);
+    a.entity = "NO3".into();
+    a.group = "cabin".into();
+    a.month = month("2023-02");
+    a.chart = ChartKind::Sectors;
+    a.view = CurveView::Profile;
+    a.line = true;
+    a.zero_based = true;
+    let saved = crate::tui::remember::SavedView::of(&a);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/view.json");
+    crate::tui::remember::store(&path, &a).unwrap();
+    assert_eq!(crate::tui::remember::load(&path), Some(saved.clone()));
+    let mut b = app();
+    b.restore(&saved);
+    assert_eq!(
+        (b.dataset, b.entity.as_str(), b.group.as_str(), b.month),
+        (Dataset::CONSUMPTION, "NO3", "cabin", month("2023-02"))
+    );
+    assert_eq!((b.chart, b.view, b.line, b.zero_based), (ChartKind::Sectors, CurveView::Profile, true, true));
+    b.start();
+    update(&mut b, Action::CoverageLoaded(Dataset::CONSUMPTION, Ok(coverage(&["2024-02"]))));
+    assert_eq!(b.month, month("2023-02"));
+    // A damaged file is no view.
+    std::fs::write(&path, "{ not json").unwrap();
+    assert_eq!(crate::tui::remember::load(&path), None);
+}
+
+/// A fetch in which every month failed counts them as failed; the message says where to read why.
+#[test]
+fn a_fetch_where_every_month_failed_says_so() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::Char('R'));
+    let months: Vec<Month> = a.fetch.as_ref().unwrap().months.iter().map(|(m, _)| *m).collect();
+    for m in &months {
+        update(
+            &mut a,
+            Action::Ingest(Progress::Failed {
+                month: *m,
+                reason: "HTTP 500 Internal Server Error: the body said so".into(),
+            }),
+        );
+    }
+    let failed_months = months.iter().map(|m| (*m, "HTTP 500".to_string())).collect();
+    let summary = IngestSummary { months_planned: 12, months_done: 0, failed_months, ..Default::default() };
+    update(&mut a, Action::Ingest(Progress::Finished(Box::new(summary))));
+    let fetch = a.fetch.as_ref().unwrap();
+    assert_eq!((fetch.failed(), fetch.completed()), (12, 12));
+    assert!(a.message.as_deref().unwrap().contains("says why"), "{:?}", a.message);
+}
