@@ -81,12 +81,17 @@ fn key(c: char) -> KeyEvent {
 }
 
 /// Answers every query effect, as the loop's tasks would, until none is left.
-async fn settle(store: &Store, app: &mut App, mut effects: Vec<Effect>) {
+async fn settle(store: &Store, app: &mut App, mut effects: Vec<Effect>) -> Vec<(Duration, String)> {
+    let mut took = Vec::new();
     while let Some(effect) = effects.pop() {
+        let started = Instant::now();
+        let what = format!("{effect:?}");
         if let Some(answer) = query(store, effect).await {
+            took.push((started.elapsed(), what));
             effects.extend(update(app, answer));
         }
     }
+    took
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -103,6 +108,7 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
     let width = view::curve_width(&app, 120, 40);
     update(&mut app, Action::CurveWidth(width));
     let mut times = Vec::new();
+    let mut slowest = Vec::new();
     for c in KEY_TOUR.chars().filter(|c| *c != ' ').cycle().take(600) {
         if cold {
             // Forget every answer: this press pays for its totals and hourly queries.
@@ -112,12 +118,20 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
             app.sides.clear();
         }
         let started = Instant::now();
+        let mut queries = Vec::new();
         if let Some(action) = handle_key(&app, key(c)) {
             let effects = update(&mut app, action);
-            rt.block_on(settle(&store, &mut app, effects));
+            queries = rt.block_on(settle(&store, &mut app, effects));
         }
+        let drawn = Instant::now();
         terminal.draw(|f| view::render(&app, f)).expect("draw");
-        times.push(started.elapsed());
+        let took = started.elapsed();
+        times.push(took);
+        queries.sort_by_key(|q| std::cmp::Reverse(q.0));
+        let query = queries
+            .first()
+            .map_or(String::new(), |(d, q)| format!("; slowest query {:.1} ms: {q}", d.as_secs_f64() * 1e3));
+        slowest.push((took, format!("'{c}' (draw {:.1} ms{query})", drawn.elapsed().as_secs_f64() * 1e3)));
         if app.quit {
             break;
         }
@@ -131,6 +145,11 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
         percentile(&times, 0.99).as_secs_f64() * 1e3,
         times[times.len() - 1].as_secs_f64() * 1e3
     );
+    // Where the time goes: the slowest presses and what they showed.
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    for (took, what) in slowest.iter().take(3) {
+        println!("  slowest: {:.2} ms after {what}", took.as_secs_f64() * 1e3);
+    }
     let _ = update(&mut app, Action::Quit);
 }
 

@@ -327,6 +327,29 @@ async fn assert_rollups_are_the_records(store: &Store, dataset: Dataset, when: &
             }
         }
     }
+    // All of Norway's curve (summed by the backend where it keeps step sums) is the sum of the
+    // series' steps, per group and for every group together.
+    let (first, last) = (month("2021-01").start_utc(), month("2021-12").end_utc());
+    let mut groups: Vec<Option<&str>> = series.iter().map(|s| Some(s.group.as_str())).collect();
+    groups.dedup();
+    groups.push(None);
+    for group in groups {
+        let mut want: BTreeMap<chrono::DateTime<chrono::Utc>, f64> = BTreeMap::new();
+        for key in series.iter().filter(|s| group.is_none_or(|g| s.group == g)) {
+            for s in store.steps(dataset, key, first, last).await.unwrap() {
+                *want.entry(s.start).or_default() += s.kwh;
+            }
+        }
+        let got = store.summed_steps(dataset, None, group, first, last).await.unwrap();
+        assert_eq!(got.len(), want.len(), "{when}: {dataset} all-entity steps of {group:?}");
+        for (g, (start, kwh)) in got.iter().zip(&want) {
+            assert_eq!(g.start, *start, "{when}: {dataset} {group:?}");
+            assert!(
+                (g.kwh - kwh).abs() <= 1e-6 * kwh.abs().max(1.0),
+                "{when}: {dataset} {group:?} {g:?} against {kwh}"
+            );
+        }
+    }
     for (period, want) in [(Period::Day, &all_days), (Period::Month, &all_months)] {
         let got = store.rollups(dataset, &Scope::All, period, 0, 99_999_999).await.unwrap();
         assert_eq!(got.len(), want.len(), "{when}: {dataset} all {period:?}");
@@ -407,11 +430,36 @@ mod sqlite {
     async fn damage(_name: &str, dir: &tempfile::TempDir) {
         let conn = rusqlite::Connection::open(dir.path().join("test.sqlite")).unwrap();
         conn.execute_batch(
-            "UPDATE rollup_day SET kwh = -1, n = 0; DELETE FROM rollup_month WHERE month % 2 = 1;",
+            "UPDATE rollup_day SET kwh = -1, n = 0; DELETE FROM rollup_month WHERE month % 2 = 1; UPDATE steps_all SET kwh = -1;",
         )
         .unwrap();
     }
     contract_tests!(open);
+
+    /// All of Norway's curve is read from the step sums kept with the records (not summed over
+    /// every series at each look); a file of schema 4, which had none, gets them on opening.
+    #[tokio::test]
+    async fn the_all_entity_curve_comes_from_the_step_sums_and_a_schema_4_file_gets_them() {
+        use elhub_explorer::model::Dataset;
+        let (dir, store) = open("steps_all").await;
+        let dataset = Dataset::CONSUMPTION_MUNICIPALITY;
+        super::write_month(&store, dataset, super::month("2021-03"), 0, 0.0).await;
+        let (from, to) = (super::month("2021-03").start_utc(), super::month("2021-03").end_utc());
+        let summed = store.summed_steps(dataset, None, None, from, to).await.unwrap();
+        assert!(!summed.is_empty());
+        let path = dir.path().join("test.sqlite");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("UPDATE steps_all SET kwh = 0").unwrap();
+        let read = store.summed_steps(dataset, None, None, from, to).await.unwrap();
+        assert!(read.iter().all(|s| s.kwh == 0.0), "read from steps_all, not summed anew");
+        // Back to schema 4: no steps_all. Opening migrates and fills it from the records.
+        conn.execute_batch("DROP TABLE steps_all; UPDATE meta SET value = '4' WHERE key = 'schema_version';")
+            .unwrap();
+        drop(conn);
+        drop(store);
+        let store = crate::common::temp_sqlite(&dir);
+        assert_eq!(store.summed_steps(dataset, None, None, from, to).await.unwrap(), summed);
+    }
 }
 
 mod cassandra {

@@ -213,6 +213,19 @@ pub trait Backend: Send + Sync {
     /// The series stored for a dataset, sorted by entity then group.
     async fn series(&self, dataset: Dataset) -> Result<Vec<SeriesKey>>;
 
+    /// Per step in [from, to), the sum over every entity of one group (every group: `None`),
+    /// sorted, where the backend keeps such sums (SQLite's `steps_all`); None where it does not
+    /// (the caller then sums the series).
+    async fn all_entity_steps(
+        &self,
+        _dataset: Dataset,
+        _group: Option<&str>,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> Result<Option<Vec<StepValue>>> {
+        Ok(None)
+    }
+
     /// The entities seen of a kind, sorted by id.
     async fn entities(&self, kind: EntityKind) -> Result<Vec<Entity>>;
 
@@ -330,6 +343,11 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<StepValue>> {
+        if entity.is_none() {
+            if let Some(steps) = self.0.all_entity_steps(dataset, group, from, to).await? {
+                return Ok(steps);
+            }
+        }
         let mut sums: std::collections::BTreeMap<DateTime<Utc>, f64> = std::collections::BTreeMap::new();
         let wanted =
             |k: &SeriesKey| entity.is_none_or(|e| k.entity == e) && group.is_none_or(|g| k.group == g);

@@ -6,7 +6,9 @@
 //! keyed (series_id, start_utc) WITHOUT ROWID, times as Unix seconds (the end is the start plus
 //! the dataset's resolution); `rollup_day` and `rollup_month` hold per series and local day or
 //! month the sum, count, min and max, maintained in the same transaction as the records;
-//! `entities` keeps names and a grid area's price area. Schemas 1 and 2 are migrated on open.
+//! `entities` keeps names and a grid area's price area; schema 4 adds `synced`, schema 5
+//! `steps_all` (per dataset, group and step the sum over every entity, kept by each write).
+//! Older schemas are migrated on open.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +29,7 @@ use crate::model::{
     day_key, instant, month_key, Dataset, Entity, EntityKind, Month, Point, Record, SeriesKey, WindowData,
 };
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,6 +80,14 @@ CREATE TABLE IF NOT EXISTS rollup_day (
     max_kwh   REAL    NOT NULL,
     PRIMARY KEY (series_id, day)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS steps_all (
+    dataset   TEXT    NOT NULL,
+    grp       TEXT    NOT NULL,
+    start_utc INTEGER NOT NULL,        -- Unix seconds of the step's start
+    kwh       REAL    NOT NULL,        -- the sum over the dataset's entities
+    n         INTEGER NOT NULL,        -- how many entities
+    PRIMARY KEY (dataset, grp, start_utc)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rollup_month (
     series_id INTEGER NOT NULL,
     month     INTEGER NOT NULL,        -- local month, yyyymm
@@ -122,6 +132,56 @@ ALTER TABLE records DROP COLUMN revisions;
 INSERT OR IGNORE INTO entities (kind, id, name) SELECT DISTINCT 'price-areas', entity, entity FROM series;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 ";
+
+/// The all-entity sums of a dataset's steps (schema 5), kept by each write and recomputed from
+/// the records by a rebuild: all of Norway's curve is then one range read, not a sum over every
+/// series (1,083 of them for municipalities).
+const CLEAR_STEPS_ALL: &str =
+    "DELETE FROM steps_all WHERE dataset = ?1 AND start_utc >= ?2 AND start_utc < ?3";
+const SUM_STEPS_ALL: &str = "INSERT INTO steps_all (dataset, grp, start_utc, kwh, n)
+    SELECT s.dataset, s.grp, r.start_utc, SUM(r.quantity_kwh), COUNT(*)
+    FROM series s JOIN records r ON r.series_id = s.id
+    WHERE s.dataset = ?1 AND r.start_utc >= ?2 AND r.start_utc < ?3
+    GROUP BY s.grp, r.start_utc";
+
+/// Adds a write's changes to the all-entity step sums (in its transaction, so they stay the
+/// sums of the records; `rebuild` recomputes them from the records).
+fn add_to_steps_all(
+    tx: &Transaction,
+    dataset: Dataset,
+    deltas: HashMap<(String, i64), (f64, i64)>,
+) -> rusqlite::Result<()> {
+    let mut read =
+        tx.prepare_cached("SELECT kwh, n FROM steps_all WHERE dataset = ?1 AND grp = ?2 AND start_utc = ?3")?;
+    let mut write = tx.prepare_cached(
+        "INSERT OR REPLACE INTO steps_all (dataset, grp, start_utc, kwh, n) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for ((group, start), (kwh, n)) in deltas {
+        let (old_kwh, old_n): (f64, i64) = read
+            .query_row(params![dataset.as_str(), group, start], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0.0, 0));
+        write.execute(params![dataset.as_str(), group, start, old_kwh + kwh, old_n + n])?;
+    }
+    Ok(())
+}
+
+/// Recomputes the all-entity step sums of `dataset` (every dataset: `None`) over all time.
+fn rebuild_steps_all(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<()> {
+    let datasets: Vec<String> = match dataset {
+        Some(d) => vec![d.as_str().to_string()],
+        None => {
+            let mut stmt = tx.prepare("SELECT DISTINCT dataset FROM series")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+    };
+    for d in datasets {
+        tx.execute(CLEAR_STEPS_ALL, params![d, i64::MIN, i64::MAX])?;
+        tx.execute(SUM_STEPS_ALL, params![d, i64::MIN, i64::MAX])?;
+    }
+    Ok(())
+}
 
 /// Rows per multi-row upsert statement (fewer statement steps per record).
 const ROWS_PER_STATEMENT: usize = 64;
@@ -494,6 +554,45 @@ impl Backend for SqliteStore {
         .await
     }
 
+    async fn all_entity_steps(
+        &self,
+        dataset: Dataset,
+        group: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<Vec<StepValue>>> {
+        let group = group.map(str::to_string);
+        self.with(&self.reader, move |conn| {
+            // Group by group, each a range of the primary key; summed here for all groups.
+            let groups: Vec<String> = match group {
+                Some(g) => vec![g],
+                None => {
+                    let mut stmt =
+                        conn.prepare_cached("SELECT DISTINCT grp FROM series WHERE dataset = ?1")?;
+                    let rows = stmt.query_map(params![dataset.as_str()], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                }
+            };
+            let mut stmt = conn.prepare_cached(
+                "SELECT start_utc, kwh FROM steps_all WHERE dataset = ?1 AND grp = ?2
+                 AND start_utc >= ?3 AND start_utc < ?4 ORDER BY start_utc",
+            )?;
+            let mut sums: std::collections::BTreeMap<i64, f64> = std::collections::BTreeMap::new();
+            for g in groups {
+                let rows = stmt
+                    .query_map(params![dataset.as_str(), g, from.timestamp(), to.timestamp()], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
+                    })?;
+                for row in rows {
+                    let (start, kwh) = row?;
+                    *sums.entry(start).or_default() += kwh;
+                }
+            }
+            Ok(Some(sums.into_iter().map(|(start, kwh)| StepValue { start: instant(start), kwh }).collect()))
+        })
+        .await
+    }
+
     async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
         self.with(&self.writer, move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -532,6 +631,7 @@ fn write_in(
     let mut stats = UpsertStats::default();
     let mut created = Vec::new();
     let mut rows: Vec<(i64, &Point)> = Vec::with_capacity(data.len());
+    let mut deltas: HashMap<(String, i64), (f64, i64)> = HashMap::new();
     {
         let mut stored_stmt = tx.prepare_cached(
             "SELECT start_utc, quantity_kwh, last_updated FROM records WHERE series_id = ?1 AND start_utc >= ?2 AND start_utc < ?3 ORDER BY start_utc",
@@ -554,6 +654,13 @@ fn write_in(
                 .collect::<rusqlite::Result<_>>()?;
             let merged = merge(&s.points, &stored, &bounds);
             stats.add(merged.stats);
+            // What each write changes in the all-entity sums: the new value less the stored one.
+            for p in &merged.writes {
+                let old = stored.binary_search_by_key(&p.start, |v| v.0).ok().map(|i| stored[i].1);
+                let e = deltas.entry((s.key.group.clone(), p.start)).or_insert((0.0, 0));
+                e.0 += p.kwh - old.unwrap_or(0.0);
+                e.1 += i64::from(old.is_none());
+            }
             rows.extend(merged.writes.iter().map(|p| (id, *p)));
             clear_days.execute(params![id, first_day, last_day])?;
             for d in &merged.days {
@@ -579,6 +686,7 @@ fn write_in(
             one.raw_execute()?;
         }
     }
+    add_to_steps_all(tx, dataset, deltas)?;
     if let Some(c) = checkpoint {
         tx.execute(
             "INSERT INTO fetched_windows (dataset, month, start_utc, end_utc, fetched_at, records, rejected)
@@ -673,6 +781,7 @@ fn rebuild(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<u64> 
     };
     let mut values =
         tx.prepare("SELECT start_utc, quantity_kwh FROM records WHERE series_id = ?1 ORDER BY start_utc")?;
+    rebuild_steps_all(tx, dataset)?;
     for id in &ids {
         tx.execute("DELETE FROM rollup_day WHERE series_id = ?1", params![id])?;
         tx.execute("DELETE FROM rollup_month WHERE series_id = ?1", params![id])?;
@@ -745,16 +854,19 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
             tx.execute("INSERT INTO meta VALUES ('schema_version', ?1)", params![SCHEMA_VERSION.to_string()])
                 .map_err(err)?;
         }
-        Some(Ok(v @ 1..=3)) => {
+        Some(Ok(v @ 1..=4)) => {
             if v == 1 {
                 tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
             }
-            // Creates what later schemas added (schema 4: `synced`).
+            // Creates what later schemas added (schema 4: `synced`, 5: `steps_all`).
             tx.execute_batch(SCHEMA).map_err(err)?;
             if v <= 2 {
                 tx.execute_batch(MIGRATE_2_TO_3).map_err(err)?;
                 let series = rebuild(&tx, None).map_err(err)?;
                 tracing::info!(path = %path.display(), series, "rebuilt the rollups");
+            } else {
+                // Schema 5: the all-entity step sums, from the records.
+                rebuild_steps_all(&tx, None).map_err(err)?;
             }
             tx.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
