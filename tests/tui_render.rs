@@ -429,6 +429,13 @@ fn comparisons_with_the_year_before_and_side_by_side() {
     update(&mut app, Action::StepYear(1));
     app.range = MonthRange::new(month("2022-01"), month("2022-12")).unwrap();
     answer_queries(&mut app);
+    // Both years stored whole: only whole years are compared.
+    let both = MonthRange::new(month("2021-01"), month("2022-12")).unwrap();
+    let cov = both
+        .months()
+        .map(|m| MonthCoverage { month: m, records: 1, rejected: 0, fetched_at: Utc::now() })
+        .collect();
+    update(&mut app, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(cov)));
     // 2021's totals, for the change column.
     let mut before = app.clone();
     update(&mut before, Action::StepYear(-1));
@@ -516,6 +523,7 @@ fn partial_data_is_marked() {
     update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
     let text = screen(&app, 120, 34);
     assert!(text.contains("production 2021 (3 of 12 months)"), "{text}");
+    assert!(text.contains(" <0.1%"), "a tiny share is not 0.0%: {text}");
     assert!(text.lines().any(|l| l.contains(" solar") && l.contains("%*")), "{text}");
     assert!(text.contains("* solar: 1000 of 2160 h"), "{text}");
 }
@@ -594,7 +602,7 @@ fn the_year_before_overlays_and_all_groups_are_a_series() {
     app.range = MonthRange::new(month("2022-01"), month("2022-12")).unwrap();
     answer_queries(&mut app);
     update(&mut app, Action::ToggleOverlay);
-    assert!(app.line, "an overlay turns the line on");
+    update(&mut app, Action::ToggleLine);
     // March 2021's curve (the year before), from the first app.
     let earlier = app_with_data(Theme::default());
     let key = elhub_explorer::tui::state::CurveKey { month: month("2021-03"), ..app.curve_key() };
@@ -605,6 +613,7 @@ fn the_year_before_overlays_and_all_groups_are_a_series() {
     let terminal = draw(&app, 120, 34);
     let text = terminal.backend().to_string();
     assert!(text.contains("dotted: 2021"), "{text}");
+    assert!(text.matches('•').count() > 10, "the year before as dots beside the braille line: {text}");
     assert!(colored_cells(terminal.backend().buffer(), Color::Gray) > 10, "the year before in grey: {text}");
     insta::assert_snapshot!(text);
     let mut app = app;
@@ -614,4 +623,34 @@ fn the_year_before_overlays_and_all_groups_are_a_series() {
     assert_eq!(app.group, elhub_explorer::tui::state::ALL);
     let text = screen(&app, 120, 34);
     assert!(text.contains("NO1 Oslo all groups"), "{text}");
+}
+
+/// What `:` types shows in the status line, with what it takes.
+#[test]
+fn the_month_being_typed_shows() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::StartJump);
+    for c in "2023-0".chars() {
+        update(&mut app, Action::JumpType(c));
+    }
+    let status = screen(&app, 100, 30).lines().last().unwrap().to_string();
+    assert!(status.contains(":2023-0_") && status.contains("Enter goes"), "{status}");
+}
+
+/// A partial year is not compared with a whole one; all groups together are marked when chosen.
+#[test]
+fn only_whole_years_are_compared_and_all_groups_is_marked() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::StepYear(1));
+    answer_queries(&mut app);
+    let key = TotalsKey { year: 2021, ..app.totals_key() };
+    let totals = vec![GroupTotal { group: "hydro".into(), kwh: 1.0e10, count: 8760 }];
+    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
+    let text = screen(&app, 120, 34);
+    assert!(!text.contains(" vs 2021"), "2022 is not stored: {text}");
+    while app.group != elhub_explorer::tui::state::ALL {
+        update(&mut app, Action::StepGroup(1));
+    }
+    let text = screen(&app, 120, 34);
+    assert!(text.lines().any(|l| l.contains(">all ")), "{text}");
 }

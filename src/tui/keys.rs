@@ -194,7 +194,7 @@ pub const KEYS: &[Binding] = &[
         keys: &[(Key::Char('['), -1), (Key::Char(']'), 1), (Key::Char('<'), -1), (Key::Char('>'), 1)],
         label: "[ ]  < >",
         ascii_label: "[ ]  < >",
-        help: "cursor on the curve: reads the hour, its value and the day's total",
+        help: "cursor on the curve: reads its column (an hour, or a run of hours when the month is wider than the pane), the value and the day's total",
         hint: hint("[]", "[]", "cursor", 7),
         command: Command::MoveCursor,
     },
@@ -297,7 +297,7 @@ const NOTES: [(&str, &str); 4] = [
     ("r, R", "ask Elhub's change feed for revisions too"),
     ("--ascii", "no block or braille glyphs; NO_COLOR=1: no colours"),
     ("--fresh", "start on the default view, not the last one"),
-    ("logs", "~/.local/state/elhub-explorer/"),
+    ("logs", "$XDG_STATE_HOME/elhub-explorer/ (~/.local/state/elhub-explorer/)"),
 ];
 
 /// Every line of help, as (key or symbol, what it means); an empty pair is a gap.

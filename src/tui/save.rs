@@ -65,6 +65,12 @@ fn write_new(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, String> {
         .tempfile_in(dir)
         .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
     tmp.write_all(body).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    // Readable like any file the user writes (a temporary file starts private).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     for n in 1..1000 {
         let file = if n == 1 { format!("{base}.{ext}") } else { format!("{base}-{n}.{ext}") };
         let path = dir.join(&file);
@@ -75,6 +81,17 @@ fn write_new(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, String> {
         }
     }
     Err(format!("{base}.{ext} and 998 more exist in {}", dir.display()))
+}
+
+/// kWh to the Wh, without trailing zeros: `113854133.815`, not `113854133.81500001`.
+fn kwh(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
@@ -110,9 +127,9 @@ fn tables(app: &App) -> Vec<Table> {
                 app.year().to_string(),
                 app.entity.clone(),
                 t.group.clone(),
-                t.kwh.to_string(),
+                kwh(t.kwh),
                 t.count.to_string(),
-                prev.map(|p| p.to_string()).unwrap_or_default(),
+                prev.map(kwh).unwrap_or_default(),
                 change.map(|c| format!("{c:.2}")).unwrap_or_default(),
             ]);
         }
@@ -122,9 +139,9 @@ fn tables(app: &App) -> Vec<Table> {
         if let Some(Loadable::Ready(sides)) = app.sides.get(&app.side_key()) {
             let mut rows = vec![vec!["year".into(), "entity".into(), "group".into(), "kwh".into()]];
             rows.extend(
-                sides.iter().map(|(e, kwh)| {
-                    vec![app.year().to_string(), e.clone(), app.group.clone(), kwh.to_string()]
-                }),
+                sides
+                    .iter()
+                    .map(|(e, v)| vec![app.year().to_string(), e.clone(), app.group.clone(), kwh(*v)]),
             );
             out.push(Table { suffix: "entities", rows });
         }
@@ -138,14 +155,14 @@ fn tables(app: &App) -> Vec<Table> {
                         vec![
                             s.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                             s.start.with_timezone(&LOCAL_TZ).format("%Y-%m-%d %H:%M").to_string(),
-                            s.kwh.to_string(),
+                            kwh(s.kwh),
                         ]
                     }));
                     out.push(Table { suffix: "curve", rows });
                 } else {
                     let [weekday, weekend] =
                         series::day_profile(steps, app.dataset.resolution().per_hour() as usize);
-                    let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+                    let cell = |v: Option<f64>| v.map(kwh).unwrap_or_default();
                     let mut rows =
                         vec![vec!["local_hour".into(), "weekday_kwh".into(), "weekend_kwh".into()]];
                     rows.extend((0..24).map(|h| vec![h.to_string(), cell(weekday[h]), cell(weekend[h])]));
@@ -181,5 +198,14 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left");
         let err = write_new(&dir.path().join("missing"), "x.svg", b"").unwrap_err();
         assert!(err.starts_with("cannot write in "), "{err}");
+        assert_eq!(
+            (kwh(113854133.81500001), kwh(2.0), kwh(-0.0001)),
+            ("113854133.815".into(), "2".into(), "0".into())
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&first).unwrap().permissions().mode() & 0o777, 0o644);
+        }
     }
 }

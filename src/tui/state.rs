@@ -130,6 +130,8 @@ pub enum MonthStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchState {
     pub dataset: Dataset,
+    /// The months asked for (`r`: the viewed year; `R`: the range given at start).
+    pub range: MonthRange,
     pub months: Vec<(Month, MonthStatus)>,
     pub records: u64,
     pub started: Instant,
@@ -334,6 +336,26 @@ pub enum Action {
     Tick(Instant),
 }
 
+impl Action {
+    /// Whether the action comes from a key (not from a query, the fetch or the clock).
+    pub fn is_key(&self) -> bool {
+        !matches!(
+            self,
+            Action::Saved(_)
+                | Action::YearLoaded(..)
+                | Action::SideLoaded(..)
+                | Action::EntitiesLoaded(..)
+                | Action::TotalsLoaded(..)
+                | Action::CurveLoaded(..)
+                | Action::CoverageLoaded(..)
+                | Action::QueryDropped(_)
+                | Action::Ingest(_)
+                | Action::Tick(_)
+                | Action::CurveWidth(_)
+        )
+    }
+}
+
 /// Work the loop must start for the state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -457,6 +479,16 @@ impl App {
         (first, self.this_month.max(first))
     }
 
+    /// Moves to `month`, or to the nearest month there can be data for, saying so.
+    fn go_to(&mut self, month: Month) {
+        let bounded = self.bounded(month);
+        if bounded != month {
+            let (first, last) = self.month_bounds();
+            self.message = Some(format!("{} has data from {first} to {last}", self.dataset));
+        }
+        self.month = bounded;
+    }
+
     /// `month` kept within `month_bounds`.
     fn bounded(&self, month: Month) -> Month {
         let (first, last) = self.month_bounds();
@@ -506,6 +538,17 @@ impl App {
 
     pub fn year(&self) -> i32 {
         self.month.year()
+    }
+
+    /// Whether every month of `year` there can be data for is stored: only whole years are
+    /// compared, never a few months with a year.
+    pub fn year_whole(&self, year: i32) -> bool {
+        let (first, last) = self.month_bounds();
+        let stored = self.stored_months();
+        (1..=12)
+            .filter_map(|m| Month::new(year, m))
+            .filter(|m| *m >= first && *m <= last)
+            .all(|m| stored.contains(&m))
     }
 
     pub fn kind(&self) -> EntityKind {
@@ -721,6 +764,7 @@ impl App {
         }
         self.fetch = Some(FetchState {
             dataset,
+            range,
             months: range.months().map(|m| (m, MonthStatus::Waiting)).collect(),
             records: 0,
             started: self.now,
@@ -775,6 +819,8 @@ impl App {
         self.entity = self.entity_by_kind.get(&kind).cloned().unwrap_or_else(|| first_entity(kind));
         self.group = dataset.known_groups()[0].to_string();
         self.filter = Filter::default();
+        // A dataset that starts later (quarter-hours from 2023-05) opens on its first month.
+        self.month = self.bounded(self.month);
         self.keep_selection_visible();
     }
 
@@ -841,8 +887,31 @@ impl App {
             }
             Progress::Finished(summary) => {
                 fetch.finished = Some(self.now);
+                // Months that never came to an end were not fetched: say why on their lines.
+                let why = match &summary.unreachable {
+                    Some(url) => {
+                        format!("not fetched: {} could not be reached", crate::model::printable(url))
+                    }
+                    None => "not fetched: the fetch stopped first".to_string(),
+                };
+                for (_, s) in fetch.months.iter_mut() {
+                    if !matches!(
+                        s,
+                        MonthStatus::Done { .. }
+                            | MonthStatus::Failed { .. }
+                            | MonthStatus::SinkFailed { .. }
+                    ) {
+                        *s = MonthStatus::Failed { reason: why.clone() };
+                    }
+                }
                 self.message = match summary.outcome() {
+                    _ if summary.months_planned == 0 => {
+                        Some(format!("nothing to fetch: {} is stored and current", fetch.range))
+                    }
                     Outcome::Done => None,
+                    _ if summary.unreachable.is_some() => Some(
+                        "the API could not be reached; Tab to the fetch pane says more; r tries again".into(),
+                    ),
                     _ => Some(format!(
                         "{} of {} fetched; Tab to the fetch pane says why; r fetches again",
                         summary.months_done,
@@ -872,6 +941,10 @@ fn first_entity(kind: EntityKind) -> String {
 /// Applies an action; returns the work to start.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     let mut effects = Vec::new();
+    // A notice lasts until the next key.
+    if action.is_key() {
+        app.message = None;
+    }
     match action {
         Action::Quit => app.quit = true,
         Action::SelectNth(n) => {
@@ -891,11 +964,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Action::StepMonth(by) => {
             let target = if by < 0 { app.month.prev() } else { app.month.next() };
-            app.month = app.bounded(target);
+            app.go_to(target);
         }
         Action::StepYear(by) => {
             let target = Month::new(app.year() + by.signum(), app.month.month()).unwrap_or(app.month);
-            app.month = app.bounded(target);
+            app.go_to(target);
         }
         Action::StepGroup(by) => app.step_group(by),
         Action::ToggleChart => {
@@ -914,7 +987,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             let range = app.viewed_range();
             effects.extend(app.start_fetch(app.dataset, FetchMode::Refresh, range));
         }
-        Action::ToggleLine => app.line = !app.line,
+        Action::ToggleLine => {
+            // The cursor stays on the same time: the line has twice the columns of the bars.
+            let before = app.cursor_slots();
+            app.line = !app.line;
+            let after = app.cursor_slots();
+            if let Some(c) = app.cursor.as_mut().filter(|_| before > 0 && after > 0) {
+                *c = (*c * after / before).min(after - 1);
+            }
+        }
         Action::ToggleZero => app.zero_based = !app.zero_based,
         Action::MoveCursor(by) => {
             let slots = app.cursor_slots();
@@ -940,8 +1021,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::ToggleOverlay => {
             app.overlay = !app.overlay;
-            if app.overlay {
-                app.line = true; // two curves read only as lines
+            if app.overlay && app.view != CurveView::Month {
+                app.message = Some("the year before is drawn over the month's curve (v)".into());
             }
         }
         Action::ToggleSideBySide => app.side_by_side = !app.side_by_side,
@@ -976,14 +1057,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                     text.trim().parse::<i32>().ok().and_then(|y| Month::new(y, app.month.month()))
                 });
             match target {
-                Some(m) => {
-                    let bounded = app.bounded(m);
-                    if bounded != m {
-                        let (first, last) = app.month_bounds();
-                        app.message = Some(format!("{} has data from {first} to {last}", app.dataset));
-                    }
-                    app.month = bounded;
-                }
+                Some(m) => app.go_to(m),
                 None => {
                     app.message = Some(format!(
                         "'{}' is not a month (2023-07) or a year (2023)",
@@ -995,7 +1069,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Save => effects.push(Effect::SaveView),
         Action::Saved(result) => {
             app.message = Some(match result {
-                Ok(paths) => format!("saved {}", paths.join(", ")),
+                Ok(paths) => match paths.split_first() {
+                    Some((svg, [])) => format!("saved {svg}"),
+                    Some((svg, csv)) => {
+                        format!("saved {svg} and {} beside it", crate::model::count(csv.len(), "CSV file"))
+                    }
+                    None => "nothing to save".into(),
+                },
                 Err(e) => format!("could not save the view: {e}"),
             })
         }

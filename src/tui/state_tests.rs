@@ -593,7 +593,7 @@ fn curve_toggles() {
     assert!(!a.line && a.zero_based);
     a.month = month("2022-03");
     let effects = press(&mut a, KeyCode::Char('o'));
-    assert!(a.overlay && a.line);
+    assert!(a.overlay && !a.line, "the year before is dotted over bars or line alike");
     let before = CurveKey { month: month("2021-03"), ..a.curve_key() };
     assert!(effects.contains(&Effect::LoadCurve(before.clone())), "{effects:?}");
     assert!(a.wanted_curves().contains(&before), "the query's turn keeps it");
@@ -650,7 +650,7 @@ fn s_saves_and_says_where() {
     let mut a = app();
     assert!(press(&mut a, KeyCode::Char('s')).contains(&Effect::SaveView));
     update(&mut a, Action::Saved(Ok(vec!["./a.svg".into(), "./a-totals.csv".into()])));
-    assert_eq!(a.message.as_deref(), Some("saved ./a.svg, ./a-totals.csv"));
+    assert_eq!(a.message.as_deref(), Some("saved ./a.svg and 1 CSV file beside it"));
     update(&mut a, Action::Saved(Err("cannot write in .: denied".into())));
     assert_eq!(a.message.as_deref(), Some("could not save the view: cannot write in .: denied"));
 }
@@ -709,4 +709,98 @@ fn a_fetch_where_every_month_failed_says_so() {
     let fetch = a.fetch.as_ref().unwrap();
     assert_eq!((fetch.failed(), fetch.completed()), (12, 12));
     assert!(a.message.as_deref().unwrap().contains("says why"), "{:?}", a.message);
+}
+
+/// A fetch that gave up (the API unreachable) ends every month it never reached as failed, with
+/// the reason on its line; a fetch with nothing to do says so.
+#[test]
+fn months_a_fetch_never_reached_end_failed_with_the_reason() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::Char('R'));
+    let jan = month("2021-01");
+    update(
+        &mut a,
+        Action::Ingest(Progress::Retry {
+            month: jan,
+            attempt: 3,
+            reason: "connect".into(),
+            delay: Duration::ZERO,
+        }),
+    );
+    update(
+        &mut a,
+        Action::Ingest(Progress::Failed { month: month("2021-02"), reason: "cannot connect".into() }),
+    );
+    let summary = IngestSummary {
+        months_planned: 12,
+        unreachable: Some("http://127.0.0.1:1".into()),
+        failed_months: vec![(month("2021-02"), "cannot connect".into())],
+        ..Default::default()
+    };
+    update(&mut a, Action::Ingest(Progress::Finished(Box::new(summary))));
+    let fetch = a.fetch.as_ref().unwrap();
+    assert_eq!(fetch.failed(), 12, "{:?}", fetch.months);
+    assert_eq!(
+        fetch.months[0].1,
+        MonthStatus::Failed { reason: "not fetched: http://127.0.0.1:1 could not be reached".into() }
+    );
+    assert!(a.message.as_deref().unwrap().contains("could not be reached"), "{:?}", a.message);
+    press(&mut a, KeyCode::Char('R'));
+    let summary = IngestSummary { months_planned: 0, ..Default::default() };
+    update(&mut a, Action::Ingest(Progress::Planned { dataset: Dataset::PRODUCTION, months: vec![] }));
+    update(&mut a, Action::Ingest(Progress::Finished(Box::new(summary))));
+    assert_eq!(a.message.as_deref(), Some("nothing to fetch: 2021-01..2021-12 is stored and current"));
+}
+
+/// A notice lasts until the next key; background results leave it.
+#[test]
+fn a_notice_lasts_until_the_next_key() {
+    let mut a = app();
+    a.start();
+    update(
+        &mut a,
+        Action::Saved(Ok(vec!["./a.svg".into(), "./a-totals.csv".into(), "./a-curve.csv".into()])),
+    );
+    assert_eq!(a.message.as_deref(), Some("saved ./a.svg and 2 CSV files beside it"));
+    let now = a.now;
+    update(&mut a, Action::Tick(now));
+    update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(coverage(&["2021-03"]))));
+    assert!(a.message.is_some(), "background results leave it");
+    press(&mut a, KeyCode::Char('2'));
+    assert_eq!(a.message, None);
+}
+
+/// Bars and line have different columns; the cursor stays on the same time across `c`.
+#[test]
+fn the_cursor_keeps_its_time_when_the_curve_becomes_a_line() {
+    let mut a = app();
+    a.start();
+    let key = a.curve_key();
+    update(&mut a, Action::CurveLoaded(key, Ok(steps("2021-12", 744, |i| i as f64))));
+    update(&mut a, Action::CurveWidth(100)); // bars: 93 columns of 8 hours; line: 186 of 4
+    a.cursor = Some(40); // hours 320..328
+    press(&mut a, KeyCode::Char('c'));
+    assert_eq!(a.cursor_slots(), 186);
+    assert_eq!(a.cursor, Some(80), "hours 320..324");
+    press(&mut a, KeyCode::Char('c'));
+    assert_eq!(a.cursor, Some(40));
+}
+
+/// A dataset that starts later opens on its first month; steps beyond the bounds say why.
+#[test]
+fn a_dataset_opens_within_its_own_months() {
+    let mut a = app();
+    a.month = month("2022-03");
+    while a.dataset != Dataset::PRODUCTION_15MIN {
+        press(&mut a, KeyCode::Char('d'));
+    }
+    assert_eq!(a.month, month("2023-05"), "quarter-hours start in May 2023");
+    assert_eq!(a.viewed_range().to_string(), "2023-05..2023-12");
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.month, month("2023-05"));
+    assert_eq!(
+        a.message.as_deref(),
+        Some(format!("production-15min has data from 2023-05 to {}", a.this_month).as_str())
+    );
 }

@@ -77,6 +77,11 @@ impl Widget for CurvePane<'_> {
             Line::from(vec![Span::raw(" "), series, Span::raw(format!(" · {when} "))]),
             Line::from(format!(" {when} ")),
         ];
+        let titles = if app.entity.is_empty() {
+            vec![Line::from(format!(" {kind} · {} ", app.dataset)), Line::from(format!(" {kind} "))]
+        } else {
+            titles
+        };
         let block = pane_block(app, Pane::Hourly, area.width, titles);
         let inner = block.inner(area);
         block.render(area, buf);

@@ -14,23 +14,6 @@ pub struct HelpOverlay<'a> {
     pub app: &'a App,
 }
 
-/// `text` in lines of at most `width` columns, broken between words.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split(' ') {
-        let line = lines.last_mut().expect("one line at least");
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines
-}
-
 impl Widget for HelpOverlay<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
@@ -41,7 +24,7 @@ impl Widget for HelpOverlay<'_> {
         let text_w = (width as usize).saturating_sub(key_w + 3 + 2).max(10);
         let mut lines: Vec<Line> = Vec::new();
         for (k, what) in &rows {
-            for (i, part) in wrap_words(what, text_w).into_iter().enumerate() {
+            for (i, part) in super::wrap_words(what, text_w).into_iter().enumerate() {
                 let key = if i == 0 { *k } else { "" };
                 lines.push(Line::from(vec![
                     Span::styled(format!(" {key:<key_w$}  "), app.theme.key()),
@@ -68,16 +51,5 @@ impl Widget for HelpOverlay<'_> {
             .title(Line::from(" Keys ").style(app.theme.title()))
             .title_bottom(Line::from(bottom).style(app.theme.dim()));
         Paragraph::new(lines).block(block).render(popup, buf);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap_words;
-
-    #[test]
-    fn meanings_wrap_between_words() {
-        assert_eq!(wrap_words("go to a month or a year", 10), ["go to a", "month or a", "year"]);
-        assert_eq!(wrap_words("short", 10), ["short"]);
     }
 }

@@ -117,6 +117,24 @@ pub fn asciify(buf: &mut Buffer) {
     }
 }
 
+/// `text` in lines of at most `width` columns, broken between words (a word longer than the
+/// width has a line of its own).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
 /// Drops whole fields, least important (highest number) first, until the rest fit `width`;
 /// the rest keep their order, joined by ` · `. A field is never cut.
 pub fn fit_fields(fields: &[(u8, String)], width: usize) -> String {
@@ -183,7 +201,13 @@ impl Widget for TooSmall {
 
 #[cfg(test)]
 mod tests {
-    use super::fit_fields;
+    use super::{fit_fields, wrap_words};
+
+    #[test]
+    fn text_wraps_between_words() {
+        assert_eq!(wrap_words("go to a month or a year", 10), ["go to a", "month or a", "year"]);
+        assert_eq!(wrap_words("short", 10), ["short"]);
+    }
 
     #[test]
     fn fields_drop_whole_by_priority() {

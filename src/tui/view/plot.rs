@@ -158,16 +158,28 @@ impl Plot<'_> {
             }
         }
         if let Some(overlay) = self.overlay {
-            self.dots_ascii_or_braille(area, buf, overlay, lo, hi);
+            self.dots(area, buf, overlay, lo, hi, false);
         }
     }
 
-    /// The overlay over bars: a dotted line, a dot at the first column of each slot.
-    fn dots_ascii_or_braille(&self, area: Rect, buf: &mut Buffer, overlay: &[Option<f64>], lo: f64, hi: f64) {
+    /// The second series as a dotted line: a dot at the first column of each slot (only on
+    /// blank cells when `blank_only`, so a line under it stays whole).
+    fn dots(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        overlay: &[Option<f64>],
+        lo: f64,
+        hi: f64,
+        blank_only: bool,
+    ) {
         let cols = area.width as usize;
         let rows = area.height as usize;
+        // A braille line has two slots a cell: the dot goes where the first of them is.
+        let per_cell = if self.line && !self.theme.ascii { 2 } else { 1 };
+        let slot = |x: usize| self.slot(x * per_cell, cols * per_cell);
         for x in 0..cols {
-            if x > 0 && self.slot(x - 1, cols) == self.slot(x, cols) {
+            if x > 0 && slot(x - 1) == slot(x) {
                 continue;
             }
             let Some(v) = self.slot(x, cols).and_then(|s| overlay.get(s).copied().flatten()) else {
@@ -175,7 +187,10 @@ impl Plot<'_> {
             };
             let row = ((1.0 - Self::frac(v, lo, hi)) * (rows - 1) as f64).round() as u16;
             let glyph = if self.theme.ascii { "." } else { "•" };
-            buf[(area.x + x as u16, area.y + row)].set_symbol(glyph).set_style(self.overlay_style());
+            let cell = &mut buf[(area.x + x as u16, area.y + row)];
+            if !blank_only || cell.symbol().trim().is_empty() {
+                cell.set_symbol(glyph).set_style(self.overlay_style());
+            }
         }
     }
 
@@ -219,40 +234,35 @@ impl Plot<'_> {
         const BITS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
         let (cols, rows) = (area.width as usize, area.height as usize);
         let (xs, ys) = (cols * 2, rows * 4);
-        let mut cells = vec![(0u8, 0u8); cols * rows]; // (main bits, overlay bits)
+        let mut cells = vec![0u8; cols * rows];
         let main = |i: usize| self.values.get(i).copied();
         for (x, y, _) in self.line_dots(&main, (xs, ys), (lo, hi), true) {
-            cells[(y / 4) * cols + x / 2].0 |= BITS[x % 2][y % 4];
+            cells[(y / 4) * cols + x / 2] |= BITS[x % 2][y % 4];
         }
+        for (i, m) in cells.into_iter().enumerate() {
+            if m != 0 {
+                let glyph = char::from_u32(0x2800 + m as u32).unwrap_or(' ');
+                buf[(area.x + (i % cols) as u16, area.y + (i / cols) as u16)]
+                    .set_char(glyph)
+                    .set_style(self.style);
+            }
+        }
+        // The second series as dots where the line leaves room: apart in any colour scheme.
         if let Some(overlay) = self.overlay {
-            let over = |i: usize| overlay.get(i).copied().flatten();
-            // Dotted: every other sub-column, not joined.
-            for (x, y, _) in
-                self.line_dots(&over, (xs, ys), (lo, hi), false).into_iter().filter(|d| d.0 % 2 == 0)
-            {
-                cells[(y / 4) * cols + x / 2].1 |= BITS[x % 2][y % 4];
-            }
-        }
-        for (i, (m, o)) in cells.into_iter().enumerate() {
-            if m | o == 0 {
-                continue;
-            }
-            let glyph = char::from_u32(0x2800 + (m | o) as u32).unwrap_or(' ');
-            let style = if m != 0 { self.style } else { self.overlay_style() };
-            buf[(area.x + (i % cols) as u16, area.y + (i / cols) as u16)].set_char(glyph).set_style(style);
+            self.dots(area, buf, overlay, lo, hi, true);
         }
     }
 
     fn ascii_line(&self, area: Rect, buf: &mut Buffer, lo: f64, hi: f64) {
         let (cols, rows) = (area.width as usize, area.height as usize);
-        if let Some(overlay) = self.overlay {
-            self.dots_ascii_or_braille(area, buf, overlay, lo, hi);
-        }
         let main = |i: usize| self.values.get(i).copied();
         for (x, y, own) in self.line_dots(&main, (cols, rows), (lo, hi), true) {
             // The value's own row is `*`; rows joining it to the previous column are `|`.
             let glyph = if own { "*" } else { "|" };
             buf[(area.x + x as u16, area.y + y as u16)].set_symbol(glyph).set_style(self.style);
+        }
+        if let Some(overlay) = self.overlay {
+            self.dots(area, buf, overlay, lo, hi, true);
         }
     }
 

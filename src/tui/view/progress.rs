@@ -83,9 +83,9 @@ fn explained(app: &App, fetch: &FetchState) -> Option<(crate::model::Month, Stri
         MonthStatus::Retry { attempt, reason } => Some(format!("retry {attempt}: {reason}")),
         _ => None,
     };
-    if app.focus == Pane::Progress {
-        let (m, s) = fetch.months.get(app.progress_scroll)?;
-        return reason(s).map(|r| (*m, r));
+    let focused = fetch.months.get(app.progress_scroll).filter(|_| app.focus == Pane::Progress);
+    if let Some(r) = focused.and_then(|(m, s)| reason(s).map(|r| (*m, r))) {
+        return Some(r);
     }
     fetch.months.iter().find_map(|(m, s)| match s {
         MonthStatus::Failed { reason } | MonthStatus::SinkFailed { reason } => Some((*m, reason.clone())),
@@ -97,8 +97,7 @@ fn render_fetch(app: &App, fetch: &FetchState, area: Rect, buf: &mut Buffer) {
     // A reason in full under the list, where the pane has rows for it.
     let detail = explained(app, fetch).map(|(m, r)| format!("{m}: {}", crate::model::printable(&r)));
     let detail_rows = detail.as_ref().map_or(0, |d| {
-        let width = area.width.max(1) as usize;
-        (d.chars().count().div_ceil(width) as u16).min(area.height.saturating_sub(4))
+        (super::wrap_words(d, area.width.max(1) as usize).len() as u16).min(area.height.saturating_sub(4))
     });
     let [list, why, gauge, rate] = Layout::vertical([
         Constraint::Min(0),

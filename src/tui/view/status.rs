@@ -24,7 +24,16 @@ impl Widget for StatusLine<'_> {
         let room = width.saturating_sub(always_len + 1);
         // A notice comes before the optional hints and is shortened only at a word, never in
         // a number; otherwise the store and range, keeping their end (the file name).
-        let (right, right_style, reserve) = match &app.message {
+        // While a month is typed after `:`, the line shows it, and what it takes.
+        let typing = app.jump.as_ref().map(|t| {
+            format!(":{}_  a month (2023-07) or a year; Enter goes, Esc leaves", crate::model::printable(t))
+        });
+        let (right, right_style, reserve) = match typing.as_ref().or(app.message.as_ref()) {
+            Some(m) if app.jump.is_some() => {
+                let text = fit_words(m, room);
+                let n = text.chars().count();
+                (text, app.theme.key(), n)
+            }
             Some(m) => {
                 let text = fit_words(&crate::model::printable(m), room);
                 let n = text.chars().count();
@@ -54,7 +63,7 @@ impl Widget for StatusLine<'_> {
         let count = right.chars().count();
         let shown: String = if count <= space {
             right
-        } else if app.message.is_some() {
+        } else if app.message.is_some() || app.jump.is_some() {
             fit_words(&right, space)
         } else {
             // Keep the end (file name, range) rather than the start of a long path.

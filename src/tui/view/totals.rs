@@ -30,7 +30,7 @@ impl Widget for TotalsPane<'_> {
         let (stored, possible) = app.year_coverage();
         let mut part =
             if stored < possible { format!(" ({stored} of {possible} months)") } else { String::new() };
-        if matches!(app.previous_totals(), Some(Loadable::Ready(b)) if !b.is_empty()) && !app.side_by_side {
+        if compared(app) && !app.side_by_side {
             part.push_str(&format!(" vs {}", year - 1));
         }
         // While the selection's answer is on its way, the last one stays, and the title says so.
@@ -53,6 +53,11 @@ impl Widget for TotalsPane<'_> {
             Line::from(format!(" {year}{part} · {what} ")),
             Line::from(format!(" {year} · {what} ")),
         ];
+        let titles = if app.entity.is_empty() {
+            vec![Line::from(format!(" Totals · {dataset} {year} ")), Line::from(format!(" Totals {year} "))]
+        } else {
+            titles
+        };
         let block = pane_block(app, Pane::Totals, area.width, titles);
         let inner = block.inner(area);
         block.render(area, buf);
@@ -109,11 +114,13 @@ pub fn entity_title(app: &App) -> String {
     entity_label(app, &row.id, &row.name)
 }
 
-fn share(kwh: f64, sum: f64) -> f64 {
-    if sum > 0.0 {
-        100.0 * kwh / sum
+/// A share as the tables show it, 6 wide: ` 96.5%`, `<0.1%` rather than a misleading `0.0%`.
+fn share(kwh: f64, sum: f64) -> String {
+    let pct = if sum > 0.0 { 100.0 * kwh / sum } else { 0.0 };
+    if pct > 0.0 && pct < 0.05 {
+        " <0.1%".to_string()
     } else {
-        0.0
+        format!("{pct:>5.1}%")
     }
 }
 
@@ -121,8 +128,19 @@ fn name_width(totals: &[GroupTotal]) -> usize {
     totals.iter().map(|t| t.group.chars().count()).max().unwrap_or(5).clamp(5, 14)
 }
 
+/// Whether the totals are compared with the year before: both years stored whole, and the
+/// year before's totals at hand.
+fn compared(app: &App) -> bool {
+    app.year_whole(app.year())
+        && app.year_whole(app.year() - 1)
+        && matches!(app.previous_totals(), Some(Loadable::Ready(b)) if !b.is_empty())
+}
+
 /// The change from the year before in %, where both years have the group.
 fn change(app: &App, group: &str, kwh: f64) -> Option<f64> {
+    if !compared(app) {
+        return None;
+    }
     match app.previous_totals() {
         Some(Loadable::Ready(before)) => {
             before.iter().find(|b| b.group == group).and_then(|b| crate::tui::series::change_pct(kwh, b.kwh))
@@ -156,7 +174,7 @@ fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
             Span::styled(format!("{:<name_w$}", printable(&t.group)), name_style),
             Span::raw(" "),
             Span::styled(bar, app.theme.group_style(&t.group)),
-            Span::raw(format!(" {:>9} {:>5.1}%", format_energy(t.kwh), share(t.kwh, sum))),
+            Span::raw(format!(" {:>9} {}", format_energy(t.kwh), share(t.kwh, sum))),
         ];
         if with_change {
             let text = change.map_or(String::new(), |c| format!("{c:+.1}%"));
@@ -175,10 +193,19 @@ fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
     // The total line, in the columns of the rows: the sum, the hours, the change.
     let per_hour = app.dataset.resolution().per_hour() as u64;
     let hours = most / per_hour;
+    // The line is the series of all groups together: marked when that is the one selected.
+    let all_selected = app.group == ALL;
+    let all_style = if all_selected { app.theme.selected(focused) } else { Style::new() };
     let mut spans = vec![
-        Span::styled(format!(" {:<name_w$} ", "all"), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(if all_selected { ">" } else { " " }),
+        Span::styled(format!("{:<name_w$}", "all"), all_style.add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
         Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
-        Span::styled(format!(" {:>6}", format!("{hours} h")), app.theme.dim()),
+        // Hours of one entity's year; summed over every entity they would mean nothing.
+        Span::styled(
+            if app.entity == ALL { "       ".to_string() } else { format!(" {:>6}", format!("{hours} h")) },
+            app.theme.dim(),
+        ),
     ];
     if with_change {
         let before: Option<f64> = match app.previous_totals() {
@@ -261,7 +288,7 @@ fn render_side_by_side(app: &App, area: Rect, buf: &mut Buffer) {
                 bar_text(&app.theme, if max > 0.0 { kwh / max } else { 0.0 }, bar_w),
                 app.theme.group_style(&app.group),
             ),
-            Span::raw(format!(" {:>9} {:>5.1}%", format_energy(*kwh), share(*kwh, sum))),
+            Span::raw(format!(" {:>9} {}", format_energy(*kwh), share(*kwh, sum))),
         ]));
     }
     let more = rows.len().saturating_sub(room);
@@ -315,7 +342,7 @@ fn render_sectors(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer
             Span::styled(swatch, app.theme.group_style(&t.group)),
             Span::raw(" "),
             Span::styled(format!("{:<name_w$}", crate::model::printable(&t.group)), name_style),
-            Span::raw(format!(" {:>5.1}% {:>9}", share(t.kwh, sum), format_energy(t.kwh))),
+            Span::raw(format!(" {} {:>9}", share(t.kwh, sum), format_energy(t.kwh))),
         ]));
     }
     lines.push(Line::from(""));
