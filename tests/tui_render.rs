@@ -654,3 +654,26 @@ fn only_whole_years_are_compared_and_all_groups_is_marked() {
     let text = screen(&app, 120, 34);
     assert!(text.lines().any(|l| l.contains(">all ")), "{text}");
 }
+
+/// On the day summer time ends a 3-hour column holds 4 hours: the cursor reads it by the local
+/// clock, 00:00–03:00, not 00:00–02:00.
+#[test]
+fn the_cursor_reads_local_times_across_dst() {
+    let mut app = app_with_data(Theme::default());
+    app.month = month("2021-10");
+    answer_queries(&mut app);
+    let mut app = laid_out(app, 300, 40);
+    update(&mut app, Action::MoveCursor(1));
+    app.cursor = Some(240); // 31 October, from local midnight
+    let text = screen(&app, 300, 40);
+    assert!(text.contains("Sun 31 Oct 00:00–03:00"), "{}", text.lines().rev().nth(2).unwrap_or(""));
+}
+
+/// The year view's plot leaves room for the monthly totals: the cursor's range is the plot's.
+#[test]
+fn the_year_views_plot_width_leaves_the_months_room() {
+    let mut app = app_with_data(Theme::default());
+    let month_width = view::curve_width(&app, 140, 45);
+    update(&mut app, Action::StepView);
+    assert_eq!(view::curve_width(&app, 140, 45), month_width - 15);
+}

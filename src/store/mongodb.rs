@@ -294,23 +294,26 @@ impl Backend for MongoStore {
         let mut stored = self.stored_in(data).await?;
         let bounds = data.window.day_bounds();
         let mut stats = UpsertStats::default();
-        let mut record_statements = Vec::with_capacity(data.len());
+        // The points to write, light; their statements are built a batch at a time below, so a
+        // merged write of many days never holds a document per record at once.
+        let mut writes: Vec<(&SeriesKey, Point)> = Vec::with_capacity(data.len());
         let mut rollup_statements = Vec::new();
         let mut touched: Vec<(&SeriesKey, i32)> = Vec::new();
         for s in &data.series {
             let merged = merge(&s.points, stored.remove(&s.key).as_deref().unwrap_or(&[]), &bounds);
             stats.add(merged.stats);
-            record_statements.extend(
-                merged
-                    .writes
-                    .iter()
-                    .map(|p| upsert_statement(&Record::new(dataset, &s.key.entity, &s.key.group, p))),
-            );
+            writes.extend(merged.writes.iter().map(|p| (&s.key, **p)));
             rollup_statements
                 .extend(merged.days.iter().map(|d| rollup_statement(dataset, &s.key, Period::Day, d)));
             touched.extend(super::merge::months_of(&merged.days).into_iter().map(|m| (&s.key, m)));
         }
-        self.upsert_statements(self.settings.collection(dataset), record_statements).await?;
+        for chunk in writes.chunks(BATCH) {
+            let statements = chunk
+                .iter()
+                .map(|(key, p)| upsert_statement(&Record::new(dataset, &key.entity, &key.group, p)))
+                .collect();
+            self.upsert_statements(self.settings.collection(dataset), statements).await?;
+        }
         self.upsert_statements(ROLLUPS, rollup_statements).await?;
         // Each touched month again from its days: one read of the days of the window's months.
         let months: Vec<i32> = {

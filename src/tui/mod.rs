@@ -38,13 +38,22 @@ pub enum AppEvent {
     Background(Action),
 }
 
+/// The keys the panes show: a query for another is dropped when its turn comes.
+#[derive(Default)]
+struct Wanted {
+    totals: Vec<TotalsKey>,
+    curves: Vec<CurveKey>,
+    years: Vec<state::YearKey>,
+    sides: Vec<state::SideKey>,
+}
+
 /// How queries take turns so the explorer never waits on one it no longer needs: one totals
 /// and one curve query run at a time, and each asks, when its turn comes, whether its answer is
 /// still wanted (the selection may have moved on meanwhile); one that is not is dropped
 /// unanswered, so holding ↓ through 361 municipalities queries the last one, not all of them.
 #[derive(Clone, Default)]
 pub struct Turns {
-    wanted: Arc<std::sync::Mutex<(Vec<TotalsKey>, Vec<CurveKey>)>>,
+    wanted: Arc<std::sync::Mutex<Wanted>>,
     totals: Arc<tokio::sync::Mutex<()>>,
     curve: Arc<tokio::sync::Mutex<()>>,
 }
@@ -52,22 +61,29 @@ pub struct Turns {
 impl Turns {
     /// What the panes show now.
     pub fn want(&self, app: &App) {
-        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) = (app.wanted_totals(), app.wanted_curves());
+        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) = Wanted {
+            totals: app.wanted_totals(),
+            curves: app.wanted_curves(),
+            years: app.wanted_years(),
+            sides: app.wanted_sides(),
+        };
     }
 
     /// Runs a query effect in its turn: its answer, or `QueryDropped` when the selection moved
     /// on before its turn came (None for an effect that is not a query).
     pub async fn query(&self, store: &Store, effect: Effect) -> Option<Action> {
         let _turn = match &effect {
-            Effect::LoadTotals(_) => Some(self.totals.lock().await),
-            Effect::LoadCurve(_) => Some(self.curve.lock().await),
+            Effect::LoadTotals(_) | Effect::LoadSide(_) => Some(self.totals.lock().await),
+            Effect::LoadCurve(_) | Effect::LoadYear(_) => Some(self.curve.lock().await),
             _ => None,
         };
         let wanted = {
-            let (totals, curve) = &*self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+            let w = &*self.wanted.lock().unwrap_or_else(|e| e.into_inner());
             match &effect {
-                Effect::LoadTotals(key) => totals.contains(key),
-                Effect::LoadCurve(key) => curve.contains(key),
+                Effect::LoadTotals(key) => w.totals.contains(key),
+                Effect::LoadCurve(key) => w.curves.contains(key),
+                Effect::LoadYear(key) => w.years.contains(key),
+                Effect::LoadSide(key) => w.sides.contains(key),
                 _ => true,
             }
         };
@@ -147,7 +163,9 @@ where
             let size = terminal.size()?;
             let width = view::curve_width(&app, size.width, size.height);
             if width != app.curve_width {
-                update(&mut app, Action::CurveWidth(width));
+                let effects = update(&mut app, Action::CurveWidth(width));
+                turns.want(&app);
+                run_effects(&explorer, &turns, &tx, effects, &mut fetch_task);
                 dirty = true;
             }
             last_frame = Instant::now();
@@ -322,6 +340,14 @@ mod tests {
         turns.want(&app);
         let dropped = turns.query(&store, Effect::LoadTotals(left.clone())).await;
         assert_eq!(dropped, Some(Action::QueryDropped(Effect::LoadTotals(left))));
+        // The year's days too: a year left behind is dropped.
+        update(&mut app, Action::StepView);
+        turns.want(&app);
+        let year = app.year_key();
+        update(&mut app, Action::StepYear(1));
+        turns.want(&app);
+        let dropped = turns.query(&store, Effect::LoadYear(year.clone())).await;
+        assert_eq!(dropped, Some(Action::QueryDropped(Effect::LoadYear(year))));
         let current = app.totals_key();
         let answered = turns.query(&store, Effect::LoadTotals(current.clone())).await;
         assert!(

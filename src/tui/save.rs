@@ -25,17 +25,26 @@ pub fn save_view(app: &App, width: u16, height: u16, dir: &Path) -> Result<Vec<S
     terminal.draw(|f| super::view::render(app, f)).map_err(|e| e.to_string())?;
     let svg = super::svg::to_svg(terminal.backend().buffer());
     let stem = stem(app);
-    let mut written = Vec::new();
-    let mut write = |suffix: &str, body: &[u8]| -> Result<(), String> {
-        let path = write_new(dir, &format!("{stem}{suffix}"), body)?;
-        written.push(path.display().to_string());
-        Ok(())
-    };
-    write(".svg", svg.as_bytes())?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![(".svg".into(), svg.into_bytes())];
     for table in tables(app) {
         if table.rows.len() > 1 {
-            write(&format!("-{}.csv", table.suffix), &csv_bytes(&table.rows)?)?;
+            files.push((format!("-{}.csv", table.suffix), csv_bytes(&table.rows)?));
         }
+    }
+    // One number for the whole save, so its picture and its tables go together.
+    let name = |n: usize, suffix: &str| {
+        if n == 1 {
+            format!("{stem}{suffix}")
+        } else {
+            format!("{stem}-{n}{suffix}")
+        }
+    };
+    let n = (1..1000)
+        .find(|n| files.iter().all(|(suffix, _)| !dir.join(name(*n, suffix)).exists()))
+        .ok_or_else(|| format!("{stem}.svg and 998 more exist in {}", dir.display()))?;
+    let mut written = Vec::new();
+    for (suffix, body) in &files {
+        written.push(write_new(dir, &name(n, suffix), body)?.display().to_string());
     }
     Ok(written)
 }
@@ -173,9 +182,7 @@ fn tables(app: &App) -> Vec<Table> {
         CurveView::Year => {
             if let Some(Loadable::Ready(days)) = app.years.get(&app.year_key()) {
                 let mut rows = vec![vec!["local_day".into(), "kwh".into()]];
-                rows.extend(
-                    series::days_of(days).iter().map(|(d, kwh)| vec![d.to_string(), kwh.to_string()]),
-                );
+                rows.extend(series::days_of(days).iter().map(|(d, v)| vec![d.to_string(), kwh(*v)]));
                 out.push(Table { suffix: "days", rows });
             }
         }
@@ -186,6 +193,36 @@ fn tables(app: &App) -> Vec<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second save of the same view gets one number for all its files.
+    #[test]
+    fn a_saves_files_share_their_number() {
+        let range =
+            crate::model::MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
+        let mut app = App::new(
+            crate::model::Dataset::PRODUCTION,
+            range,
+            "sqlite".into(),
+            crate::tui::theme::Theme::default(),
+            std::time::Instant::now(),
+        );
+        app.start();
+        let key = app.totals_key();
+        let totals = vec![crate::store::GroupTotal { group: "hydro".into(), kwh: 1.5, count: 1 }];
+        crate::tui::state::update(&mut app, crate::tui::state::Action::TotalsLoaded(key, Ok(totals)));
+        let dir = tempfile::tempdir().unwrap();
+        let first = save_view(&app, 80, 24, dir.path()).unwrap();
+        std::fs::remove_file(&first[1]).unwrap(); // the CSV goes, the SVG stays
+        let second = save_view(&app, 80, 24, dir.path()).unwrap();
+        let names: Vec<String> =
+            second.iter().map(|p| Path::new(p).file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            ["elhub-production-NO1-hydro-2021-12-2.svg", "elhub-production-NO1-hydro-2021-12-2-totals.csv"]
+        );
+        let csv = std::fs::read_to_string(&second[1]).unwrap();
+        assert!(csv.starts_with("year,entity,group,kwh") && csv.contains("2021,NO1,hydro,1.5,1,,"), "{csv}");
+    }
 
     #[test]
     fn a_name_taken_gets_a_number_and_nothing_is_overwritten() {

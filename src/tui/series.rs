@@ -37,8 +37,12 @@ pub fn run_steps(steps: usize, per_hour: usize, width: usize) -> usize {
 /// time ends the repeated hour joins its run (a 3-hour column then holds 4 hours), on the day
 /// it starts the missing hour leaves its run short. Whole days and weeks count local days.
 pub fn buckets(values: &[StepValue], per_hour: usize, width: usize) -> Vec<Bucket> {
-    let per_hour = per_hour.max(1);
-    let run = run_steps(values.len(), per_hour, width);
+    buckets_of_run(values, per_hour, run_steps(values.len(), per_hour, width))
+}
+
+/// The columns of a curve with `run` steps a column (another series' run, to line up with it).
+pub fn buckets_of_run(values: &[StepValue], per_hour: usize, run: usize) -> Vec<Bucket> {
+    let (per_hour, run) = (per_hour.max(1), run.max(1));
     let Some(first) = values.first() else { return Vec::new() };
     let first_day = local_day(first.start);
     let key = |v: &StepValue| -> i64 {

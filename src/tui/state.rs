@@ -545,10 +545,9 @@ impl App {
     pub fn year_whole(&self, year: i32) -> bool {
         let (first, last) = self.month_bounds();
         let stored = self.stored_months();
-        (1..=12)
-            .filter_map(|m| Month::new(year, m))
-            .filter(|m| *m >= first && *m <= last)
-            .all(|m| stored.contains(&m))
+        // All twelve months: this year, and a dataset's first year when it starts in May, are
+        // not whole years.
+        (1..=12).filter_map(|m| Month::new(year, m)).all(|m| m >= first && m <= last && stored.contains(&m))
     }
 
     pub fn kind(&self) -> EntityKind {
@@ -700,6 +699,22 @@ impl App {
         keys
     }
 
+    /// The year's days the curve pane shows (in the year view).
+    pub fn wanted_years(&self) -> Vec<YearKey> {
+        if self.entity.is_empty() || self.view != CurveView::Year {
+            return Vec::new();
+        }
+        vec![self.year_key()]
+    }
+
+    /// The entities side by side the totals pane shows (with `a`).
+    pub fn wanted_sides(&self) -> Vec<SideKey> {
+        if self.entity.is_empty() || !self.side_by_side {
+            return Vec::new();
+        }
+        vec![self.side_key()]
+    }
+
     /// The queries the current view needs that are neither cached nor under way; marks them
     /// as loading.
     fn wanted(&mut self) -> Vec<Effect> {
@@ -722,15 +737,13 @@ impl App {
                     out.push(Effect::LoadCurve(ck));
                 }
             }
-            if self.view == CurveView::Year {
-                let yk = self.year_key();
+            for yk in self.wanted_years() {
                 if !self.years.contains_key(&yk) {
                     self.years.insert(yk.clone(), Loadable::Loading);
                     out.push(Effect::LoadYear(yk));
                 }
             }
-            if self.side_by_side {
-                let sk = self.side_key();
+            for sk in self.wanted_sides() {
                 if !self.sides.contains_key(&sk) {
                     self.sides.insert(sk.clone(), Loadable::Loading);
                     out.push(Effect::LoadSide(sk));
@@ -838,6 +851,9 @@ impl App {
         if ck.dataset == dataset && ck.month == month {
             reload.push(Effect::LoadCurve(ck));
         }
+        // The year's days and the entities side by side: read again when next shown.
+        self.years.retain(|k, _| !(k.dataset == dataset && k.year == month.year()));
+        self.sides.retain(|k, _| !(k.dataset == dataset && k.year == month.year()));
         let kind = dataset.entity();
         if kind != EntityKind::PriceArea && self.kind() == kind {
             reload.push(Effect::LoadEntities(kind));
@@ -1190,12 +1206,20 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.auto_fetch_done = true;
         }
         Action::Ingest(p) => effects.extend(app.on_progress(p)),
+        // A query dropped unanswered frees its key, to be asked again when shown again: a first
+        // query (loading) or a reload after a fetch (an old answer that must not stay).
         Action::QueryDropped(effect) => match effect {
-            Effect::LoadTotals(key) if matches!(app.totals.get(&key), Some(Loadable::Loading)) => {
+            Effect::LoadTotals(key) => {
                 app.totals.remove(&key);
             }
-            Effect::LoadCurve(key) if matches!(app.curves.get(&key), Some(Loadable::Loading)) => {
+            Effect::LoadCurve(key) => {
                 app.curves.remove(&key);
+            }
+            Effect::LoadYear(key) => {
+                app.years.remove(&key);
+            }
+            Effect::LoadSide(key) => {
+                app.sides.remove(&key);
             }
             _ => {}
         },

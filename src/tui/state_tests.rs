@@ -581,7 +581,7 @@ fn v_cycles_the_curve_views_and_the_year_asks_for_days() {
 }
 
 /// c, z and o toggle the line, the scale from zero and the year-before overlay (which asks for
-/// the same month a year earlier, and turns the line on).
+/// the same month a year earlier; it is dotted over bars and line alike).
 #[test]
 fn curve_toggles() {
     let mut a = app();
@@ -803,4 +803,51 @@ fn a_dataset_opens_within_its_own_months() {
         a.message.as_deref(),
         Some(format!("production-15min has data from 2023-05 to {}", a.this_month).as_str())
     );
+}
+
+/// Months landing drop the year's days and the entities side by side of their year, which are
+/// asked for again while shown; a reload dropped unanswered frees its key.
+#[test]
+fn months_landing_refresh_the_year_and_side_views() {
+    let mut a = app();
+    a.start();
+    press(&mut a, KeyCode::Char('v'));
+    press(&mut a, KeyCode::Char('a'));
+    let (yk, sk) = (a.year_key(), a.side_key());
+    update(&mut a, Action::YearLoaded(yk.clone(), Ok(vec![])));
+    update(&mut a, Action::SideLoaded(sk.clone(), Ok(vec![])));
+    press(&mut a, KeyCode::Char('R'));
+    let done =
+        Progress::Done { month: month("2021-12"), records: 1, rejected: 0, stats: UpsertStats::default() };
+    let effects = update(&mut a, Action::Ingest(done));
+    assert!(effects.contains(&Effect::LoadYear(yk)), "{effects:?}");
+    assert!(effects.contains(&Effect::LoadSide(sk)), "{effects:?}");
+    // A reload (the old answer kept on screen meanwhile) dropped because the view moved on.
+    let tk = a.totals_key();
+    update(&mut a, Action::TotalsLoaded(tk.clone(), Ok(totals(&[("hydro", 1.0)]))));
+    press(&mut a, KeyCode::Char('2'));
+    update(&mut a, Action::QueryDropped(Effect::LoadTotals(tk.clone())));
+    assert!(!a.totals.contains_key(&tk), "not kept with its old answer");
+    let effects = press(&mut a, KeyCode::Char('1'));
+    assert!(effects.contains(&Effect::LoadTotals(tk)), "asked again when shown again: {effects:?}");
+}
+
+/// Only a year with all twelve months stored is whole: not this year, not a dataset's first
+/// year when it starts in May.
+#[test]
+fn whole_years_have_twelve_stored_months() {
+    let mut a = app();
+    a.start();
+    let all: Vec<String> = (2021..=a.this_month.year())
+        .flat_map(|y| (1..=12).map(move |m| format!("{y}-{m:02}")))
+        .filter(|m| month(m) <= a.this_month)
+        .collect();
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(coverage(&refs))));
+    assert!(a.year_whole(2021) && a.year_whole(a.this_month.year() - 1));
+    assert!(!a.year_whole(a.this_month.year()) || a.this_month.month() == 12);
+    a.set_dataset(Dataset::PRODUCTION_15MIN);
+    update(&mut a, Action::CoverageLoaded(Dataset::PRODUCTION_15MIN, Ok(coverage(&refs))));
+    assert!(!a.year_whole(2023), "quarter-hours start in May 2023");
+    assert!(a.year_whole(2024));
 }

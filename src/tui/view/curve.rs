@@ -149,11 +149,10 @@ fn render_month(app: &App, area: Rect, buf: &mut Buffer) {
                 let t = b.start.with_timezone(&LOCAL_TZ);
                 (t.day(), t.hour(), t.minute())
             };
+            // The same run of hours a column as the curve, so every column has its match.
+            let run = series::run_steps(values.len(), per_hour, slots_for(app, width));
             let earlier: std::collections::HashMap<_, f64> =
-                series::buckets(before, per_hour, slots_for(app, width))
-                    .iter()
-                    .map(|b| (key(b), b.mean))
-                    .collect();
+                series::buckets_of_run(before, per_hour, run).iter().map(|b| (key(b), b.mean)).collect();
             Some(buckets.iter().map(|b| earlier.get(&key(b)).copied()).collect())
         }
         _ => None,
@@ -176,8 +175,11 @@ fn render_month(app: &App, area: Rect, buf: &mut Buffer) {
     let fields = match cursor.and_then(|c| series::reading(values, &buckets, c)) {
         Some(r) => {
             let local = r.start.with_timezone(&LOCAL_TZ);
-            let end =
-                (r.start + chrono::Duration::minutes((60 * run / per_hour) as i64)).with_timezone(&LOCAL_TZ);
+            // The column ends where the next begins (on a DST day a run holds an hour more or less).
+            let end = cursor
+                .and_then(|c| buckets.get(c + 1))
+                .map_or(r.start + chrono::Duration::minutes((60 * run / per_hour) as i64), |b| b.start)
+                .with_timezone(&LOCAL_TZ);
             let when = if run / per_hour >= 24 {
                 local.format("%a %-d %b").to_string()
             } else if run == 1 {

@@ -68,7 +68,18 @@ pub fn curve_width(app: &App, width: u16, height: u16) -> usize {
         return 0;
     }
     let curve = layout(app, area).curve;
-    curve.width.saturating_sub(2 + plot::GUTTER) as usize
+    let inner = Rect {
+        x: curve.x + 1,
+        y: curve.y + 1,
+        width: curve.width.saturating_sub(2),
+        height: curve.height.saturating_sub(2),
+    };
+    // The year view gives part of the pane to the monthly totals.
+    let plot = match app.view {
+        super::state::CurveView::Year => year::parts(inner).0,
+        _ => inner,
+    };
+    plot.width.saturating_sub(plot::GUTTER) as usize
 }
 
 /// Draws the whole screen.

@@ -182,7 +182,7 @@ impl Plot<'_> {
             if x > 0 && slot(x - 1) == slot(x) {
                 continue;
             }
-            let Some(v) = self.slot(x, cols).and_then(|s| overlay.get(s).copied().flatten()) else {
+            let Some(v) = slot(x).and_then(|s| overlay.get(s).copied().flatten()) else {
                 continue;
             };
             let row = ((1.0 - Self::frac(v, lo, hi)) * (rows - 1) as f64).round() as u16;

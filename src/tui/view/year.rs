@@ -18,25 +18,31 @@ use crate::tui::state::App;
 /// Width of the monthly table beside the curve: `Mar  2.91 TWh`.
 const TABLE: u16 = 15;
 
+/// Where the curve and the monthly totals go in the pane's inner `area`: months beside the curve
+/// when wide, below it when there are rows to spare, else none. (curve, months, beside, months
+/// a line).
+pub fn parts(area: Rect) -> (Rect, Option<Rect>, bool, usize) {
+    let beside = area.width >= 60 + TABLE && area.height >= 13;
+    let per_line = (area.width.saturating_sub(4) as usize / 10).max(1);
+    let below_rows = 12usize.div_ceil(per_line) as u16;
+    let below = !beside && area.height >= below_rows + 6;
+    if beside {
+        let [c, m] = Layout::horizontal([Constraint::Min(0), Constraint::Length(TABLE)]).areas(area);
+        (c, Some(m), true, per_line)
+    } else if below {
+        let [c, m] = Layout::vertical([Constraint::Min(0), Constraint::Length(below_rows)]).areas(area);
+        (c, Some(m), false, per_line)
+    } else {
+        (area, None, false, per_line)
+    }
+}
+
 pub fn render_year(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(rollups) = placeholder(app, app.years.get(&app.year_key()), area, buf) else { return };
     let days = series::days_of(rollups);
     let months = series::months_of(&days);
     let (stored, possible) = app.year_coverage();
-    // Months beside the curve when wide, below it when there are rows to spare.
-    let beside = area.width >= 60 + TABLE && area.height >= 13;
-    let per_line = (area.width.saturating_sub(4) as usize / 10).max(1);
-    let below_rows = 12usize.div_ceil(per_line) as u16;
-    let below = !beside && area.height >= below_rows + 6;
-    let (curve_area, months_area) = if beside {
-        let [c, m] = Layout::horizontal([Constraint::Min(0), Constraint::Length(TABLE)]).areas(area);
-        (c, Some(m))
-    } else if below {
-        let [c, m] = Layout::vertical([Constraint::Min(0), Constraint::Length(below_rows)]).areas(area);
-        (c, Some(m))
-    } else {
-        (area, None)
-    };
+    let (curve_area, months_area, beside, per_line) = parts(area);
     let [chart, axis, last] = split(curve_area);
     let width = chart.width.saturating_sub(GUTTER) as usize;
     let slots = slots_for(app, width);
