@@ -324,15 +324,7 @@ mod tests {
     async fn queries_for_a_selection_left_behind_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(crate::store::SqliteStore::open(&dir.path().join("t.sqlite")).unwrap());
-        let range =
-            crate::model::MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
-        let mut app = App::new(
-            crate::model::Dataset::PRODUCTION,
-            range,
-            "sqlite".into(),
-            Theme::default(),
-            Instant::now(),
-        );
+        let mut app = state::sample_app();
         app.start();
         let turns = Turns::default();
         let left = app.totals_key();

@@ -197,15 +197,7 @@ mod tests {
     /// A second save of the same view gets one number for all its files.
     #[test]
     fn a_saves_files_share_their_number() {
-        let range =
-            crate::model::MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
-        let mut app = App::new(
-            crate::model::Dataset::PRODUCTION,
-            range,
-            "sqlite".into(),
-            crate::tui::theme::Theme::default(),
-            std::time::Instant::now(),
-        );
+        let mut app = crate::tui::state::sample_app();
         app.start();
         let key = app.totals_key();
         let totals = vec![crate::store::GroupTotal { group: "hydro".into(), kwh: 1.5, count: 1 }];

@@ -1230,6 +1230,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     effects
 }
 
+/// An explorer on production 2021 with the default theme, for the tests of every module.
+#[cfg(test)]
+pub(crate) fn sample_app() -> App {
+    let range =
+        MonthRange::new("2021-01".parse().expect("month"), "2021-12".parse().expect("month")).expect("range");
+    App::new(Dataset::PRODUCTION, range, "sqlite".into(), Theme::default(), Instant::now())
+}
+
 #[cfg(test)]
 #[path = "state_tests.rs"]
 mod tests;

@@ -6,8 +6,7 @@ use crate::tui::keys::handle_key;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 fn app() -> App {
-    let range = MonthRange::new("2021-01".parse().unwrap(), "2021-12".parse().unwrap()).unwrap();
-    App::new(Dataset::PRODUCTION, range, "sqlite".into(), Theme::default(), Instant::now())
+    sample_app()
 }
 
 fn key(code: KeyCode) -> KeyEvent {
