@@ -17,6 +17,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 sock=elhub-shots-$$
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
   kill "$replica" "${fast:-}" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -62,6 +63,7 @@ wait_for "Esc closes"
 shot help
 tmux -L "$sock" send-keys -t s Escape q
 tmux -L "$sock" kill-server 2>/dev/null || true
+sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
 
 # The analyst's views on two years of production: the curve as a line with the cursor, the
 # year, the average day, the areas side by side against the year before.
@@ -89,6 +91,7 @@ wait_for "NO2 Kristiansand"
 shot compare
 tmux -L "$sock" send-keys -t s q
 tmux -L "$sock" kill-server 2>/dev/null || true
+sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
 
 # Municipalities: a month fetched a day at a time, then found by typing.
 tmux -L "$sock" new-session -d -s s -x $cols -y $rows \
