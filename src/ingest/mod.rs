@@ -163,6 +163,28 @@ struct MonthState {
 }
 
 impl MonthState {
+    /// A month of `windows` windows (only some of its days when `partial`) about to be
+    /// fetched into `sinks` sinks.
+    fn new(windows: usize, partial: bool, sinks: usize, started: DateTime<Utc>) -> MonthState {
+        MonthState {
+            partial,
+            windows,
+            finished: 0,
+            started,
+            records: 0,
+            rejected: 0,
+            first_rejection: None,
+            entities: BTreeSet::new(),
+            failed: false,
+            stopped: false,
+            not_tried: false,
+            sink_failed: vec![false; sinks],
+            stats: UpsertStats::default(),
+            pending: BTreeMap::new(),
+            written: 0,
+        }
+    }
+
     /// The pending windows to write now, as runs of adjacent windows merged into one each: a
     /// run once it is `BATCH_WINDOWS` long, and everything when `all` (the month is over, or
     /// the run is stopping). A window stands for itself with the count of windows it merges.
@@ -244,26 +266,7 @@ pub async fn run_until(
     for month in plan.months.iter().copied() {
         let partial = plan.partial.get(&month);
         let windows = partial.cloned().unwrap_or_else(|| request_windows(dataset, month, now));
-        months.insert(
-            month,
-            MonthState {
-                partial: partial.is_some(),
-                windows: windows.len(),
-                finished: 0,
-                started: now,
-                records: 0,
-                rejected: 0,
-                first_rejection: None,
-                entities: BTreeSet::new(),
-                failed: false,
-                stopped: false,
-                not_tried: false,
-                sink_failed: vec![false; sinks.len()],
-                stats: UpsertStats::default(),
-                pending: BTreeMap::new(),
-                written: 0,
-            },
-        );
+        months.insert(month, MonthState::new(windows.len(), partial.is_some(), sinks.len(), now));
         for (n, window) in windows.into_iter().enumerate() {
             let (client, permits, progress) = (client.clone(), permits.clone(), progress.clone());
             let (stop, unreachable) = (stop.clone(), unreachable.clone());
@@ -606,23 +609,7 @@ mod tests {
     }
 
     fn state(windows: usize) -> MonthState {
-        MonthState {
-            partial: false,
-            windows,
-            finished: 0,
-            started: Utc::now(),
-            records: 0,
-            rejected: 0,
-            first_rejection: None,
-            entities: BTreeSet::new(),
-            failed: false,
-            stopped: false,
-            not_tried: false,
-            sink_failed: vec![],
-            stats: UpsertStats::default(),
-            pending: BTreeMap::new(),
-            written: 0,
-        }
+        MonthState::new(windows, false, 0, Utc::now())
     }
 
     fn day(month: Month, n: usize) -> WindowData {
