@@ -785,13 +785,8 @@ impl Backend for CassandraStore {
                 )
                 .await
                 .map_err(|e| self.error(e))?;
-            let values: Vec<(i64, f64)> = self
-                .steps(dataset, key, from, to)
-                .await?
-                .into_iter()
-                .map(|s| (s.start.timestamp(), s.kwh))
-                .collect();
-            for year in day_rollups_of(values).chunk_by(|a, b| a.day / 10_000 == b.day / 10_000) {
+            let days = day_rollups_of(self.steps(dataset, key, from, to).await?.iter().map(StepValue::pair));
+            for year in days.chunk_by(|a, b| a.day / 10_000 == b.day / 10_000) {
                 self.write_rollups(dataset, key, year[0].day / 10_000, year).await?;
             }
         }

@@ -132,6 +132,13 @@ pub struct StepValue {
     pub kwh: f64,
 }
 
+impl StepValue {
+    /// (Unix seconds of the start, kWh): what the rollups are computed from.
+    pub fn pair(&self) -> (i64, f64) {
+        (self.start.timestamp(), self.kwh)
+    }
+}
+
 /// A fetched month, as recorded by the checkpoint written with its last window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthCoverage {

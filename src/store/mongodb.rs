@@ -539,13 +539,7 @@ impl Backend for MongoStore {
         let series = self.series(dataset).await?;
         let (from, to) = all_time_utc();
         for key in &series {
-            let values: Vec<(i64, f64)> = self
-                .steps(dataset, key, from, to)
-                .await?
-                .into_iter()
-                .map(|s| (s.start.timestamp(), s.kwh))
-                .collect();
-            let days = day_rollups_of(values);
+            let days = day_rollups_of(self.steps(dataset, key, from, to).await?.iter().map(StepValue::pair));
             let rollups: Collection<Document> = self.db.collection(ROLLUPS);
             rollups
                 .delete_many(doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group})
