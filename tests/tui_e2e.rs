@@ -133,7 +133,8 @@ async fn explore_with_keys_in_a_real_terminal() {
 
     // q quits with 0 and the terminal is back in cooked mode (icanon on, not -icanon).
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for(&["exit=0"]);
+    // Wait for stty's line too: the shell prints it just after the exit code.
+    let screen = tmux.wait_for(&["exit=0", "icanon"]);
     let after: Vec<&str> = screen.lines().skip_while(|l| !l.contains("exit=0")).collect();
     assert!(after.iter().any(|l| l.trim() == "icanon"), "terminal not restored:\n{screen}");
     assert!(d.join("state/elhub-explorer/elhub-explorer.log").is_file(), "logs go to the state directory");
