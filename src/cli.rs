@@ -121,7 +121,7 @@ pub enum Command {
     RebuildRollups(DatasetsArgs),
     /// Serve a local replica of the Elhub API (deterministic data, optional faults).
     Replica(ReplicaArgs),
-    /// Print a shell completion script: bash, zsh, fish or powershell.
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one per command into a directory.
     Man(ManArgs),
@@ -187,9 +187,12 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell.
+    /// The shell: bash, zsh, fish, powershell or elvish.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+    /// Write the script to FILE (whole or not at all) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -211,9 +214,10 @@ pub struct ReplicaArgs {
     /// Refuse windows longer than this many days with 400 (stricter than the real one month).
     #[arg(long)]
     pub max_days: Option<i64>,
-    /// Make the change feed (/updates) fail: an HTTP status (404: no feed, 503: down) or
-    /// `malformed`.
-    #[arg(long, value_name = "STATUS|malformed", value_parser = |s: &str| s.parse::<crate::replica::FeedFault>())]
+    /// Make the change feed (/updates) fail or mislead: an HTTP status (404: no feed, 503:
+    /// down), `malformed` (not JSON), `baditems` (null, 42 and "x" among the items), `silent`
+    /// (lists nothing) or `endless` (next pages forever).
+    #[arg(long, value_name = "STATUS|malformed|baditems|silent|endless", value_parser = |s: &str| s.parse::<crate::replica::FeedFault>())]
     pub feed_fault: Option<crate::replica::FeedFault>,
 }
 

@@ -10,6 +10,7 @@ use crate::elhub::ElhubClient;
 use crate::export;
 use crate::ingest::{CancellationToken, FetchMode, Launch, Outcome};
 use crate::model::{all_time_utc, printable, Dataset, EntityKind, PriceArea, SeriesKey};
+use crate::outfile::{Links, OutFile};
 use crate::replica::{self, Faults, ReplicaState};
 use crate::report;
 use crate::settings::Settings;
@@ -115,7 +116,16 @@ fn clap_exit(e: clap::Error) -> i32 {
 async fn run(cli: Cli, launched: std::time::Instant) -> Result<i32, Failure> {
     match &cli.command {
         Some(Command::Replica(args)) => return run_replica(args).await,
-        Some(Command::Completions(args)) => return print_out(&completions(args.shell)),
+        Some(Command::Completions(args)) => {
+            let script = completions(args.shell);
+            return match &args.output {
+                Some(path) => write_whole(path, Links::Follow, &script).map(|_| {
+                    eprintln!("wrote the {} completion script to {}", args.shell, path.display());
+                    exit::DONE
+                }),
+                None => print_out(&script),
+            };
+        }
         Some(Command::Man(args)) => return write_man(args.dir.as_deref()),
         _ => {}
     }
@@ -142,6 +152,16 @@ fn print_out(text: &[u8]) -> Result<i32, Failure> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e.to_string())),
         _ => Ok(exit::DONE),
     }
+}
+
+/// Writes `body` to `path` whole (crate::outfile: devices, FIFOs and links respected, the mode
+/// kept or the umask's).
+fn write_whole(path: &std::path::Path, links: Links, body: &[u8]) -> Result<(), Failure> {
+    let mut out = OutFile::create(path, links).map_err(|e| Failure::usage(format!("cannot write {e}")))?;
+    out.file()
+        .write_all(body)
+        .map_err(|e| Failure::failed(format!("cannot write {}: {e}", path.display())))?;
+    out.commit().map_err(|e| Failure::failed(format!("cannot write {e}")))
 }
 
 /// The completion script of a shell, from the command-line definition.
@@ -183,9 +203,8 @@ fn write_man(dir: Option<&std::path::Path>) -> Result<i32, Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     for (name, page) in &pages {
-        let path = dir.join(name);
-        std::fs::write(&path, page)
-            .map_err(|e| Failure::failed(format!("cannot write {}: {e}", path.display())))?;
+        // A link at a page's name is replaced, never written through (its target stays).
+        write_whole(&dir.join(name), Links::Replace, page)?;
     }
     eprintln!("wrote {} manual pages to {}", pages.len(), dir.display());
     Ok(exit::DONE)
@@ -199,7 +218,15 @@ fn init_log(settings: &Settings) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&settings.log_path) else {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        // A FIFO at the log's path without a reader must not hold the program up.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let Ok(file) = options.open(&settings.log_path) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ELHUB_LOG")
@@ -211,11 +238,25 @@ fn init_log(settings: &Settings) {
         .try_init();
 }
 
-/// Opens one store by kind. Only a writer (`create`) makes a new SQLite file: a reading
-/// command on a path that does not exist says so instead of leaving an empty database there.
-pub async fn open_store(settings: &Settings, kind: StoreKind, create: bool) -> Result<Store, Failure> {
+/// How a command opens its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// An ingest or the explorer: a new SQLite file is made where none is.
+    Create,
+    /// `rebuild-rollups`: an existing store, written.
+    Write,
+    /// export, summary, datasets: an existing store, only read (SQLite opens read-only).
+    Read,
+}
+
+/// Opens one store by kind. Only `Create` makes a new SQLite file: a reading command on a path
+/// that does not exist says so instead of leaving an empty database there.
+pub async fn open_store(settings: &Settings, kind: StoreKind, access: Access) -> Result<Store, Failure> {
     match kind {
-        StoreKind::Sqlite if !create => {
+        StoreKind::Sqlite if access == Access::Read => {
+            Ok(Store::new(SqliteStore::open_read_only(&settings.db_path, settings.busy_timeout)?))
+        }
+        StoreKind::Sqlite if access == Access::Write => {
             Ok(Store::new(SqliteStore::open_existing(&settings.db_path, settings.busy_timeout)?))
         }
         StoreKind::Sqlite => {
@@ -298,7 +339,20 @@ fn launch(settings: &Settings, client: Arc<ElhubClient>, sinks: Arc<Vec<Store>>,
     }
 }
 
+/// A range wholly after this month has nothing to fetch: a usage error naming the last month
+/// that can have data, not "already stored".
+fn range_has_begun(range: crate::model::MonthRange) -> Result<(), Failure> {
+    let this = crate::model::Month::containing(chrono::Utc::now());
+    if range.from() > this {
+        return Err(Failure::usage(format!(
+            "the range {range} lies in the future: {this} is the last month that can have data"
+        )));
+    }
+    Ok(())
+}
+
 async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure> {
+    range_has_begun(settings.range)?;
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
     let (sinks, unavailable) = open_sinks(settings).await?;
     for (_, why) in &unavailable {
@@ -317,6 +371,7 @@ async fn run_ingest(settings: &Settings, mode: FetchMode) -> Result<i32, Failure
 
 async fn run_tui(settings: &Settings, cli: &Cli, launched: std::time::Instant) -> Result<i32, Failure> {
     use std::io::IsTerminal;
+    range_has_begun(settings.range)?;
     // The explorer creates the default store on a first run; an explicit --db must exist.
     if settings.read_store == StoreKind::Sqlite && !settings.db_is_default {
         SqliteStore::must_exist(&settings.db_path)?;
@@ -327,7 +382,12 @@ async fn run_tui(settings: &Settings, cli: &Cli, launched: std::time::Instant) -
         ));
     }
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
-    let read = open_store(settings, settings.read_store, settings.db_is_default).await?;
+    let read = open_store(
+        settings,
+        settings.read_store,
+        if settings.db_is_default { Access::Create } else { Access::Write },
+    )
+    .await?;
     let (sinks, unavailable) = open_sinks(settings).await?;
     let view_file = settings.log_path.with_file_name("view.json");
     let explorer = crate::tui::Explorer {
@@ -372,7 +432,7 @@ async fn open_sinks(settings: &Settings) -> Result<(Vec<Store>, Vec<(StoreKind, 
     let mut sinks = Vec::new();
     let mut unavailable = Vec::new();
     for kind in &settings.sinks {
-        match open_store(settings, *kind, true).await {
+        match open_store(settings, *kind, Access::Create).await {
             Ok(store) => sinks.push(store),
             Err(f) if f.code == exit::FAILED => {
                 tracing::warn!(%kind, "sink unavailable: {}", f.message);
@@ -430,7 +490,7 @@ async fn chosen_entities(
 
 async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs) -> Result<i32, Failure> {
     use std::io::IsTerminal;
-    let store = open_store(settings, settings.read_store, false).await?;
+    let store = open_store(settings, settings.read_store, Access::Read).await?;
     let dataset = settings.dataset;
     let entities = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
     let stored = store.series(dataset).await?;
@@ -451,20 +511,13 @@ async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs) -> Result
     };
     let mut job = export::ExportJob { dataset, series, from, to, format: args.format, escape: false };
     let result = match &args.output {
-        // A temporary file beside the target, renamed over it only when the export is whole:
-        // a failure halfway leaves the old file as it was.
+        // Written whole or not at all, respecting what is at the path (crate::outfile): a failure
+        // halfway leaves the old file as it was.
         Some(path) => {
-            let dir =
-                path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile::Builder::new()
-                .prefix(".elhub-export-")
-                .tempfile_in(dir)
-                .map_err(|e| Failure::usage(format!("cannot write in {}: {e}", dir.display())))?;
-            match export::export(&store, &job, BufWriter::new(tmp.as_file())).await {
-                Ok(n) => tmp
-                    .persist(path)
-                    .map(|_| n)
-                    .map_err(|e| Failure::failed(format!("cannot write {}: {}", path.display(), e.error))),
+            let mut out = OutFile::create(path, Links::Follow)
+                .map_err(|e| Failure::usage(format!("cannot write {e}")))?;
+            match export::export(&store, &job, BufWriter::new(out.file())).await {
+                Ok(n) => out.commit().map(|_| n).map_err(|e| Failure::failed(format!("cannot write {e}"))),
                 Err(e) => Err(export_failure(e)),
             }
         }
@@ -535,7 +588,7 @@ fn no_match(dataset: Dataset, args: &ExportArgs, stored: &[SeriesKey]) -> String
 }
 
 async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store, false).await?;
+    let store = open_store(settings, settings.read_store, Access::Read).await?;
     let dataset = settings.dataset;
     let kind = dataset.entity();
     let years: Vec<i32> = match cli.options().range.year {
@@ -582,7 +635,7 @@ async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Resu
 }
 
 async fn run_rebuild(settings: &Settings, only: Option<Dataset>) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store, false).await?;
+    let store = open_store(settings, settings.read_store, Access::Write).await?;
     for dataset in Dataset::all().filter(|d| only.is_none_or(|o| o == *d)) {
         let started = std::time::Instant::now();
         let series = store.rebuild_rollups(dataset).await?;
@@ -596,7 +649,7 @@ async fn run_rebuild(settings: &Settings, only: Option<Dataset>) -> Result<i32, 
 }
 
 async fn run_datasets(settings: &Settings) -> Result<i32, Failure> {
-    let store = open_store(settings, settings.read_store, false).await?;
+    let store = open_store(settings, settings.read_store, Access::Read).await?;
     let mut stored = Vec::new();
     for dataset in Dataset::all() {
         stored.push((dataset, store.coverage(dataset).await?));

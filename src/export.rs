@@ -135,7 +135,7 @@ impl<W: Write> RecordWriter<W> {
     pub fn write(&mut self, r: &Record) -> Result<()> {
         match self {
             RecordWriter::Csv(w, dataset) => {
-                let quantity = r.quantity_kwh.to_string();
+                let quantity = shortest(r.quantity_kwh);
                 let start = utc_text(r.start);
                 let end = utc_text(r.end);
                 let updated = utc_text(r.last_updated);
@@ -164,6 +164,17 @@ impl<W: Write> RecordWriter<W> {
             }
         }
         Ok(())
+    }
+}
+
+/// A quantity in the shortest text that reads back exactly: plain decimals as always
+/// (`2507716.8`), and for the tiniest and the hugest values the exponent form (`5e-324`, not 327
+/// digits).
+pub fn shortest(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-5..1e16).contains(&v.abs()) {
+        ryu::Buffer::new().format_finite(v).to_string()
+    } else {
+        v.to_string()
     }
 }
 
@@ -235,11 +246,16 @@ mod tests {
 
     #[test]
     fn quantities_round_trip_in_shortest_form() {
-        for q in [2507716.8, 0.0, 0.1 + 0.2, 1982521.123, 5e-324, 1.7976931348623157e308] {
-            let text = q.to_string();
+        for q in [2507716.8, 0.0, 0.1 + 0.2, 1982521.123, 5e-324, 1.7976931348623157e308, 1e-5, 9.99e-6] {
+            let text = shortest(q);
             assert_eq!(text.parse::<f64>().unwrap(), q, "{text}");
+            assert!(text.len() <= 24, "{text} is not short");
         }
-        assert_eq!(2507716.8f64.to_string(), "2507716.8");
+        assert_eq!(shortest(5e-324), "5e-324");
+        assert_eq!(shortest(1.5e-7), "1.5e-7");
+        assert_eq!(shortest(2507716.8), "2507716.8", "the usual values as before");
+        assert_eq!(shortest(0.00001), "0.00001");
+        assert_eq!(shortest(100000000000.0), "100000000000");
     }
 
     #[test]

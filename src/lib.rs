@@ -9,6 +9,7 @@ pub mod elhub;
 pub mod export;
 pub mod ingest;
 pub mod model;
+pub mod outfile;
 pub mod replica;
 pub mod report;
 pub mod settings;

@@ -204,6 +204,13 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
             );
         }
     }
+    for (month, at) in &s.verified {
+        let _ = writeln!(
+            out,
+            "  verified: {month} refetched whole, the month fetched longest ago ({}), for revisions the feed may not list",
+            at.with_timezone(&LOCAL_TZ).format("%Y-%m-%d %H:%M")
+        );
+    }
     for (sink, st) in &s.per_sink {
         let _ = writeln!(out, "  {sink}: {} new, {} updated, {} unchanged", st.new, st.updated, st.unchanged);
     }

@@ -43,13 +43,21 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct ApiSection {
     pub url: Option<String>,
+    #[serde(default, deserialize_with = "within::<1, 3600, _>")]
     pub timeout_secs: Option<u64>,
-    pub concurrency: Option<u16>,
-    pub max_retries: Option<usize>,
+    #[serde(default, deserialize_with = "within::<1, 16, _>")]
+    pub concurrency: Option<u64>,
+    #[serde(default, deserialize_with = "within::<0, 20, _>")]
+    pub max_retries: Option<u64>,
+    #[serde(default, deserialize_with = "within::<1, 60000, _>")]
     pub min_backoff_ms: Option<u64>,
+    #[serde(default, deserialize_with = "within::<1, 3600, _>")]
     pub max_backoff_secs: Option<u64>,
+    #[serde(default, deserialize_with = "within::<0, 3600, _>")]
     pub max_retry_after_secs: Option<u64>,
+    #[serde(default, deserialize_with = "rate")]
     pub rate_limit: Option<f64>,
+    #[serde(default, deserialize_with = "within::<1, 16384, _>")]
     pub max_body_mb: Option<u64>,
 }
 
@@ -60,9 +68,14 @@ pub struct RangeSection {
     pub from: Option<Month>,
     pub to: Option<Month>,
     pub year: Option<i32>,
-    pub refresh_months: Option<usize>,
-    pub settle_days: Option<i64>,
-    pub feed_margin_hours: Option<i64>,
+    #[serde(default, deserialize_with = "within::<0, 240, _>")]
+    pub refresh_months: Option<u64>,
+    #[serde(default, deserialize_with = "within::<0, 366, _>")]
+    pub settle_days: Option<u64>,
+    #[serde(default, deserialize_with = "within::<0, 720, _>")]
+    pub feed_margin_hours: Option<u64>,
+    #[serde(default, deserialize_with = "within::<0, 12, _>")]
+    pub verify_months: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +84,7 @@ pub struct StoreSection {
     pub read: Option<StoreKind>,
     pub sinks: Option<Vec<StoreKind>>,
     pub db: Option<PathBuf>,
+    #[serde(default, deserialize_with = "within::<0, 3600, _>")]
     pub busy_timeout_secs: Option<u64>,
 }
 
@@ -82,6 +96,7 @@ pub struct CassandraSection {
     pub replication: Option<String>,
     pub local_datacenter: Option<String>,
     pub username: Option<String>,
+    #[serde(default, deserialize_with = "within::<1, 300, _>")]
     pub connect_timeout_secs: Option<u64>,
     pub tls: Option<bool>,
     pub tls_ca_file: Option<PathBuf>,
@@ -97,7 +112,31 @@ pub struct MongodbSection {
     pub consumption_collection: Option<String>,
     /// Collection names by dataset alias (`"production-15min" = "..."`).
     pub collections: Option<std::collections::HashMap<String, String>>,
+    #[serde(default, deserialize_with = "within::<1, 300, _>")]
     pub server_selection_timeout_secs: Option<u64>,
+}
+
+/// A whole number in [LO, HI]; outside, an error with the range (toml gives it the key's line).
+fn within<'de, const LO: u64, const HI: u64, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<u64>, D::Error> {
+    let v = i64::deserialize(d)?;
+    match u64::try_from(v) {
+        Ok(v) if (LO..=HI).contains(&v) => Ok(Some(v)),
+        _ => Err(serde::de::Error::custom(format!("{v} is out of range: it must be from {LO} to {HI}"))),
+    }
+}
+
+/// Requests per second: 0 (no limit, for a local replica) to 100.
+fn rate<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && (0.0..=100.0).contains(&v) {
+        Ok(Some(v))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is out of range: it must be from 0 to 100 requests per second"
+        )))
+    }
 }
 
 /// Everything a run needs, resolved.
@@ -135,28 +174,22 @@ impl Settings {
         let defaults = ClientConfig::default();
         let client = ClientConfig {
             base_url: options.fetch.api_url.clone().or_else(|| api.url.clone()).unwrap_or(defaults.base_url),
-            timeout: api.timeout_secs.map_or(defaults.timeout, |s| Duration::from_secs(s.max(1))),
-            max_retries: api.max_retries.unwrap_or(defaults.max_retries),
+            timeout: api.timeout_secs.map_or(defaults.timeout, Duration::from_secs),
+            max_retries: api.max_retries.map_or(defaults.max_retries, |n| n as usize),
             min_backoff: api.min_backoff_ms.map_or(defaults.min_backoff, Duration::from_millis),
             max_backoff: api.max_backoff_secs.map_or(defaults.max_backoff, Duration::from_secs),
             max_retry_after: api.max_retry_after_secs.map_or(defaults.max_retry_after, Duration::from_secs),
             rate_limit: match api.rate_limit {
-                Some(r) if !r.is_finite() || r < 0.0 => {
-                    return Err(file_error(
-                        &path,
-                        "api.rate_limit must be a number of requests per second, 0 or more",
-                    ))
-                }
                 // --no-rate-limit: tests and benchmarks against a local replica only.
                 _ if options.fetch.no_rate_limit => 0.0,
                 Some(r) => r,
                 None => defaults.rate_limit,
             },
-            max_body_bytes: api.max_body_mb.map_or(defaults.max_body_bytes, |mb| mb.max(1) << 20),
+            max_body_bytes: api.max_body_mb.map_or(defaults.max_body_bytes, |mb| mb << 20),
         };
-        let concurrency = options.fetch.concurrency.or(api.concurrency).unwrap_or(4);
+        let concurrency = options.fetch.concurrency.or(api.concurrency.map(|n| n as u16)).unwrap_or(4);
         if !(1..=16).contains(&concurrency) {
-            return Err(file_error(&path, "api.concurrency must be between 1 and 16"));
+            return Err(SettingsError("--concurrency must be from 1 to 16".into()));
         }
         let dataset = options.store.dataset.or(file.range.dataset).unwrap_or(Dataset::PRODUCTION);
         let range = resolve_range(options, &file.range, &path)?;
@@ -192,11 +225,22 @@ impl Settings {
             mongodb,
             cassandra,
             refresh: RefreshPolicy {
-                last_months: file.range.refresh_months.unwrap_or(RefreshPolicy::default().last_months),
-                settle_days: file.range.settle_days.unwrap_or(RefreshPolicy::default().settle_days).max(0),
-                feed_margin: file.range.feed_margin_hours.map_or(RefreshPolicy::default().feed_margin, |h| {
-                    chrono::Duration::hours(h.clamp(0, 24 * 366))
-                }),
+                last_months: file
+                    .range
+                    .refresh_months
+                    .map_or(RefreshPolicy::default().last_months, |n| n as usize),
+                settle_days: file
+                    .range
+                    .settle_days
+                    .map_or(RefreshPolicy::default().settle_days, |d| d as i64),
+                feed_margin: file
+                    .range
+                    .feed_margin_hours
+                    .map_or(RefreshPolicy::default().feed_margin, |h| chrono::Duration::hours(h as i64)),
+                verify_months: file
+                    .range
+                    .verify_months
+                    .map_or(RefreshPolicy::default().verify_months, |n| n as usize),
             },
             busy_timeout: Duration::from_secs(file.store.busy_timeout_secs.unwrap_or(30)),
         })
@@ -228,7 +272,7 @@ fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<Cassa
             .or_else(|| file.local_datacenter.clone()),
         username: std::env::var("ELHUB_CASSANDRA_USER").ok().or_else(|| file.username.clone()),
         password: std::env::var("ELHUB_CASSANDRA_PASSWORD").ok(),
-        connect_timeout: Duration::from_secs(file.connect_timeout_secs.unwrap_or(5).max(1)),
+        connect_timeout: Duration::from_secs(file.connect_timeout_secs.unwrap_or(5)),
         tls: file.tls.unwrap_or(false) || file.tls_ca_file.is_some(),
         tls_ca_file: file.tls_ca_file.as_deref().map(expand_tilde),
     })
@@ -298,7 +342,7 @@ fn resolve_mongodb(
             .or_else(|| file.database.clone())
             .unwrap_or_else(|| "elhub".into()),
         collections,
-        server_selection_timeout: Duration::from_secs(file.server_selection_timeout_secs.unwrap_or(5).max(1)),
+        server_selection_timeout: Duration::from_secs(file.server_selection_timeout_secs.unwrap_or(5)),
     };
     Ok(Some(settings))
 }
@@ -362,10 +406,14 @@ fn read_config(
 
 /// Parses config text; an error carries its line (1-based) and a one-line message.
 pub fn parse_config(text: &str) -> std::result::Result<ConfigFile, (Option<usize>, String)> {
-    toml::from_str(text).map_err(|e| {
+    toml::from_str(text).map_err(|mut e: toml::de::Error| {
         let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
-        (line, message)
+        // Without the input, the error's text names the key (`in `api.timeout_secs``).
+        e.set_input(None);
+        let shown = e.to_string();
+        let key = shown.lines().find_map(|l| l.strip_prefix("in `")?.strip_suffix('`').map(str::to_string));
+        (line, key.map_or(message.clone(), |k| format!("{k}: {message}")))
     })
 }
 
@@ -538,6 +586,55 @@ mod tests {
     }
 
     #[test]
+    fn settings_outside_their_range_name_the_key_the_line_and_the_range() {
+        for (text, line, expected) in [
+            ("[api]\nmax_body_mb = 0\n", 2, "api.max_body_mb: 0 is out of range: it must be from 1 to 16384"),
+            (
+                "[api]\nurl = \"x\"\ntimeout_secs = 0\n",
+                3,
+                "api.timeout_secs: 0 is out of range: it must be from 1 to 3600",
+            ),
+            (
+                "[api]\nmax_retries = 100000000000\n",
+                2,
+                "api.max_retries: 100000000000 is out of range: it must be from 0 to 20",
+            ),
+            (
+                "[range]\nfeed_margin_hours = -5000\n",
+                2,
+                "range.feed_margin_hours: -5000 is out of range: it must be from 0 to 720",
+            ),
+            (
+                "[api]\nrate_limit = -1\n",
+                2,
+                "api.rate_limit: -1 is out of range: it must be from 0 to 100 requests per second",
+            ),
+            ("[api]\nconcurrency = 17\n", 2, "api.concurrency: 17 is out of range: it must be from 1 to 16"),
+            (
+                "[store]\nbusy_timeout_secs = 99999\n",
+                2,
+                "store.busy_timeout_secs: 99999 is out of range: it must be from 0 to 3600",
+            ),
+            (
+                "[range]\nsettle_days = -1\n",
+                2,
+                "range.settle_days: -1 is out of range: it must be from 0 to 366",
+            ),
+            (
+                "[mongodb]\nserver_selection_timeout_secs = 0\n",
+                2,
+                "mongodb.server_selection_timeout_secs: 0 is out of range: it must be from 1 to 300",
+            ),
+        ] {
+            let (at, msg) = parse_config(text).unwrap_err();
+            assert_eq!((at, msg.as_str()), (Some(line), expected), "{text}");
+        }
+        let ok =
+            parse_config("[api]\nmax_retries = 0\nrate_limit = 0\n[range]\nfeed_margin_hours = 0\n").unwrap();
+        assert_eq!((ok.api.max_retries, ok.api.rate_limit), (Some(0), Some(0.0)), "the ends are inside");
+    }
+
+    #[test]
     fn no_rate_limit_beats_the_file_and_stays_out_of_help() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
@@ -560,11 +657,16 @@ mod tests {
         assert_eq!(file.api.url.as_deref(), Some(crate::elhub::DEFAULT_API_URL));
         let defaults = ClientConfig::default();
         assert_eq!(file.api.rate_limit, Some(defaults.rate_limit));
-        assert_eq!(file.api.max_retries, Some(defaults.max_retries));
+        assert_eq!(file.api.max_retries, Some(defaults.max_retries as u64));
         assert_eq!(file.api.timeout_secs, Some(defaults.timeout.as_secs()));
         assert_eq!(file.api.max_body_mb, Some(defaults.max_body_bytes >> 20));
         assert_eq!(file.range.from, "2021-01".parse().ok());
         assert_eq!(file.range.to, "2021-12".parse().ok());
         assert_eq!(file.range.dataset, Some(Dataset::PRODUCTION));
+        let policy = RefreshPolicy::default();
+        assert_eq!(file.range.refresh_months, Some(policy.last_months as u64));
+        assert_eq!(file.range.settle_days, Some(policy.settle_days as u64));
+        assert_eq!(file.range.feed_margin_hours, Some(policy.feed_margin.num_hours() as u64));
+        assert_eq!(file.range.verify_months, Some(policy.verify_months as u64));
     }
 }

@@ -176,7 +176,8 @@ async fn control_characters_from_the_api_never_reach_the_terminal() {
     let case = Case::new("");
     let o = case.ingest(&replica.url(), range("2021-02", "2021-02"), &[]).await;
     let err = assert_clean(&o, 0);
-    let raw = |t: &str| t.chars().any(|c| c.is_control() && c != '\n');
+    // Control characters, and the bidirectional override that reorders what follows it.
+    let raw = |t: &str| t.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{202E}');
     assert!(!raw(&err), "{err:?}");
     let db = case.db().to_str().unwrap().to_string();
     for args in [vec!["summary", "--db", &db, "--year", "2021"], vec!["datasets", "--db", &db]] {
@@ -186,10 +187,12 @@ async fn control_characters_from_the_api_never_reach_the_terminal() {
     }
     let summary = stdout(&output(case.run(&["summary", "--db", &db, "--year", "2021"])).await);
     assert!(summary.contains("\\u{1b}]0;pwned\\u{7}"), "shown escaped: {summary}");
+    assert!(summary.contains("\\u{202e}lasrever"), "the override shown escaped: {summary}");
     let o = output(case.run(&["export", "--db", &db, "-o", "raw.csv"])).await;
     assert_eq!(o.status.code(), Some(0));
     let file = std::fs::read_to_string(case.dir.path().join("raw.csv")).unwrap();
     assert!(file.contains("\u{1b}]0;pwned\u{7}"), "the file keeps the data");
+    assert!(file.contains("\u{202E}lasrever"), "the file keeps the data");
 }
 
 /// Retry-After as an HTTP date (RFC 9110) is honoured, not replaced by the backoff.

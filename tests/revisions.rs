@@ -52,7 +52,8 @@ async fn a_revision_two_years_back_is_found_by_refresh_alone() {
     let replica = start_replica().await;
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
-    let (d, policy) = (Dataset::PRODUCTION, RefreshPolicy::default());
+    // The feed alone: no month is refetched for verification (tests/trust.rs covers that).
+    let (d, policy) = (Dataset::PRODUCTION, RefreshPolicy { verify_months: 0, ..RefreshPolicy::default() });
     let quarter = range("2024-10", "2024-12");
     let (first, _) = launch(&replica, &sinks, d, quarter, FetchMode::Resume, policy).await;
     assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));
@@ -110,7 +111,8 @@ async fn a_month_that_failed_is_asked_about_again() {
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
     let d = Dataset::PRODUCTION;
-    let exact = RefreshPolicy { feed_margin: chrono::Duration::zero(), ..RefreshPolicy::default() };
+    let exact =
+        RefreshPolicy { feed_margin: chrono::Duration::zero(), verify_months: 0, ..RefreshPolicy::default() };
     let quarter = range("2024-10", "2024-12");
     let (first, _) = launch(&replica, &sinks, d, quarter, FetchMode::Resume, exact).await;
     assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));
@@ -145,7 +147,8 @@ async fn a_revised_day_of_a_day_window_dataset_is_fetched_alone() {
     let replica = start_replica().await;
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
-    let (d, policy) = (Dataset::CONSUMPTION_MUNICIPALITY, RefreshPolicy::default());
+    let (d, policy) =
+        (Dataset::CONSUMPTION_MUNICIPALITY, RefreshPolicy { verify_months: 0, ..RefreshPolicy::default() });
     let october = range("2024-10", "2024-10");
     let (first, _) = launch(&replica, &sinks, d, october, FetchMode::Resume, policy).await;
     assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));
@@ -179,7 +182,7 @@ async fn a_failing_feed_falls_back_to_the_last_months_with_one_line() {
     let replica = start_replica().await;
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
-    let (d, policy) = (Dataset::PRODUCTION, RefreshPolicy::default());
+    let (d, policy) = (Dataset::PRODUCTION, RefreshPolicy { verify_months: 0, ..RefreshPolicy::default() });
     let half = range("2024-01", "2024-06");
     let (first, _) = launch(&replica, &sinks, d, half, FetchMode::Resume, policy).await;
     assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));

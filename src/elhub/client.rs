@@ -34,9 +34,10 @@ pub struct ClientConfig {
     pub max_retry_after: Duration,
     /// Requests started per second at most (0: no limit, for tests and benchmarks only).
     pub rate_limit: f64,
-    /// A response body longer than this is a failed attempt (an endless body must not eat the
-    /// machine's memory). The largest real window known, a month of every grid area, is about
-    /// 100 MB.
+    /// The memory for response bodies, all in flight together (whatever the concurrency): a body
+    /// waits for room, and one longer than this is a failed attempt (an endless body must not
+    /// eat the machine's memory). The largest real window known, a month of every grid area, is
+    /// about 100 MB.
     pub max_body_bytes: u64,
 }
 
@@ -69,6 +70,8 @@ pub enum FetchError {
     Body(String),
     #[error("the response body is larger than the limit of {limit} MB (api.max_body_mb)")]
     TooLarge { limit: u64 },
+    #[error("the response bodies in flight filled the memory budget of {limit} MB (api.max_body_mb) for {waited:?}")]
+    BudgetFull { limit: u64, waited: Duration },
     #[error("the API at {0} redirected too many times (a redirect loop)")]
     Redirects(String),
     #[error("HTTP client error: {0}")]
@@ -85,7 +88,8 @@ impl FetchError {
             FetchError::Connect { .. }
             | FetchError::Timeout(_)
             | FetchError::Body(_)
-            | FetchError::TooLarge { .. } => true,
+            | FetchError::TooLarge { .. }
+            | FetchError::BudgetFull { .. } => true,
             FetchError::BadUrl { .. } | FetchError::Client(_) | FetchError::Redirects(_) => false,
         }
     }
@@ -98,6 +102,7 @@ impl FetchError {
             FetchError::Timeout(_) => "timeout".into(),
             FetchError::Body(_) => "bad body".into(),
             FetchError::TooLarge { .. } => "body too large".into(),
+            FetchError::BudgetFull { .. } => "memory budget full".into(),
             FetchError::Redirects(_) => "redirect loop".into(),
             FetchError::BadUrl { .. } | FetchError::Client(_) => "client error".into(),
         }
@@ -113,6 +118,9 @@ const FEED_RETRIES: usize = 2;
 /// Pages of the change feed followed at most (a loop of `next` links must end).
 const MAX_FEED_PAGES: usize = 1000;
 
+/// The change feed is read for this long at most (all its pages, retries included).
+const MAX_FEED_TIME: Duration = Duration::from_secs(120);
+
 /// What the change feed says changed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
@@ -122,11 +130,45 @@ pub struct Changes {
     pub skipped: usize,
 }
 
-/// A response as read: status, body, and Retry-After.
+/// A response as read: status, body, and Retry-After; the body's share of the memory budget is
+/// held until the answer is dropped.
 struct Answer {
     status: StatusCode,
     body: Vec<u8>,
     retry_after: Option<Duration>,
+    _budget: BodyBudget,
+}
+
+/// A share of the memory budget for response bodies, in KiB, given back when dropped.
+struct BodyBudget {
+    pool: std::sync::Arc<tokio::sync::Semaphore>,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+    kib: u64,
+}
+
+impl BodyBudget {
+    fn new(pool: &std::sync::Arc<tokio::sync::Semaphore>) -> BodyBudget {
+        BodyBudget { pool: pool.clone(), held: None, kib: 0 }
+    }
+
+    /// Holds room for `bytes` in all, waiting up to `wait` for other bodies to give some back.
+    async fn reserve(&mut self, bytes: u64, wait: Duration, limit_mb: u64) -> Result<()> {
+        let need = bytes.div_ceil(1024).saturating_sub(self.kib);
+        if need == 0 {
+            return Ok(());
+        }
+        let want = u32::try_from(need).map_err(|_| FetchError::TooLarge { limit: limit_mb })?;
+        let more = tokio::time::timeout(wait, self.pool.clone().acquire_many_owned(want))
+            .await
+            .map_err(|_| FetchError::BudgetFull { limit: limit_mb, waited: wait })?
+            .map_err(|e| FetchError::Client(e.to_string()))?;
+        match &mut self.held {
+            Some(held) => held.merge(more),
+            None => self.held = Some(more),
+        }
+        self.kib += need;
+        Ok(())
+    }
 }
 
 /// What happens inside one window's fetch, for progress reporting.
@@ -143,6 +185,8 @@ pub struct ElhubClient {
     base: Url,
     config: ClientConfig,
     limiter: Option<RateLimiter>,
+    /// The memory budget for bodies in flight, in KiB.
+    body_budget: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl ElhubClient {
@@ -164,7 +208,11 @@ impl ElhubClient {
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
         let limiter = RateLimiter::new(config.rate_limit);
-        Ok(ElhubClient { http, base, config, limiter })
+        let kib = usize::try_from(config.max_body_bytes.div_ceil(1024))
+            .unwrap_or(usize::MAX)
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
+        let body_budget = std::sync::Arc::new(tokio::sync::Semaphore::new(kib));
+        Ok(ElhubClient { http, base, config, limiter, body_budget })
     }
 
     /// The spacing between request starts now (None without a rate limit): it grows on 429.
@@ -284,14 +332,28 @@ impl ElhubClient {
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(too_large);
         }
-        // Read piece by piece, so an endless body stops at the limit instead of at the memory's end.
-        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
+        // Read piece by piece, each piece within the budget shared by every body in flight, so
+        // endless bodies stop at the budget instead of at the memory's end, at any concurrency.
+        let mut budget = BodyBudget::new(&self.body_budget);
+        let wait = self.config.timeout;
+        let expected = response.content_length().unwrap_or(0);
+        budget.reserve(expected, wait, limit >> 20).await?;
+        let mut body = Vec::with_capacity(expected as usize);
         loop {
             match response.chunk().await {
                 Ok(Some(piece)) => {
-                    if body.len() as u64 + piece.len() as u64 > limit {
+                    let len = body.len() as u64 + piece.len() as u64;
+                    if len > limit {
                         return Err(too_large);
                     }
+                    // The vector may double its capacity: room is held for what it allocates.
+                    let room = if len > body.capacity() as u64 {
+                        len.max(2 * body.capacity() as u64).min(limit)
+                    } else {
+                        0
+                    };
+                    budget.reserve(room, wait, limit >> 20).await?;
+                    body.reserve_exact(room.saturating_sub(body.len() as u64) as usize);
                     body.extend_from_slice(&piece);
                 }
                 Ok(None) => break,
@@ -299,11 +361,11 @@ impl ElhubClient {
                 Err(e) => return Err(FetchError::Body(format!("response body cut short: {e}"))),
             }
         }
-        Ok(Answer { status, body, retry_after })
+        Ok(Answer { status, body, retry_after, _budget: budget })
     }
 
     async fn fetch_once(&self, dataset: Dataset, window: Window, url: Url) -> Result<Parsed> {
-        let Answer { status, body, retry_after } = self.get(&url).await?;
+        let Answer { status, body, retry_after, _budget } = self.get(&url).await?;
         if status == StatusCode::NOT_FOUND && error_message(&body).to_ascii_lowercase().contains("no data") {
             return Ok(Parsed { data: WindowData::new(dataset, window), fallback_key: None });
         }
@@ -346,15 +408,33 @@ impl ElhubClient {
     ) -> Result<Changes> {
         let mut changes = Changes::default();
         let mut url = self.updates_url(dataset, since);
-        for _ in 0..MAX_FEED_PAGES {
+        let mut seen = std::collections::HashSet::new();
+        let began = std::time::Instant::now();
+        for n in 1..=MAX_FEED_PAGES {
+            if began.elapsed() > MAX_FEED_TIME {
+                return Err(FetchError::Body(format!(
+                    "the change feed took longer than {} s ({n} pages)",
+                    MAX_FEED_TIME.as_secs()
+                )));
+            }
             // A feed that fails costs a fallback, not the run: fewer retries than a window.
             let retries = self.config.max_retries.min(FEED_RETRIES);
             let page = self
                 .with_retries("the change feed", retries, || self.updates_once(dataset, url.clone()), events)
                 .await?;
+            // A page of items all seen before leads nowhere: a feed that pages forever is cut off
+            // here rather than after a thousand requests. An empty page ends the feed.
+            let fresh = page.items.iter().filter(|i| !seen.contains(*i)).count();
+            if fresh == 0 && !page.items.is_empty() {
+                return Err(FetchError::Body(format!(
+                    "the change feed repeats itself (page {n} brought nothing new)"
+                )));
+            }
+            let empty = page.items.is_empty();
+            seen.extend(page.items);
             changes.days.extend(page.days);
             changes.skipped += page.skipped;
-            let Some(next) = page.next else { return Ok(changes) };
+            let Some(next) = page.next.filter(|_| !empty) else { return Ok(changes) };
             let next = url
                 .join(&next)
                 .map_err(|e| FetchError::Body(format!("the change feed's next page '{next}': {e}")))?;
@@ -370,7 +450,7 @@ impl ElhubClient {
     }
 
     async fn updates_once(&self, dataset: Dataset, url: Url) -> Result<UpdatesPage> {
-        let Answer { status, body, retry_after } = self.get(&url).await?;
+        let Answer { status, body, retry_after, .. } = self.get(&url).await?;
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),

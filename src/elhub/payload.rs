@@ -342,6 +342,7 @@ pub fn parse_window(body: &[u8], dataset: Dataset, window: Window) -> Result<Par
         to: window.end.timestamp(),
         out: WindowData::new(dataset, window),
         fallback_key: None,
+        seen: std::collections::HashSet::new(),
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = DocumentSeed(&mut builder).deserialize(&mut de)?;
@@ -359,6 +360,8 @@ struct Builder {
     to: i64,
     out: WindowData,
     fallback_key: Option<String>,
+    /// Entity ids met so far: a second listing of one is rejected.
+    seen: std::collections::HashSet<String>,
 }
 
 impl Builder {
@@ -378,6 +381,18 @@ impl Builder {
             return;
         }
         let Attributes { name, mut arrays } = element.attributes;
+        if !self.seen.insert(id.to_string()) {
+            // A second listing of an entity: the first stays, name and records; every record of
+            // this one is rejected (never a mix of two listings, never counted as stored twice).
+            let n = arrays.iter().map(|(_, r)| r.len()).sum::<usize>();
+            for _ in 0..n {
+                out.reject(format!(
+                    "{}: listed again in the response (the first listing is kept)",
+                    crate::model::printable(&id)
+                ));
+            }
+            return;
+        }
         let records = match arrays.iter().position(|(k, _)| k == spec.records_key) {
             Some(i) => arrays.swap_remove(i).1,
             None if arrays.len() == 1 => {
@@ -693,6 +708,24 @@ mod tests {
         assert_eq!(r.end.to_rfc3339(), "2021-01-01T00:00:00+00:00");
         assert_eq!((r.entity.as_str(), r.group.as_str(), r.quantity_kwh), ("NO1", "hydro", 2507716.8));
         assert_eq!(p.data.entities.len(), 1, "the '*' element is skipped");
+    }
+
+    /// An entity listed again keeps its first listing, name and values; each record of the
+    /// others is rejected with its reason, so what is counted is what is stored.
+    #[test]
+    fn a_second_listing_of_an_entity_is_rejected_whole() {
+        let twin = GOOD.replace("2507716.8", "1.0").replace("2024-02-01T10", "2025-02-01T10");
+        let text = format!(
+            r#"{{"data":[{{"attributes":{{"name":"NO1","productionPerGroupMbaHour":[{GOOD}]}},"id":"NO1","type":"price-areas"}},
+            {{"attributes":{{"name":"Evil twin","productionPerGroupMbaHour":[{twin},{twin}]}},"id":"NO1","type":"price-areas"}}]}}"#
+        );
+        let p = parse(text.as_bytes());
+        assert_eq!(p.data.entities.len(), 1);
+        assert_eq!(p.data.entities[0].name, "NO1", "the first listing's name");
+        let kept: Vec<f64> = p.data.records().map(|r| r.quantity_kwh).collect();
+        assert_eq!(kept, [2507716.8], "the first listing's value, never the twin's newer one");
+        assert_eq!(p.data.rejected, 2, "each of the twin's records");
+        assert!(p.data.rejection_samples[0].contains("NO1: listed again in the response"));
     }
 
     #[test]

@@ -14,40 +14,28 @@ use serde::Deserialize;
 use crate::model::{local_midnight_utc, Dataset, LOCAL_TZ};
 
 /// One page of the feed, read.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct UpdatesPage {
     /// Local days whose data changed.
     pub days: BTreeSet<NaiveDate>,
     /// The next page's address, as the feed wrote it.
     pub next: Option<String>,
-    /// Items not understood (no date found) or about another dataset.
+    /// Items not understood (not an object, no date found) or about another dataset.
     pub skipped: usize,
+    /// Every item as sent, to tell a page that brings nothing new.
+    pub items: std::collections::HashSet<String>,
 }
 
 /// A changed span longer than this many days (ten years) is not believed: the item is skipped.
 const LONGEST_CHANGE_DAYS: i64 = 3660;
 
+/// The page as read: its items stay raw, so one bad item (`null`, a number) is skipped alone
+/// instead of failing the page.
 #[derive(Deserialize)]
 struct Feed {
-    data: Option<Vec<Item>>,
+    data: Option<Vec<serde_json::Value>>,
     #[serde(default)]
-    links: Option<Links>,
-}
-
-#[derive(Deserialize, Default)]
-struct Links {
-    #[serde(default)]
-    next: Option<String>,
-    #[serde(default)]
-    href: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    #[serde(default)]
-    id: Option<serde_json::Value>,
-    #[serde(default)]
-    links: Option<Links>,
+    links: Option<serde_json::Value>,
 }
 
 /// Reads one page of the feed for `dataset`.
@@ -55,18 +43,25 @@ pub fn parse_updates(body: &[u8], dataset: Dataset) -> Result<UpdatesPage, Strin
     let feed: Feed = serde_json::from_slice(body)
         .map_err(|e| format!("the change feed's answer is not the JSON expected: {e}"))?;
     let items = feed.data.ok_or("the change feed's answer has no 'data' list")?;
-    let mut page =
-        UpdatesPage { next: feed.links.and_then(|l| l.next).filter(|n| !n.is_empty()), ..Default::default() };
+    let text_at = |v: Option<&serde_json::Value>, key: &str| -> Option<String> {
+        v?.get(key)?.as_str().filter(|t| !t.is_empty()).map(str::to_string)
+    };
+    let mut page = UpdatesPage { next: text_at(feed.links.as_ref(), "next"), ..Default::default() };
     let name = dataset.api_name().to_ascii_lowercase();
     for item in items {
-        let id = item.id.as_ref().and_then(|v| v.as_str()).unwrap_or_default();
+        page.items.insert(item.to_string());
+        if !item.is_object() {
+            page.skipped += 1;
+            continue;
+        }
+        let id = item.get("id").and_then(|v| v.as_str()).unwrap_or_default();
         if let Some((_, other)) = id.split_once('_') {
             if !other.eq_ignore_ascii_case(&name) {
                 page.skipped += 1;
                 continue;
             }
         }
-        let linked = item.links.and_then(|l| l.href).and_then(|href| days_of_link(&href));
+        let linked = text_at(item.get("links"), "href").and_then(|href| days_of_link(&href));
         // Both the link's days and the id's: which of them names the changed data is not
         // documented, and a day too many costs one request while a day too few loses a revision.
         let named = day_of_id(id).map(|d| (d, d));
@@ -170,6 +165,19 @@ mod tests {
         let ages = br#"{"data":[{"links":{"href":"https://x/p?startDate=1000-01-01&endDate=9000-01-01"}}]}"#;
         let page = parse_updates(ages, Dataset::CONSUMPTION).unwrap();
         assert_eq!((page.days.len(), page.skipped), (0, 1), "millennia are not");
+    }
+
+    #[test]
+    fn a_bad_item_is_skipped_alone_and_the_good_ones_kept() {
+        let body = br#"{"data":[null, 42, "x", [], {"id":"20240601_production_per_group_mba_hour"}, true,
+            {"id":"20240615_production_per_group_mba_hour","links":{"href":7}},
+            {"id":"20240620_production_per_group_mba_hour","links":null}],
+            "links":{"next":42}}"#;
+        let page = parse_updates(body, Dataset::PRODUCTION).unwrap();
+        assert_eq!(page.days, BTreeSet::from([day("2024-06-01"), day("2024-06-15"), day("2024-06-20")]));
+        assert_eq!(page.skipped, 5, "null, 42, \"x\", [] and true");
+        assert_eq!(page.next, None, "a next link that is not text is no link");
+        assert_eq!(page.items.len(), 8);
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub struct IngestSummary {
     pub not_tried: Vec<Month>,
     /// What `--refresh` learned from the change feed (or why it could not).
     pub revisions: Option<Revisions>,
+    /// With `--refresh`: months refetched whole as the ones fetched longest ago, with when.
+    pub verified: Vec<(Month, DateTime<Utc>)>,
     /// Months fetched but not marked complete because an entity went missing: the next run
     /// asks again, and a refresh does not count them as current.
     pub unconfirmed: Vec<Month>,
@@ -244,6 +246,7 @@ pub async fn run_until(
         skipped: plan.skipped,
         per_sink: sinks.iter().map(|s| (s.kind(), UpsertStats::default())).collect(),
         revisions: plan.revisions.clone(),
+        verified: plan.verified.clone(),
         ..IngestSummary::default()
     };
     if let Some(Revisions::Fallback { reason, last_months }) = &plan.revisions {

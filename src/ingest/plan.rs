@@ -34,11 +34,15 @@ pub struct RefreshPolicy {
     /// The change feed is asked from this long before the sinks' data was last known current
     /// (clock skew, and a revision stamped before the feed lists it).
     pub feed_margin: Days,
+    /// Each refresh also refetches this many months whole, those fetched longest ago, whatever
+    /// the feed says: a revision the feed never lists is found within (months of the range /
+    /// this) refreshes.
+    pub verify_months: usize,
 }
 
 impl Default for RefreshPolicy {
     fn default() -> Self {
-        RefreshPolicy { last_months: 3, settle_days: 45, feed_margin: Days::hours(2) }
+        RefreshPolicy { last_months: 3, settle_days: 45, feed_margin: Days::hours(2), verify_months: 1 }
     }
 }
 
@@ -84,6 +88,31 @@ pub fn plan_months(
         })
         .map(|(_, m)| *m)
         .collect()
+}
+
+/// The `n` months of the range fetched whole longest ago (complete in every sink; a month's time
+/// is its oldest fetch over the sinks; the earlier month first on a tie), with that time. Each
+/// refresh refetches them whatever the change feed says, and a refetch makes a month the newest,
+/// so every month comes round: the defence against a feed that fails to list a revision.
+pub fn longest_unverified(
+    range: MonthRange,
+    first_month: Month,
+    coverage: &[Vec<MonthCoverage>],
+    n: usize,
+    now: DateTime<Utc>,
+) -> Vec<(Month, DateTime<Utc>)> {
+    let mut months: Vec<(Month, DateTime<Utc>)> = range
+        .months()
+        .filter(|m| m.start_utc() <= now)
+        .filter_map(|m| {
+            let times: Option<Vec<DateTime<Utc>>> =
+                coverage.iter().map(|sink| complete_at(sink, m, first_month)).collect();
+            times?.into_iter().min().map(|t| (m, t))
+        })
+        .collect();
+    months.sort_by_key(|(m, t)| (*t, *m));
+    months.truncate(n);
+    months
 }
 
 /// The change feed is asked at most this many times a run (once per group of months).
@@ -219,6 +248,9 @@ pub struct IngestPlan {
     /// After a clean run, each sink's months of `synced.1` are marked current as of
     /// `synced.0` (the time the change feed was asked).
     pub synced: Option<(DateTime<Utc>, Vec<Month>)>,
+    /// With `--refresh`: the months refetched whole because they were fetched longest ago, with
+    /// when that was.
+    pub verified: Vec<(Month, DateTime<Utc>)>,
 }
 
 impl IngestPlan {
@@ -232,6 +264,7 @@ impl IngestPlan {
             partial: HashMap::new(),
             revisions: None,
             synced: None,
+            verified: Vec::new(),
         }
     }
 
@@ -263,7 +296,14 @@ impl IngestPlan {
                     Vec::new()
                 }));
             }
-            let whole = plan_months(range, first_month, &coverage, FetchMode::Resume, policy, now);
+            plan.verified = longest_unverified(range, first_month, &coverage, policy.verify_months, now);
+            let mut whole = plan_months(range, first_month, &coverage, FetchMode::Resume, policy, now);
+            for (m, _) in &plan.verified {
+                if !whole.contains(m) {
+                    whole.push(*m);
+                }
+            }
+            whole.sort();
             let groups = feed_groups(range, first_month, &coverage, &synced, policy.feed_margin);
             match ask_feed(client, dataset, &groups).await {
                 Ok((changed, skipped)) => {
@@ -280,6 +320,12 @@ impl IngestPlan {
                 }
                 Err(e) => {
                     tracing::warn!(%dataset, "the change feed failed: {e}");
+                    for (m, _) in &plan.verified {
+                        if !plan.months.contains(m) {
+                            plan.months.push(*m);
+                        }
+                    }
+                    plan.months.sort();
                     plan.revisions =
                         Some(Revisions::Fallback { reason: e.to_string(), last_months: policy.last_months });
                 }
@@ -315,7 +361,7 @@ mod tests {
     }
 
     const POLICY: RefreshPolicy =
-        RefreshPolicy { last_months: 2, settle_days: 45, feed_margin: Days::hours(2) };
+        RefreshPolicy { last_months: 2, settle_days: 45, feed_margin: Days::hours(2), verify_months: 1 };
     const FIRST: Month = Month::known(2014, 1);
 
     #[test]
@@ -364,6 +410,36 @@ mod tests {
         );
         let plan = plan_months(range, FIRST, &[sink], FetchMode::Refresh, POLICY, now);
         assert_eq!(names(plan), ["2021-02", "2021-05", "2021-06"]);
+    }
+
+    /// The months fetched longest ago (the oldest time over the sinks; the earlier month on a
+    /// tie), complete in every sink; a month missing anywhere is fetched anyway and not counted.
+    #[test]
+    fn the_months_fetched_longest_ago_are_verified_first() {
+        let range = MonthRange::new(m("2021-01"), m("2021-05")).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let at = |month: &str, t: i64| MonthCoverage {
+            fetched_at: Utc.timestamp_opt(t, 0).unwrap(),
+            ..covered(month, 0)
+        };
+        let t0 = m("2021-06").start_utc().timestamp();
+        let sqlite =
+            vec![at("2021-01", t0 + 50), at("2021-02", t0 + 10), at("2021-03", t0 + 10), at("2021-04", t0)];
+        let mongo =
+            vec![at("2021-01", t0 + 5), at("2021-02", t0 + 60), at("2021-03", t0 + 60), at("2021-05", t0)];
+        let oldest = |n| -> Vec<(String, i64)> {
+            longest_unverified(range, FIRST, &[sqlite.clone(), mongo.clone()], n, now)
+                .into_iter()
+                .map(|(m, t)| (m.to_string(), t.timestamp() - t0))
+                .collect()
+        };
+        assert_eq!(oldest(1), [("2021-01".to_string(), 5)], "MongoDB's fetch of January is the oldest");
+        assert_eq!(
+            oldest(3),
+            [("2021-01".to_string(), 5), ("2021-02".to_string(), 10), ("2021-03".to_string(), 10)],
+            "a tie goes to the earlier month; April and May lack a sink"
+        );
+        assert!(oldest(0).is_empty(), "verify_months = 0 turns it off");
     }
 
     #[test]

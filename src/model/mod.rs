@@ -52,22 +52,48 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Text from the network made safe to print: control characters (ESC, CR, BEL, …) become
-/// visible escapes, so a name cannot move the cursor, retitle the terminal or break a table.
+/// Text from the network made safe to print: control characters (ESC, CR, BEL, …) and the
+/// invisible bidirectional controls (U+202E and the like, which reorder what follows them) become
+/// visible escapes, so a name cannot move the cursor, retitle the terminal, break a table or
+/// disguise itself.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escape) {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
-            .collect(),
-    )
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if c.is_control() => out.extend(c.escape_default()),
+            c if needs_escape(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Control characters and the bidirectional formatting characters (Unicode's Bidi_Control:
+/// ALM, LRM, RLM, LRE…RLO, LRI…PDI).
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_and_bidirectional_characters_are_escaped() {
+        assert_eq!(printable("Tromsø"), "Tromsø");
+        assert!(matches!(printable("Snåsa"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("evil\u{202E}gpj.exe"), "evil\\u{202e}gpj.exe");
+        for c in ['\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202D}', '\u{2066}', '\u{2069}'] {
+            let shown = printable(&format!("x{c}y")).into_owned();
+            assert!(shown.is_ascii() && shown.starts_with("x\\u{") && shown.ends_with('y'), "{shown}");
+        }
+        assert_eq!(printable("\u{2070}"), "\u{2070}", "a neighbour of the controls stays");
+    }
 
     #[test]
     fn counts_are_worded() {

@@ -32,7 +32,8 @@ pub enum Fault {
     Endless,
     /// 200 with one quantity of 1e308 kWh.
     Huge,
-    /// 200 whose first group's name holds terminal control sequences (a title, a screen clear).
+    /// 200 whose first group's name holds terminal control sequences (a title, a screen clear)
+    /// and a right-to-left override.
     Hostile,
     /// 200 whose body has no `data` member.
     NoDataMember,
@@ -42,6 +43,8 @@ pub enum Fault {
     RedirectLoop,
     /// 200 without the last entity of the listing (a price area gone missing for a month).
     DropEntity,
+    /// 200 whose first entity is listed ten more times, named "Evil twin", with other values.
+    Twins,
 }
 
 impl FromStr for Fault {
@@ -49,7 +52,7 @@ impl FromStr for Fault {
     /// `503`, `429`, `429:2` (Retry-After 2 s), `429:none`, `429at:2` (Retry-After as an HTTP
     /// date 2 s ahead), `truncated`, `malformed`, `slow:500` (ms before the response),
     /// `slowbody:500` (ms to trickle the body), `empty`, `nodata`, `outside`, `endless`, `huge`,
-    /// `hostile`, `nodatamember`, `invalid`, `redirectloop`, `dropentity`.
+    /// `hostile`, `nodatamember`, `invalid`, `redirectloop`, `dropentity`, `twins`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.trim().split_once(':').map_or((s.trim(), None), |(a, b)| (a, Some(b)));
         let number = |what: &str| -> Result<u64, String> {
@@ -75,8 +78,9 @@ impl FromStr for Fault {
             ("invalid", None) => Ok(Fault::Invalid),
             ("redirectloop", None) => Ok(Fault::RedirectLoop),
             ("dropentity", None) => Ok(Fault::DropEntity),
+            ("twins", None) => Ok(Fault::Twins),
             _ => Err(format!(
-                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, 429at:SECONDS, truncated, malformed, slow:MS, slowbody:MS, empty, nodata, outside, endless, huge, hostile, nodatamember, invalid, redirectloop, dropentity)"
+                "unknown fault '{s}' (expected 503, 429, 429:SECONDS, 429:none, 429at:SECONDS, truncated, malformed, slow:MS, slowbody:MS, empty, nodata, outside, endless, huge, hostile, nodatamember, invalid, redirectloop, dropentity, twins)"
             )),
         }
     }
@@ -98,24 +102,35 @@ pub struct Faults {
     pub feed: Option<FeedFault>,
 }
 
-/// A change feed that fails: an HTTP status (404: no feed here; 503: down) or a 200 whose body
-/// is not JSON.
+/// A change feed that fails or misleads: an HTTP status (404: no feed here; 503: down), a 200
+/// whose body is not JSON, items that are not items among the real ones, a feed that lists
+/// nothing whatever changed, or one whose `next` link never ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedFault {
     Status(u16),
     Malformed,
+    /// `null`, `42` and `"x"` among the items of every page.
+    BadItems,
+    /// Every page empty: a feed that lies by silence.
+    Silent,
+    /// Every page's `next` leads to another page with the same items.
+    Endless,
 }
 
 impl FromStr for FeedFault {
     type Err = String;
-    /// `404`, `503` (any status from 400 to 599) or `malformed`.
+    /// `404`, `503` (any status from 400 to 599), `malformed`, `baditems`, `silent` or
+    /// `endless`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "malformed" => Ok(FeedFault::Malformed),
+            "baditems" => Ok(FeedFault::BadItems),
+            "silent" => Ok(FeedFault::Silent),
+            "endless" => Ok(FeedFault::Endless),
             n => match n.parse::<u16>() {
                 Ok(code @ 400..=599) => Ok(FeedFault::Status(code)),
                 _ => Err(format!(
-                    "unknown feed fault '{s}' (expected an HTTP status from 400 to 599, or malformed)"
+                    "unknown feed fault '{s}' (expected an HTTP status from 400 to 599, malformed, baditems, silent or endless)"
                 )),
             },
         }
@@ -167,6 +182,9 @@ mod tests {
         assert!(Faults::parse_sequence("418").is_err());
         assert_eq!("503".parse::<FeedFault>(), Ok(FeedFault::Status(503)));
         assert_eq!("malformed".parse::<FeedFault>(), Ok(FeedFault::Malformed));
+        assert_eq!("endless".parse::<FeedFault>(), Ok(FeedFault::Endless));
+        assert_eq!("silent".parse::<FeedFault>(), Ok(FeedFault::Silent));
+        assert_eq!("baditems".parse::<FeedFault>(), Ok(FeedFault::BadItems));
         assert!("200".parse::<FeedFault>().is_err());
     }
 }

@@ -411,7 +411,13 @@ async fn answer(
     };
     let body = match fault {
         Some(
-            Fault::Empty | Fault::Outside | Fault::Huge | Fault::Hostile | Fault::Invalid | Fault::DropEntity,
+            Fault::Empty
+            | Fault::Outside
+            | Fault::Huge
+            | Fault::Hostile
+            | Fault::Invalid
+            | Fault::DropEntity
+            | Fault::Twins,
         ) => {
             let mut data = generate();
             spoil(&mut data, fault);
@@ -462,10 +468,26 @@ fn spoil(data: &mut crate::model::WindowData, fault: Option<Fault>) {
                 p.kwh = 1e308;
             }
         }
-        Some(Fault::Hostile) => first.key.group = format!("{}\u{1b}]0;pwned\u{7}\u{1b}[2J", first.key.group),
+        Some(Fault::Hostile) => {
+            first.key.group = format!("{}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202E}lasrever", first.key.group)
+        }
         Some(Fault::DropEntity) => {
             if let Some(gone) = data.entities.pop() {
                 data.series.retain(|s| s.key.entity != gone.id);
+            }
+        }
+        Some(Fault::Twins) => {
+            let Some(real) = data.entities.first().cloned() else { return };
+            let mut twin: Vec<crate::model::SeriesData> =
+                data.series.iter().filter(|s| s.key.entity == real.id).cloned().collect();
+            for p in twin.iter_mut().flat_map(|s| s.points.iter_mut()) {
+                p.kwh = p.kwh * 2.0 + 1.0;
+                p.updated += 86_400;
+            }
+            // The renderer takes series in entity order: the twins' come after everyone's.
+            for _ in 0..10 {
+                data.entities.push(crate::model::Entity { name: "Evil twin".into(), ..real.clone() });
+                data.series.extend(twin.iter().cloned());
             }
         }
         _ => {}
@@ -638,7 +660,7 @@ async fn updates(
         Some(FeedFault::Malformed) => {
             return (StatusCode::OK, "{\"data\": [ <html>oops</html>").into_response()
         }
-        None => {}
+        Some(FeedFault::BadItems | FeedFault::Silent | FeedFault::Endless) | None => {}
     }
     let Some(dataset) = p.get("dataset").and_then(|d| Dataset::from_api_name(d)) else {
         return json_error(StatusCode::BAD_REQUEST, "The query parameter 'dataset' must name a dataset");
@@ -649,7 +671,14 @@ async fn updates(
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e),
     };
     let page = p.get("page").and_then(|n| n.parse::<usize>().ok()).unwrap_or(1).max(1);
-    let days = s.changed_days(dataset, since, now);
+    let mut days = s.changed_days(dataset, since, now);
+    match faults.feed {
+        Some(FeedFault::Silent) => days.clear(),
+        // Every page is the first page again, with a next link, forever.
+        Some(FeedFault::Endless) => days.truncate(UPDATES_PAGE.min(days.len().max(1))),
+        _ => {}
+    }
+    let page = if faults.feed == Some(FeedFault::Endless) { 1 } else { page };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let base = format!("http://{host}{prefix}");
     let link = |path: &str, pairs: &[(&str, String)]| -> String {
@@ -677,14 +706,19 @@ async fn updates(
             serde_json::json!({"type": "updates", "id": format!("{}_{lower}", day.format("%Y%m%d")), "links": {"href": href}})
         })
         .collect();
+    let mut items = items;
+    if faults.feed == Some(FeedFault::BadItems) {
+        items.splice(0..0, [serde_json::Value::Null, 42.into(), "x".into()]);
+    }
+    let next_page = p.get("page").and_then(|n| n.parse::<usize>().ok()).unwrap_or(1).max(1) + 1;
     let mut links = serde_json::json!({});
-    if days.len() > page * UPDATES_PAGE {
+    if days.len() > page * UPDATES_PAGE || faults.feed == Some(FeedFault::Endless) {
         links["next"] = link(
             "updates",
             &[
                 ("dataset", lower.clone()),
                 ("lastUpdated", crate::model::format_local(since)),
-                ("page", (page + 1).to_string()),
+                ("page", next_page.to_string()),
             ],
         )
         .into();

@@ -214,17 +214,43 @@ impl SqliteStore {
         Self::open_with(path, std::time::Duration::from_secs(30))
     }
 
-    /// Opens an existing database only: what the reading commands do, so that a mistyped path
-    /// is an error naming it, not a new empty database.
+    /// Opens an existing database only, for writing (`rebuild-rollups`): a mistyped path is an
+    /// error naming it, not a new empty database.
     pub fn open_existing(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
         Self::must_exist(path)?;
         Self::open_with(path, busy_timeout)
     }
 
+    /// Opens an existing database for reading only: what export, summary and datasets do. No
+    /// write access is needed: where SQLite cannot make its shared-memory file beside the
+    /// database (a directory or disk that is read-only) and no write-ahead log is pending, the
+    /// file is read as immutable. A schema from an older version is migrated first, which does
+    /// need write access.
+    pub fn open_read_only(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
+        Self::must_exist(path)?;
+        let conn = match open_reader(path, busy_timeout, false) {
+            Ok(conn) => conn,
+            Err(e) if !wal_pending(path) => open_reader(path, busy_timeout, true).map_err(|_| e)?,
+            Err(e) => return Err(e),
+        };
+        let version = schema_version(&conn).map_err(|e| error(path, e, ErrorKind::Config))?;
+        if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
+            drop(conn);
+            return Self::open_with(path, busy_timeout);
+        }
+        let conn = Arc::new(Mutex::new(conn));
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: conn.clone(),
+            reader: conn,
+            ids: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
     /// An error naming `path` unless a database file is there.
     pub fn must_exist(path: &Path) -> Result<()> {
         if path.exists() {
-            return Ok(());
+            return not_a_special_file(path);
         }
         Err(StoreError::config(format!(
             "the database {} does not exist (an ingest creates it: --ingest-only --db {})",
@@ -244,12 +270,7 @@ impl SqliteStore {
                 )));
             }
         }
-        if path.is_dir() {
-            return Err(StoreError::config(format!(
-                "cannot open the database {}: it is a directory",
-                path.display()
-            )));
-        }
+        not_a_special_file(path)?;
         // SQLite can answer BUSY without waiting while another process is creating the file or
         // switching it to WAL; such a moment passes, so try again until the busy timeout.
         let deadline = std::time::Instant::now() + busy_timeout;
@@ -836,6 +857,57 @@ fn open_connection(path: &Path, busy_timeout: std::time::Duration) -> Result<Con
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(config)?;
     Ok(conn)
+}
+
+/// A database path must hold a regular file (or nothing yet): a directory, device, FIFO or
+/// socket there is an error naming it (opening a FIFO would wait forever).
+fn not_a_special_file(path: &Path) -> Result<()> {
+    let what = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(m) if m.is_dir() => "a directory",
+        Ok(_) => "not a regular file (a device, FIFO or socket)",
+        Err(_) => return Ok(()),
+    };
+    Err(StoreError::config(format!("cannot open the database {}: it is {what}", path.display())))
+}
+
+/// A read-only connection, immutable (`file:…?immutable=1`: no locks, no shared memory) when
+/// asked; the schema is read at once, so a file SQLite cannot open fails here.
+fn open_reader(path: &Path, busy_timeout: std::time::Duration, immutable: bool) -> Result<Connection> {
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let config = |e| error(path, e, ErrorKind::Config);
+    let name = if immutable {
+        format!("file:{}?immutable=1", uri_path(path))
+    } else {
+        format!("file:{}", uri_path(path))
+    };
+    let conn = Connection::open_with_flags(name, flags).map_err(config)?;
+    conn.busy_timeout(busy_timeout).map_err(config)?;
+    schema_version(&conn).map_err(config)?;
+    Ok(conn)
+}
+
+/// A path as the path of a `file:` URI: `%`, `?` and `#` (and anything not printable ASCII)
+/// percent-encoded.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'%' | b'?' | b'#' => out.push_str(&format!("%{b:02X}")),
+            0x21..=0x7e => out.push(*b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Whether a write-ahead log with content lies beside the database (an immutable read would
+/// miss what it holds).
+fn wal_pending(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
 }
 
 /// Creates or migrates the schema. One IMMEDIATE transaction, so two processes opening a new

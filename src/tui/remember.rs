@@ -43,22 +43,64 @@ impl SavedView {
     }
 }
 
-/// The view remembered in `path`, if there is a readable one.
+/// The largest remembered view read: a real one is a few hundred bytes.
+const MAX_VIEW_BYTES: u64 = 64 << 10;
+
+/// The view remembered in `path`, if there is a readable one. Only a small regular file is read,
+/// never waiting on a FIFO or reading a device; anything else is ignored with a log line.
 pub fn load(path: &Path) -> Option<SavedView> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let view: SavedView = serde_json::from_str(&text).ok()?;
+    let body = match crate::outfile::read_small(path, MAX_VIEW_BYTES) {
+        Ok(body) => body,
+        Err(reason) => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                tracing::warn!("the remembered view is ignored: {reason}");
+            }
+            return None;
+        }
+    };
+    let view: SavedView = serde_json::from_slice(&body).ok()?;
     view.parsed().map(|_| view)
 }
 
-/// Writes the view to `path` (whole or not at all); the reason when it cannot.
+/// Writes the view to `path` (whole or not at all, respecting what is there); the reason when it
+/// cannot.
 pub fn store(path: &Path, app: &App) -> Result<(), String> {
+    use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let body = serde_json::to_vec_pretty(&SavedView::of(app)).map_err(|e| e.to_string())?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".view-")
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-    std::fs::write(tmp.path(), body).map_err(|e| format!("cannot write {}: {e}", tmp.path().display()))?;
-    tmp.persist(path).map(|_| ()).map_err(|e| format!("cannot write {}: {}", path.display(), e.error))
+    let mut out = crate::outfile::OutFile::create(path, crate::outfile::Links::Follow)
+        .map_err(|e| format!("cannot write {e}"))?;
+    out.file().write_all(&body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    out.commit().map_err(|e| format!("cannot write {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only a small regular file is read: a link to a device, a huge file and a FIFO are each
+    /// ignored at once (they took 1.8 GB, 1.2 GB and a hang before).
+    #[test]
+    fn only_a_small_regular_file_is_read_never_a_device_a_giant_or_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let zero = dir.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert_eq!(load(&zero), None);
+        let huge = dir.path().join("huge.json");
+        std::fs::File::create(&huge).unwrap().set_len(1_200_000_000).unwrap(); // sparse
+        assert_eq!(load(&huge), None);
+        let fifo = dir.path().join("fifo.json");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert_eq!(load(&fifo), None, "no writer, no wait");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        assert_eq!(
+            crate::outfile::read_small(&huge, MAX_VIEW_BYTES).unwrap_err(),
+            format!("{} is larger than 64 kB", huge.display())
+        );
+        assert!(crate::outfile::read_small(&fifo, MAX_VIEW_BYTES)
+            .unwrap_err()
+            .ends_with("is not a regular file"));
+    }
 }

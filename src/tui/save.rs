@@ -12,6 +12,7 @@ use ratatui::Terminal;
 use super::series;
 use super::state::{App, CurveView, Loadable, ALL};
 use crate::model::LOCAL_TZ;
+use crate::outfile::OutFile;
 
 /// One CSV file: its name's tail and its rows (the first is the header).
 struct Table {
@@ -66,30 +67,11 @@ fn stem(app: &App) -> String {
 }
 
 /// Writes `name` (or `name` with -2, -3… before its extension when taken) in `dir`, whole or not
-/// at all: a temporary file renamed to a name nobody has.
+/// at all, with the user's umask: a temporary file renamed to a name nobody has.
 fn write_new(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, String> {
-    let (base, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".elhub-save-")
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-    tmp.write_all(body).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-    // Readable like any file the user writes (a temporary file starts private).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    for n in 1..1000 {
-        let file = if n == 1 { format!("{base}.{ext}") } else { format!("{base}-{n}.{ext}") };
-        let path = dir.join(&file);
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => return Ok(path),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => tmp = e.file,
-            Err(e) => return Err(format!("cannot write {}: {}", path.display(), e.error)),
-        }
-    }
-    Err(format!("{base}.{ext} and 998 more exist in {}", dir.display()))
+    let mut out = OutFile::create_new(dir).map_err(|e| format!("cannot write in {e}"))?;
+    out.file().write_all(body).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    out.commit_new(name).map_err(|e| format!("cannot write {e}"))
 }
 
 /// kWh to the Wh, without trailing zeros: `113854133.815`, not `113854133.81500001`.
@@ -216,6 +198,21 @@ mod tests {
         assert!(csv.starts_with("year,entity,group,kwh") && csv.contains("2021,NO1,hydro,1.5,1,,"), "{csv}");
     }
 
+    /// A link at the name a save would take is never followed: the save takes the next name and
+    /// the link's target is untouched.
+    #[test]
+    fn a_link_at_the_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("a.csv")).unwrap();
+        std::os::unix::fs::symlink("nowhere", dir.path().join("a-2.csv")).unwrap();
+        let written = write_new(dir.path(), "a.csv", b"new").unwrap();
+        assert_eq!(written.file_name().unwrap(), "a-3.csv");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert!(!dir.path().join("nowhere").exists(), "a dangling link is not followed either");
+    }
+
     #[test]
     fn a_name_taken_gets_a_number_and_nothing_is_overwritten() {
         let dir = tempfile::tempdir().unwrap();
@@ -234,7 +231,11 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&first).unwrap().permissions().mode() & 0o777, 0o644);
+            // 0666 less this process's umask, as any file the user writes.
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let umask = status.lines().find_map(|l| l.strip_prefix("Umask:")).unwrap().trim();
+            let umask = u32::from_str_radix(umask, 8).unwrap();
+            assert_eq!(std::fs::metadata(&first).unwrap().permissions().mode() & 0o777, 0o666 & !umask);
         }
     }
 }
