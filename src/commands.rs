@@ -157,11 +157,7 @@ fn print_out(text: &[u8]) -> Result<i32, Failure> {
 /// Writes `body` to `path` whole (crate::outfile: devices, FIFOs and links respected, the mode
 /// kept or the umask's).
 fn write_whole(path: &std::path::Path, links: Links, body: &[u8]) -> Result<(), Failure> {
-    let mut out = OutFile::create(path, links).map_err(|e| Failure::usage(format!("cannot write {e}")))?;
-    out.file()
-        .write_all(body)
-        .map_err(|e| Failure::failed(format!("cannot write {}: {e}", path.display())))?;
-    out.commit().map_err(|e| Failure::failed(format!("cannot write {e}")))
+    crate::outfile::write_whole(path, links, body).map_err(|e| Failure::failed(format!("cannot write {e}")))
 }
 
 /// The completion script of a shell, from the command-line definition.
@@ -224,7 +220,7 @@ fn init_log(settings: &Settings) {
     {
         // A FIFO at the log's path without a reader must not hold the program up.
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     let Ok(file) = options.open(&settings.log_path) else {
         return;

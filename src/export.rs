@@ -256,6 +256,13 @@ mod tests {
         assert_eq!(shortest(2507716.8), "2507716.8", "the usual values as before");
         assert_eq!(shortest(0.00001), "0.00001");
         assert_eq!(shortest(100000000000.0), "100000000000");
+        let p = Point { start: 0, kwh: 5e-324, updated: 0, metering_points: None };
+        let mut out = Vec::new();
+        let mut w = RecordWriter::new(Dataset::PRODUCTION, ExportFormat::Csv, &mut out).unwrap();
+        w.write(&Record::new(Dataset::PRODUCTION, "NO1", "hydro", &p)).unwrap();
+        w.finish().unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        assert!(csv.contains(",5e-324,") && csv.len() < 200, "{csv}");
     }
 
     #[test]

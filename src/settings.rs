@@ -241,6 +241,7 @@ impl Settings {
                     .range
                     .verify_months
                     .map_or(RefreshPolicy::default().verify_months, |n| n as usize),
+                feed_time_limit: RefreshPolicy::default().feed_time_limit,
             },
             busy_timeout: Duration::from_secs(file.store.busy_timeout_secs.unwrap_or(30)),
         })

@@ -253,3 +253,32 @@ async fn the_binary_says_what_refresh_found_or_why_it_could_not() {
     assert_eq!(said.len(), 1, "one line: {err}");
     assert!(said[0].starts_with("note: the change feed could not be read (HTTP 503"), "{err}");
 }
+
+/// The feed is read for `feed_time_limit` at most, every query and page together: a feed that
+/// answers too slowly costs that long, then the rule without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_slower_than_its_time_limit_is_given_up() {
+    let replica = start_replica().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sinks = Arc::new(vec![temp_sqlite(&dir)]);
+    let d = Dataset::PRODUCTION;
+    let policy = RefreshPolicy {
+        verify_months: 0,
+        feed_time_limit: std::time::Duration::from_millis(800),
+        ..RefreshPolicy::default()
+    };
+    let month = range("2024-05", "2024-05");
+    let (first, _) = launch(&replica, &sinks, d, month, FetchMode::Resume, policy).await;
+    assert_eq!(first.outcome(), Outcome::Done, "{}", ingest_summary(&first));
+    replica.state.set_faults(Faults { latency: std::time::Duration::from_millis(1500), ..Faults::default() });
+    let started = std::time::Instant::now();
+    let (refresh, _) = launch(&replica, &sinks, d, month, FetchMode::Refresh, policy).await;
+    assert!(
+        matches!(&refresh.revisions, Some(Revisions::Fallback { reason, .. }) if reason == "the change feed took longer than 800ms to read"),
+        "{:?}",
+        refresh.revisions
+    );
+    assert_eq!(refresh.outcome(), Outcome::Done, "{}", ingest_summary(&refresh));
+    // The limit, then the month itself (1.5 s of latency).
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{:?}", started.elapsed());
+}

@@ -156,7 +156,7 @@ async fn export_respects_links_and_modes() {
 }
 
 /// `kill -9` mid-export leaves a temporary file; the next write into that directory removes
-/// it (its process is gone), and never a live one's.
+/// it (nobody holds its lock any more), and never a young one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_temporary_file_is_removed_by_the_next_export() {
     let replica = start_replica().await;
@@ -196,13 +196,17 @@ async fn a_stale_temporary_file_is_removed_by_the_next_export() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(!d.join("year.csv").exists(), "no half file at the target");
 
-    // A live process's temporary file (this test's own number) is left alone.
-    let live = d.join(format!(".elhub-{}-live.tmp", std::process::id()));
-    std::fs::write(&live, "mine").unwrap();
+    // One made a moment ago may not be locked yet by its writer: it is left alone (the unit
+    // tests of outfile show a locked one staying whatever its age).
+    let young = d.join(format!(".elhub-{}-young.tmp", std::process::id()));
+    std::fs::write(&young, "being made").unwrap();
+    // Old enough to be judged (10 s): the killed export's file.
+    let old = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&left[0]).unwrap().set_modified(old).unwrap();
     assert_clean(&export_to(&case, &d.join("year.csv")).await, 0);
     assert!(!left[0].exists(), "the stale file was removed");
-    assert!(live.exists(), "a running process's file stays");
-    assert!(case.log().contains("removing a temporary file left by process"), "{}", case.log());
+    assert!(young.exists(), "a young one stays");
+    assert!(case.log().contains("removing a temporary file its writer left"), "{}", case.log());
 }
 
 /// Manual pages: a symlink at a page's name is replaced by the page, its target untouched;
@@ -380,6 +384,18 @@ async fn endless_bodies_at_concurrency_16_share_one_budget() {
     assert!(err.contains("(api.max_body_mb)"), "{err}");
     // 16 bodies of up to 32 MB each would be 512 MB; one budget of 32 MB is a fraction of it.
     assert!(peak_kb < 150_000, "peak memory {peak_kb} kB with 16 endless bodies in flight");
+}
+
+/// Bodies of known length wait for room in the shared budget instead of failing: twelve months
+/// (3.3 MB each) at --concurrency 8 through an 8 MB budget all land, exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finite_bodies_wait_for_room_in_the_budget_and_all_land() {
+    let replica = start_replica().await;
+    let case = Case::new("max_body_mb = 8\n");
+    let o = case.ingest(&replica.url(), range("2021-01", "2021-12"), &["--concurrency", "8"]).await;
+    let err = assert_clean(&o, 0);
+    assert!(!err.contains("memory budget"), "{err}");
+    assert_exact(&case, &replica, range("2021-01", "2021-12")).await;
 }
 
 /// Runs `--refresh` of `months` as the binary.

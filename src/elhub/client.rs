@@ -70,7 +70,7 @@ pub enum FetchError {
     Body(String),
     #[error("the response body is larger than the limit of {limit} MB (api.max_body_mb)")]
     TooLarge { limit: u64 },
-    #[error("the response bodies in flight filled the memory budget of {limit} MB (api.max_body_mb) for {waited:?}")]
+    #[error("the response bodies in flight filled the memory budget of {limit} MB (api.max_body_mb){}", if waited.is_zero() { String::new() } else { format!(" for {waited:?}") })]
     BudgetFull { limit: u64, waited: Duration },
     #[error("the API at {0} redirected too many times (a redirect loop)")]
     Redirects(String),
@@ -118,9 +118,6 @@ const FEED_RETRIES: usize = 2;
 /// Pages of the change feed followed at most (a loop of `next` links must end).
 const MAX_FEED_PAGES: usize = 1000;
 
-/// The change feed is read for this long at most (all its pages, retries included).
-const MAX_FEED_TIME: Duration = Duration::from_secs(120);
-
 /// What the change feed says changed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
@@ -151,17 +148,26 @@ impl BodyBudget {
         BodyBudget { pool: pool.clone(), held: None, kib: 0 }
     }
 
-    /// Holds room for `bytes` in all, waiting up to `wait` for other bodies to give some back.
-    async fn reserve(&mut self, bytes: u64, wait: Duration, limit_mb: u64) -> Result<()> {
+    /// Holds room for `bytes` in all: waiting up to `wait` for other bodies to give some back
+    /// (only a body that holds nothing yet waits, so two bodies never wait on each other), or
+    /// failing at once without `wait`.
+    async fn reserve(&mut self, bytes: u64, wait: Option<Duration>, limit_mb: u64) -> Result<()> {
         let need = bytes.div_ceil(1024).saturating_sub(self.kib);
         if need == 0 {
             return Ok(());
         }
         let want = u32::try_from(need).map_err(|_| FetchError::TooLarge { limit: limit_mb })?;
-        let more = tokio::time::timeout(wait, self.pool.clone().acquire_many_owned(want))
-            .await
-            .map_err(|_| FetchError::BudgetFull { limit: limit_mb, waited: wait })?
-            .map_err(|e| FetchError::Client(e.to_string()))?;
+        let more = match wait {
+            Some(wait) => tokio::time::timeout(wait, self.pool.clone().acquire_many_owned(want))
+                .await
+                .map_err(|_| FetchError::BudgetFull { limit: limit_mb, waited: wait })?
+                .map_err(|e| FetchError::Client(e.to_string()))?,
+            None => self
+                .pool
+                .clone()
+                .try_acquire_many_owned(want)
+                .map_err(|_| FetchError::BudgetFull { limit: limit_mb, waited: Duration::ZERO })?,
+        };
         match &mut self.held {
             Some(held) => held.merge(more),
             None => self.held = Some(more),
@@ -332,12 +338,14 @@ impl ElhubClient {
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(too_large);
         }
-        // Read piece by piece, each piece within the budget shared by every body in flight, so
-        // endless bodies stop at the budget instead of at the memory's end, at any concurrency.
+        // Read piece by piece within the budget shared by every body in flight, so endless
+        // bodies stop at the budget instead of at the memory's end, at any concurrency. A body
+        // of known length waits for its whole room before reading; one that grows without a
+        // length is refused at once when the room is not there (holding some, it must not wait
+        // on others that hold the rest), and tried again later.
         let mut budget = BodyBudget::new(&self.body_budget);
-        let wait = self.config.timeout;
         let expected = response.content_length().unwrap_or(0);
-        budget.reserve(expected, wait, limit >> 20).await?;
+        budget.reserve(expected, Some(self.config.timeout), limit >> 20).await?;
         let mut body = Vec::with_capacity(expected as usize);
         loop {
             match response.chunk().await {
@@ -352,7 +360,7 @@ impl ElhubClient {
                     } else {
                         0
                     };
-                    budget.reserve(room, wait, limit >> 20).await?;
+                    budget.reserve(room, None, limit >> 20).await?;
                     body.reserve_exact(room.saturating_sub(body.len() as u64) as usize);
                     body.extend_from_slice(&piece);
                 }
@@ -409,12 +417,11 @@ impl ElhubClient {
         let mut changes = Changes::default();
         let mut url = self.updates_url(dataset, since);
         let mut seen = std::collections::HashSet::new();
-        let began = std::time::Instant::now();
+        let mut visited = std::collections::HashSet::new();
         for n in 1..=MAX_FEED_PAGES {
-            if began.elapsed() > MAX_FEED_TIME {
+            if !visited.insert(url.to_string()) {
                 return Err(FetchError::Body(format!(
-                    "the change feed took longer than {} s ({n} pages)",
-                    MAX_FEED_TIME.as_secs()
+                    "the change feed leads back to a page it gave (page {n})"
                 )));
             }
             // A feed that fails costs a fallback, not the run: fewer retries than a window.
@@ -450,7 +457,8 @@ impl ElhubClient {
     }
 
     async fn updates_once(&self, dataset: Dataset, url: Url) -> Result<UpdatesPage> {
-        let Answer { status, body, retry_after, .. } = self.get(&url).await?;
+        // The body's share of the memory budget is held until it is parsed.
+        let Answer { status, body, retry_after, _budget } = self.get(&url).await?;
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),

@@ -376,7 +376,7 @@ impl Builder {
         if id == "*" {
             return; // the aggregate placeholder, always empty
         }
-        if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
+        if id.is_empty() || id.len() > 64 || id.chars().any(crate::model::is_unprintable) {
             out.reject(format!("element id {:?} is not a usable entity id", crate::model::printable(&id)));
             return;
         }
@@ -516,7 +516,8 @@ fn dedup_points(s: &mut SeriesData, out: &mut WindowData) {
 /// The `price-area` relationship of a grid area: `{"data": {"id": "NO1", ..}}`.
 fn price_area_of(relationships: &serde_json::Value) -> Option<String> {
     let id = relationships.get("price-area")?.get("data")?.get("id")?.as_str()?;
-    (!id.is_empty() && id.len() <= 16 && !id.chars().any(char::is_control)).then(|| id.to_string())
+    (!id.is_empty() && id.len() <= 16 && !id.chars().any(crate::model::is_unprintable))
+        .then(|| id.to_string())
 }
 
 fn normalise(
@@ -708,6 +709,21 @@ mod tests {
         assert_eq!(r.end.to_rfc3339(), "2021-01-01T00:00:00+00:00");
         assert_eq!((r.entity.as_str(), r.group.as_str(), r.quantity_kwh), ("NO1", "hydro", 2507716.8));
         assert_eq!(p.data.entities.len(), 1, "the '*' element is skipped");
+    }
+
+    /// An id holding a bidirectional override (or a control character) is no usable id.
+    #[test]
+    fn an_id_with_a_bidi_override_is_refused() {
+        let text = String::from_utf8(body("productionPerGroupMbaHour", GOOD))
+            .unwrap()
+            .replace("\"id\":\"NO1\"", "\"id\":\"NO\u{202E}1\"");
+        let p = parse(text.as_bytes());
+        assert_eq!((p.data.len(), p.data.rejected), (0, 1));
+        assert!(
+            p.data.rejection_samples[0].contains("not a usable entity id"),
+            "{:?}",
+            p.data.rejection_samples
+        );
     }
 
     /// An entity listed again keeps its first listing, name and values; each record of the

@@ -38,11 +38,20 @@ pub struct RefreshPolicy {
     /// the feed says: a revision the feed never lists is found within (months of the range /
     /// this) refreshes.
     pub verify_months: usize,
+    /// The change feed is read for this long at most, every query and page together; longer,
+    /// and the rule without it is used.
+    pub feed_time_limit: std::time::Duration,
 }
 
 impl Default for RefreshPolicy {
     fn default() -> Self {
-        RefreshPolicy { last_months: 3, settle_days: 45, feed_margin: Days::hours(2), verify_months: 1 }
+        RefreshPolicy {
+            last_months: 3,
+            settle_days: 45,
+            feed_margin: Days::hours(2),
+            verify_months: 1,
+            feed_time_limit: std::time::Duration::from_secs(120),
+        }
     }
 }
 
@@ -222,14 +231,20 @@ async fn ask_feed(
     client: &ElhubClient,
     dataset: Dataset,
     groups: &[(DateTime<Utc>, Vec<Month>)],
+    limit: std::time::Duration,
 ) -> Result<(BTreeSet<NaiveDate>, usize), crate::elhub::FetchError> {
-    let (mut changed, mut skipped) = (BTreeSet::new(), 0);
-    for (since, months) in groups {
-        let changes = client.changed_days(dataset, *since, &|_| {}).await?;
-        skipped += changes.skipped;
-        changed.extend(changes.days.into_iter().filter(|d| months.contains(&Month::of_date(*d))));
-    }
-    Ok((changed, skipped))
+    let ask = async {
+        let (mut changed, mut skipped) = (BTreeSet::new(), 0);
+        for (since, months) in groups {
+            let changes = client.changed_days(dataset, *since, &|_| {}).await?;
+            skipped += changes.skipped;
+            changed.extend(changes.days.into_iter().filter(|d| months.contains(&Month::of_date(*d))));
+        }
+        Ok((changed, skipped))
+    };
+    tokio::time::timeout(limit, ask).await.unwrap_or_else(|_| {
+        Err(crate::elhub::FetchError::Body(format!("the change feed took longer than {limit:?} to read")))
+    })
 }
 
 /// What an ingest is asked to do.
@@ -305,7 +320,7 @@ impl IngestPlan {
             }
             whole.sort();
             let groups = feed_groups(range, first_month, &coverage, &synced, policy.feed_margin);
-            match ask_feed(client, dataset, &groups).await {
+            match ask_feed(client, dataset, &groups, policy.feed_time_limit).await {
                 Ok((changed, skipped)) => {
                     let (months, partial, revised) = plan_changes(dataset, range, &whole, &changed, now);
                     plan.months = months;
@@ -360,8 +375,13 @@ mod tests {
         months.into_iter().map(|m| m.to_string()).collect()
     }
 
-    const POLICY: RefreshPolicy =
-        RefreshPolicy { last_months: 2, settle_days: 45, feed_margin: Days::hours(2), verify_months: 1 };
+    const POLICY: RefreshPolicy = RefreshPolicy {
+        last_months: 2,
+        settle_days: 45,
+        feed_margin: Days::hours(2),
+        verify_months: 1,
+        feed_time_limit: std::time::Duration::from_secs(120),
+    };
     const FIRST: Month = Month::known(2014, 1);
 
     #[test]

@@ -57,14 +57,14 @@ pub fn count(n: usize, noun: &str) -> String {
 /// visible escapes, so a name cannot move the cursor, retitle the terminal, break a table or
 /// disguise itself.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    if !text.chars().any(is_unprintable) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
             c if c.is_control() => out.extend(c.escape_default()),
-            c if needs_escape(c) => out.extend(c.escape_unicode()),
+            c if is_unprintable(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }
@@ -72,8 +72,8 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Control characters and the bidirectional formatting characters (Unicode's Bidi_Control:
-/// ALM, LRM, RLM, LRE…RLO, LRI…PDI).
-fn needs_escape(c: char) -> bool {
+/// ALM, LRM, RLM, LRE…RLO, LRI…PDI): never printed as they are, never part of an id.
+pub fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

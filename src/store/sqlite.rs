@@ -228,10 +228,25 @@ impl SqliteStore {
     /// need write access.
     pub fn open_read_only(path: &Path, busy_timeout: std::time::Duration) -> Result<SqliteStore> {
         Self::must_exist(path)?;
+        let config = |e| error(path, e, ErrorKind::Config);
         let conn = match open_reader(path, busy_timeout, false) {
             Ok(conn) => conn,
-            Err(e) if !wal_pending(path) => open_reader(path, busy_timeout, true).map_err(|_| e)?,
-            Err(e) => return Err(e),
+            // Only where SQLite cannot make its shared-memory file because the directory cannot
+            // be written, and no write-ahead log is pending: an immutable read takes no locks,
+            // so it is for files nobody can be writing.
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) && !wal_pending(path)
+                    && !crate::outfile::dir_writable(
+                        path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+                    ) =>
+            {
+                tracing::info!(path = %path.display(), "reading the database as immutable: its directory cannot be written");
+                open_reader(path, busy_timeout, true).map_err(|_| config(e))?
+            }
+            Err(e) => return Err(config(e)),
         };
         let version = schema_version(&conn).map_err(|e| error(path, e, ErrorKind::Config))?;
         if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
@@ -873,18 +888,21 @@ fn not_a_special_file(path: &Path) -> Result<()> {
 
 /// A read-only connection, immutable (`file:…?immutable=1`: no locks, no shared memory) when
 /// asked; the schema is read at once, so a file SQLite cannot open fails here.
-fn open_reader(path: &Path, busy_timeout: std::time::Duration, immutable: bool) -> Result<Connection> {
+fn open_reader(
+    path: &Path,
+    busy_timeout: std::time::Duration,
+    immutable: bool,
+) -> rusqlite::Result<Connection> {
     let flags =
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    let config = |e| error(path, e, ErrorKind::Config);
     let name = if immutable {
         format!("file:{}?immutable=1", uri_path(path))
     } else {
         format!("file:{}", uri_path(path))
     };
-    let conn = Connection::open_with_flags(name, flags).map_err(config)?;
-    conn.busy_timeout(busy_timeout).map_err(config)?;
-    schema_version(&conn).map_err(config)?;
+    let conn = Connection::open_with_flags(name, flags)?;
+    conn.busy_timeout(busy_timeout)?;
+    schema_version(&conn)?;
     Ok(conn)
 }
 

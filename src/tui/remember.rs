@@ -62,17 +62,14 @@ pub fn load(path: &Path) -> Option<SavedView> {
     view.parsed().map(|_| view)
 }
 
-/// Writes the view to `path` (whole or not at all, respecting what is there); the reason when it
-/// cannot.
+/// Writes the view to `path` (whole or not at all; only ever a regular file: a FIFO or a link
+/// there is left alone); the reason when it cannot.
 pub fn store(path: &Path, app: &App) -> Result<(), String> {
-    use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let body = serde_json::to_vec_pretty(&SavedView::of(app)).map_err(|e| e.to_string())?;
-    let mut out = crate::outfile::OutFile::create(path, crate::outfile::Links::Follow)
-        .map_err(|e| format!("cannot write {e}"))?;
-    out.file().write_all(&body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    out.commit().map_err(|e| format!("cannot write {e}"))
+    crate::outfile::write_whole(path, crate::outfile::Links::OwnState, &body)
+        .map_err(|e| format!("cannot write {e}"))
 }
 
 #[cfg(test)]

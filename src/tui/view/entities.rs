@@ -70,7 +70,7 @@ impl Widget for EntitiesPane<'_> {
                     _ if e.id == crate::tui::state::ALL => format!("{marker}{number} {}", e.name),
                     // Grid areas are known by their names; their EIC ids are 16 characters.
                     EntityKind::GridArea => format!("{marker}{number} {}", printable(&e.name)),
-                    _ => format!("{marker}{number} {} {}", e.id, printable(&e.name)),
+                    _ => format!("{marker}{number} {} {}", printable(&e.id), printable(&e.name)),
                 };
                 // A long name ends in an ellipsis rather than mid-word without a sign.
                 let text: String = if text.chars().count() > width {
