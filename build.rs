@@ -6,7 +6,8 @@
 //! - `cassandra_tls_server` when ELHUB_TEST_CASSANDRA_TLS names a TLS node and its CA file,
 //! - `tmux_present` when tmux is on the PATH,
 //! - `root_user` when building as root (the disk-full test mounts a small tmpfs),
-//! - `shared_fixtures` when the steering repository's `../shared/fixtures` is beside this one.
+//! - `shared_fixtures` when the steering repository's `../shared/fixtures` is beside this one,
+//! - `python_readers` when ELHUB_TEST_PYTHON names a Python with pyarrow, duckdb and pandas.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(tmux_present)");
     println!("cargo::rustc-check-cfg=cfg(root_user)");
     println!("cargo::rustc-check-cfg=cfg(shared_fixtures)");
+    println!("cargo::rustc-check-cfg=cfg(python_readers)");
     println!("cargo::rerun-if-changed=../shared/fixtures");
     if std::path::Path::new("../shared/fixtures").is_dir() {
         println!("cargo::rustc-cfg=shared_fixtures");
@@ -27,6 +29,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_AUTH_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA_TLS");
+    println!("cargo::rerun-if-env-changed=ELHUB_TEST_PYTHON");
     println!("cargo::rerun-if-env-changed=PATH");
     if std::env::var_os("ELHUB_TEST_MONGODB_URI").is_some() {
         println!("cargo::rustc-cfg=mongodb_server");
@@ -39,6 +42,9 @@ fn main() {
     }
     if std::env::var_os("ELHUB_TEST_CASSANDRA_TLS").is_some() {
         println!("cargo::rustc-cfg=cassandra_tls_server");
+    }
+    if std::env::var_os("ELHUB_TEST_PYTHON").is_some() {
+        println!("cargo::rustc-cfg=python_readers");
     }
     let uid = std::process::Command::new("id").arg("-u").output().ok();
     if uid.is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {

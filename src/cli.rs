@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(long)]
     pub fresh: bool,
 
+    /// Explorer: open on this entity: a price area (NO1, Bergen), a municipality (0301, oslo)
+    /// or a grid area (its EIC or name); ignoring case and accents.
+    #[arg(long, value_name = "ID|NAME")]
+    pub entity: Option<String>,
+
     #[command(flatten)]
     pub store: StoreOptions,
     #[command(flatten)]
@@ -67,7 +72,7 @@ pub struct Cli {
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
-    for sub in ["export", "summary", "datasets", "rebuild-rollups"] {
+    for sub in ["export", "summary", "datasets", "entities", "rebuild-rollups"] {
         cmd = cmd.mut_subcommand(sub, |s| {
             let ids: Vec<clap::Id> =
                 s.get_arguments().filter(|a| a.get_env().is_some()).map(|a| a.get_id().clone()).collect();
@@ -97,6 +102,7 @@ impl Cli {
             Some(Command::Export(a)) => (Some(&a.store), Some(&a.range)),
             Some(Command::Summary(a)) => (Some(&a.store), Some(&a.range)),
             Some(Command::Datasets(a)) => (Some(&a.store), None),
+            Some(Command::Entities(a)) => (Some(&a.store), None),
             Some(Command::RebuildRollups(a)) => (Some(&a.store), None),
             _ => (None, None),
         };
@@ -110,15 +116,19 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the stored records as canonical CSV or JSON, sorted by entity, group and start.
+    /// Write the stored records as canonical CSV, JSON or Parquet, sorted by entity, group and
+    /// start.
     Export(ExportArgs),
     /// Print annual totals per entity and group, and for all entities together.
     Summary(SummaryArgs),
     /// List the datasets the program knows, with what the store holds of each.
     Datasets(DatasetsArgs),
+    /// List the entities of a dataset (price areas, municipalities or grid areas): id, name,
+    /// price area, and whether anything of them is stored.
+    Entities(EntitiesArgs),
     /// Recompute the rollups (daily and monthly totals) from the stored records: every dataset,
     /// or the one given with --dataset.
-    RebuildRollups(DatasetsArgs),
+    RebuildRollups(RebuildArgs),
     /// Serve a local replica of the Elhub API (deterministic data, optional faults).
     Replica(ReplicaArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
@@ -135,15 +145,21 @@ pub struct ExportArgs {
     /// Only this price area (for grid areas: those that lie in it).
     #[arg(long, value_parser = parse_area())]
     pub area: Option<PriceArea>,
-    /// Only this entity: a price area (NO1), a municipality number (0301) or a grid area's EIC.
-    #[arg(long, value_name = "ID")]
+    /// Only this entity: a price area (NO1, Bergen), a municipality (0301, oslo, tromso) or a
+    /// grid area (its EIC or name); ignoring case and accents.
+    #[arg(long, value_name = "ID|NAME")]
     pub entity: Option<String>,
     /// Only this group (e.g. hydro, household).
     #[arg(long)]
     pub group: Option<String>,
-    /// Write to FILE instead of standard output (written whole or not at all).
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    /// Write to FILE instead of standard output (written whole or not at all); with
+    /// --partition, the directory of the tree.
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
+    /// With --format parquet and -o DIR: a Hive-style tree, dataset=…/year=…/part-0.parquet,
+    /// that Spark, DuckDB, polars and pyarrow read as one table.
+    #[arg(long)]
+    pub partition: bool,
     #[command(flatten)]
     pub store: StoreOptions,
     #[command(flatten)]
@@ -155,9 +171,13 @@ pub struct SummaryArgs {
     /// Only this price area (for grid areas: those that lie in it).
     #[arg(long, value_parser = parse_area())]
     pub area: Option<PriceArea>,
-    /// Only this entity: a price area (NO1), a municipality number (0301) or a grid area's EIC.
-    #[arg(long, value_name = "ID")]
+    /// Only this entity: a price area (NO1, Bergen), a municipality (0301, oslo, tromso) or a
+    /// grid area (its EIC or name); ignoring case and accents.
+    #[arg(long, value_name = "ID|NAME")]
     pub entity: Option<String>,
+    /// Only this group (e.g. hydro, household).
+    #[arg(long)]
+    pub group: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: SummaryFormat,
@@ -173,8 +193,35 @@ pub struct SummaryArgs {
 
 #[derive(Debug, Args)]
 pub struct DatasetsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
     #[command(flatten)]
     pub store: StoreOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct EntitiesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub store: StoreOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub store: StoreOptions,
+}
+
+/// How `datasets` and `entities` print their list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Aligned for a terminal, within 80 columns.
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -28,7 +28,7 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
     });
     let say = |line: String| match &bar {
         Some(b) => b.println(line),
-        None => eprintln!("{line}"),
+        None => eprint!("{}", timestamped(&line, chrono::Local::now())),
     };
     // Without a bar, months are reported in month order however the fetches finish.
     let mut in_order = InOrder::default();
@@ -114,6 +114,25 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
         b.finish_and_clear();
     }
     None
+}
+
+/// Headless lines as written to stderr: on a terminal as they are; otherwise (cron mail, a log
+/// file read after the fact) each behind the local time it was written, `2026-12-01 06:15:03`.
+pub fn for_stderr(text: &str) -> String {
+    if std::io::stderr().is_terminal() {
+        let mut out = text.to_string();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        return out;
+    }
+    timestamped(text, chrono::Local::now())
+}
+
+/// Each line of `text` behind `at` (local time to the second).
+fn timestamped(text: &str, at: chrono::DateTime<chrono::Local>) -> String {
+    let stamp = at.format("%Y-%m-%d %H:%M:%S");
+    text.lines().map(|l| format!("{stamp} {l}\n")).collect()
 }
 
 /// `2021-01..2021-06` for a run of months; `2021-03, 2023-05` for a few apart; `2021-01 to
@@ -240,38 +259,213 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
     out
 }
 
-/// The `datasets` table: the catalogue with what the read store holds of each dataset.
+/// The catalogue with what is stored of each dataset, a block per dataset within 80 columns:
+/// alias and Elhub's name, what it is, and the months stored.
 pub fn datasets_table(stored: &[(Dataset, Vec<MonthCoverage>)]) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<25} {:<40} {:<15} {:<6} {:<6} {:<8} {:<9} stored",
-        "dataset", "Elhub name", "entity", "step", "window", "from", "shape"
-    );
-    for (dataset, months) in stored {
+    for (n, (dataset, months)) in stored.iter().enumerate() {
         let spec = dataset.spec();
+        if n > 0 {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "{:<26}{}", spec.alias, spec.api_name);
         let window = match spec.window {
-            crate::model::WindowLimit::Month => "month",
-            crate::model::WindowLimit::Day => "day",
+            crate::model::WindowLimit::Month if spec.entity == crate::model::EntityKind::GridArea => {
+                "a month a request (halved on 400)"
+            }
+            crate::model::WindowLimit::Month => "a month a request",
+            crate::model::WindowLimit::Day => "a day a request",
         };
         let shape = match spec.shape {
-            Shape::Verified => "verified",
-            Shape::Inferred => "inferred",
+            Shape::Verified => "",
+            Shape::Inferred => " · shape inferred",
         };
         let _ = writeln!(
             s,
-            "{:<25} {:<40} {:<15} {:<6} {:<6} {:<8} {:<9} {}",
-            spec.alias,
-            spec.api_name,
-            spec.entity.path(),
+            "  {} · {} steps · {window} · from {}{shape}",
+            spec.entity.title().to_lowercase(),
             spec.resolution.label(),
-            window,
-            spec.first_month,
-            shape,
-            stored_months(months)
+            spec.first_month
         );
+        let held = if months.is_empty() { "nothing yet".to_string() } else { stored_months(months) };
+        s.push_str(&wrap(&format!("  stored: {held}"), 80, "          "));
     }
     s
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces, later lines indented.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let body = text.trim_start_matches(' ');
+    let mut line = text[..text.len() - body.len()].to_string();
+    for word in body.split(' ') {
+        if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+        } else if !line.trim().is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// The catalogue as rows of named fields, for `--format csv|json`.
+fn dataset_fields(dataset: Dataset, months: &[MonthCoverage]) -> Vec<(&'static str, String)> {
+    let spec = dataset.spec();
+    let with_records: Vec<&MonthCoverage> = months.iter().filter(|c| c.records > 0).collect();
+    vec![
+        ("dataset", spec.alias.to_string()),
+        ("elhub_name", spec.api_name.to_string()),
+        ("entity", spec.entity.column().to_string()),
+        ("step", spec.resolution.label().to_string()),
+        (
+            "request_window",
+            match spec.window {
+                crate::model::WindowLimit::Month => "month",
+                crate::model::WindowLimit::Day => "day",
+            }
+            .to_string(),
+        ),
+        ("first_month", spec.first_month.to_string()),
+        (
+            "shape",
+            match spec.shape {
+                Shape::Verified => "verified",
+                Shape::Inferred => "inferred",
+            }
+            .to_string(),
+        ),
+        ("months_stored", with_records.len().to_string()),
+        ("records_stored", months.iter().map(|c| c.records).sum::<u64>().to_string()),
+        ("first_stored", with_records.first().map(|c| c.month.to_string()).unwrap_or_default()),
+        ("last_stored", with_records.last().map(|c| c.month.to_string()).unwrap_or_default()),
+    ]
+}
+
+/// `datasets --format csv`.
+pub fn datasets_csv(stored: &[(Dataset, Vec<MonthCoverage>)]) -> String {
+    let rows: Vec<Vec<(&'static str, String)>> = stored.iter().map(|(d, m)| dataset_fields(*d, m)).collect();
+    fields_csv(&rows)
+}
+
+/// `datasets --format json`: numbers as numbers.
+pub fn datasets_json(stored: &[(Dataset, Vec<MonthCoverage>)]) -> String {
+    let rows: Vec<Vec<(&'static str, String)>> = stored.iter().map(|(d, m)| dataset_fields(*d, m)).collect();
+    fields_json(&rows, &["months_stored", "records_stored"])
+}
+
+/// Rows of named fields as CSV, the first row's names as the header.
+fn fields_csv(rows: &[Vec<(&'static str, String)>]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if let Some(first) = rows.first() {
+        let _ = w.write_record(first.iter().map(|(k, _)| *k));
+    }
+    for row in rows {
+        let _ = w.write_record(row.iter().map(|(_, v)| v.as_str()));
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Rows of named fields as a JSON array of objects; `numbers` are written as numbers, an empty
+/// field as null.
+fn fields_json(rows: &[Vec<(&'static str, String)>], numbers: &[&str]) -> String {
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            let object: serde_json::Map<String, serde_json::Value> = row
+                .iter()
+                .map(|(k, v)| {
+                    let value = if v.is_empty() {
+                        serde_json::Value::Null
+                    } else if numbers.contains(k) {
+                        v.parse::<u64>().map_or_else(|_| v.as_str().into(), serde_json::Value::from)
+                    } else if v == "true" || v == "false" {
+                        serde_json::Value::Bool(v == "true")
+                    } else {
+                        v.as_str().into()
+                    };
+                    (k.to_string(), value)
+                })
+                .collect();
+            serde_json::Value::Object(object)
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&list).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// One line of `entities`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityLine {
+    pub id: String,
+    /// As shown: repaired where the API sent it mis-encoded (a price area: its city).
+    pub name: String,
+    pub name_as_sent: String,
+    /// A grid area's price area.
+    pub price_area: Option<String>,
+    /// Whether anything of the entity is stored for the dataset.
+    pub stored: bool,
+}
+
+/// `entities`: a line each, within 80 columns (names cut with an ellipsis only on a terminal
+/// table; CSV and JSON carry them whole).
+pub fn entities_table(dataset: Dataset, rows: &[EntityLine]) -> String {
+    let kind = dataset.entity();
+    let with = rows.iter().filter(|r| r.stored).count();
+    let mut s = format!("{dataset}: {}, {with} with data stored\n", count(rows.len(), kind.noun()));
+    let grid = kind == crate::model::EntityKind::GridArea;
+    let id_w = rows.iter().map(|r| r.id.chars().count()).max().unwrap_or(2).max(2);
+    let room = 80 - id_w - 2 - if grid { 12 } else { 0 } - 8;
+    let name_w = rows.iter().map(|r| printable(&r.name).chars().count()).max().unwrap_or(4).clamp(4, room);
+    let _ = write!(s, "{:<id_w$}  {:<name_w$}", "id", "name");
+    if grid {
+        let _ = write!(s, "  price area");
+    }
+    let _ = writeln!(s, "  stored");
+    for r in rows {
+        let mut name = printable(&r.name).into_owned();
+        if name.chars().count() > name_w {
+            name = name.chars().take(name_w - 1).chain(['…']).collect();
+        }
+        let _ = write!(s, "{:<id_w$}  {:<name_w$}", printable(&r.id), name);
+        if grid {
+            let _ = write!(s, "  {:<10}", r.price_area.as_deref().map(printable).unwrap_or_default());
+        }
+        let _ = writeln!(s, "  {}", if r.stored { "yes" } else { "no" });
+    }
+    s
+}
+
+fn entity_fields(dataset: Dataset, rows: &[EntityLine]) -> Vec<Vec<(&'static str, String)>> {
+    rows.iter()
+        .map(|r| {
+            let mut f = vec![
+                ("id", r.id.clone()),
+                ("name", r.name.clone()),
+                ("name_as_sent", r.name_as_sent.clone()),
+            ];
+            if dataset.entity() == crate::model::EntityKind::GridArea {
+                f.push(("price_area", r.price_area.clone().unwrap_or_default()));
+            }
+            f.push(("stored", r.stored.to_string()));
+            f
+        })
+        .collect()
+}
+
+/// `entities --format csv`.
+pub fn entities_csv(dataset: Dataset, rows: &[EntityLine]) -> String {
+    fields_csv(&entity_fields(dataset, rows))
+}
+
+/// `entities --format json`.
+pub fn entities_json(dataset: Dataset, rows: &[EntityLine]) -> String {
+    fields_json(&entity_fields(dataset, rows), &[])
 }
 
 /// `2021-01..2021-12 (12 months, 215,353 records)`, with gaps shown as separate runs.

@@ -199,7 +199,7 @@ pub fn entity_label(kind: EntityKind, id: &str, names: &[Entity]) -> String {
         EntityKind::PriceArea => {
             id.parse::<PriceArea>().map_or_else(|_| String::new(), |a| a.city().to_string())
         }
-        _ => names.iter().find(|e| e.id == id).map_or_else(String::new, |e| e.name.clone()),
+        _ => names.iter().find(|e| e.id == id).map_or_else(String::new, |e| e.display_name().into_owned()),
     }
 }
 

@@ -172,8 +172,12 @@ async fn ingest_summary_and_export_through_the_binary() {
     let csv = std::fs::read_to_string(d.path().join("out.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 743 + 720);
-    assert_eq!(lines[0], "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc");
+    assert_eq!(
+        lines[0],
+        "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc,start_local,entity_name"
+    );
     assert!(lines[1].starts_with("NO1,hydro,2021-02-28T23:00:00Z,2021-03-01T00:00:00Z,"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",2021-03-01T00:00:00+01:00,NO1"), "{}", lines[1]);
 }
 
 /// `summary --format csv|json` parse, agree with each other, and match the stored records:
@@ -283,10 +287,17 @@ async fn municipalities_and_grid_areas_through_the_binary() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "municipality,group,start_utc,end_utc,quantity_kwh,last_updated_utc,metering_points"
+        "municipality,group,start_utc,end_utc,quantity_kwh,last_updated_utc,metering_points,start_local,entity_name"
     );
     assert_eq!(lines.len(), 1 + 672);
     assert!(lines[1].starts_with("5501,private,2021-01-31T23:00:00Z,2021-02-01T00:00:00Z,"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",2021-02-01T00:00:00+01:00,Tromsø"), "{}", lines[1]);
+    // The same by name, however it is typed.
+    for name in ["tromso", "Tromsø", "TROMSØ", "troms"] {
+        let by_name =
+            out(&["export", "--dataset", "consumption-municipality", "--entity", name, "--group", "private"]);
+        assert!(by_name == csv, "--entity {name}");
+    }
     let grid =
         out(&["export", "--dataset", "consumption-grid-area", "--area", "NO1", "--group", "household"]);
     assert!(grid.starts_with("grid_area,group,"), "{}", &grid[..80]);
@@ -296,7 +307,7 @@ async fn municipalities_and_grid_areas_through_the_binary() {
     let summary =
         out(&["summary", "--dataset", "consumption-municipality", "--entity", "5041", "--year", "2021"]);
     assert!(
-        summary.contains("5041") && summary.contains("SnÃ¥sa") && summary.contains("industry"),
+        summary.contains("5041") && summary.contains("Snåsa") && summary.contains("industry"),
         "{summary}"
     );
     assert!(!summary.contains("0301"), "{summary}");
@@ -312,9 +323,59 @@ async fn municipalities_and_grid_areas_through_the_binary() {
         datasets.contains("consumption-municipality  CONSUMPTION_PER_GROUP_MUNICIPALITY_HOUR"),
         "{datasets}"
     );
-    assert!(datasets.contains("2021-02 (1 month, 727,776 records)"), "{datasets}");
-    assert!(datasets.lines().any(|l| l.starts_with("production ") && l.ends_with("nothing")), "{datasets}");
-    assert!(datasets.contains("production-15min") && datasets.contains("inferred"), "{datasets}");
+    assert!(datasets.contains("  stored: 2021-02 (1 month, 727,776 records)"), "{datasets}");
+    assert!(datasets.contains("production                PRODUCTION_PER_GROUP_MBA_HOUR\n  price areas · 1 h steps · a month a request · from 2021-01\n  stored: nothing yet\n"), "{datasets}");
+    assert!(datasets.contains("production-15min") && datasets.contains("shape inferred"), "{datasets}");
+    assert!(datasets.lines().all(|l| l.chars().count() <= 80), "fits 80 columns: {datasets}");
+    let rows: serde_json::Value = serde_json::from_str(&out(&["datasets", "--format", "json"])).unwrap();
+    let muni = rows.as_array().unwrap().iter().find(|r| r["dataset"] == "consumption-municipality").unwrap();
+    assert_eq!((muni["months_stored"].as_u64(), muni["records_stored"].as_u64()), (Some(1), Some(727_776)));
+    assert!(out(&["datasets", "--format", "csv"]).starts_with("dataset,elhub_name,entity,step,request_window,first_month,shape,months_stored,records_stored,first_stored,last_stored\n"));
+
+    // Entities: listed with names and what is stored; named by number, name or a part of it.
+    let listed = out(&["entities", "--dataset", "consumption-municipality"]);
+    assert!(
+        listed.starts_with("consumption-municipality: 361 municipalities, 361 with data stored\n"),
+        "{listed}"
+    );
+    assert!(listed.contains("\n5041  Snåsa ") && listed.contains("\n5501  Tromsø "), "{listed}");
+    assert!(listed.lines().all(|l| l.chars().count() <= 80), "{listed}");
+    let csv = out(&["entities", "--dataset", "consumption-municipality", "--format", "csv"]);
+    assert!(csv.contains("\n5041,Snåsa,SnÃ¥sa,true\n"), "the name shown and as sent: {csv}");
+    let grid = out(&["entities", "--dataset", "consumption-grid-area", "--format", "json"]);
+    let grid: serde_json::Value = serde_json::from_str(&grid).unwrap();
+    assert!(grid
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["id"] == "50YWO-6UUIJ4BF1D" && g["price_area"] == "NO1" && g["stored"] == true));
+    let areas = out(&["entities", "--dataset", "production"]);
+    assert!(areas.contains("NO5  Bergen") && areas.contains("5 price areas, 0 with data stored"), "{areas}");
+    fails_with(
+        cmd(d.path()).args(["summary", "--dataset", "consumption-municipality", "--entity", "s"]),
+        2,
+        &["--entity s matches", "municipalities", "give one of the ids"],
+    );
+    fails_with(
+        cmd(d.path()).args(["export", "--dataset", "consumption-municipality", "--entity", "narvik"]),
+        2,
+        &[
+            "no municipality matches --entity narvik",
+            "elhub-explorer entities --dataset consumption-municipality",
+        ],
+    );
+    let bergen = out(&[
+        "summary",
+        "--dataset",
+        "consumption-municipality",
+        "--entity",
+        "bergen",
+        "--year",
+        "2021",
+        "--format",
+        "csv",
+    ]);
+    assert!(bergen.lines().skip(1).all(|l| l.contains(",4601,Bergen,")), "{bergen}");
     // Municipalities have no price area: --area says so instead of exporting nothing.
     fails_with(
         cmd(d.path()).args(["export", "--dataset", "consumption-municipality", "--area", "NO1"]),
@@ -326,18 +387,26 @@ async fn municipalities_and_grid_areas_through_the_binary() {
 #[test]
 fn completion_scripts_for_each_shell() {
     let d = tempfile::tempdir().unwrap();
-    for shell in ["bash", "zsh", "fish", "powershell"] {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let o = cmd(d.path()).args(["completions", shell]).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
         let script = String::from_utf8(o.stdout).unwrap();
         assert!(script.len() > 1000, "{shell}: {script}");
+        assert!(!script.contains("no-rate-limit"), "{shell} offers the hidden --no-rate-limit");
+        assert!(script.contains("ingest-only"), "{shell}: the other options stay");
         for word in ["summary", "export", "datasets", "dataset", "format"] {
             assert!(script.contains(word), "{shell} script lacks {word}");
         }
-        // PowerShell's script completes names, not values.
-        assert!(shell == "powershell" || script.contains("consumption-grid-area"), "{shell}");
+        // PowerShell's and Elvish's scripts complete names, not values.
+        assert!(
+            ["powershell", "elvish"].contains(&shell) || script.contains("consumption-grid-area"),
+            "{shell}"
+        );
     }
     fails_with(cmd(d.path()).args(["completions", "tcsh"]), 2, &["tcsh"]);
+    let help =
+        String::from_utf8(cmd(d.path()).args(["completions", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(help.contains("bash, zsh, fish, powershell or elvish"), "{help}");
 }
 
 /// Completes `line` (its last word) with the bash script the binary prints; the candidates.
@@ -386,14 +455,41 @@ fn man_pages_print_and_write() {
         assert!(page.contains(section), "{section} missing");
     }
     assert!(page.contains("\\-\\-ingest\\-only"), "options are listed");
+    for section in [".SH KEYS", ".SH FILES", ".SH EXIT STATUS", ".SH EXAMPLES", ".SH SEE ALSO"] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    assert!(page.contains("\\fBelhub\\-explorer\\-export\\fR(1)"), "{page}");
+    assert!(!page.contains("explorer\\-help"), "no page for a help subcommand is written, so none is named");
+    assert!(
+        page.contains(".nf\nelhub\\-explorer \\-\\-ingest\\-only \\-\\-year 2024\n"),
+        "examples kept as typed"
+    );
+    assert!(
+        page.contains("\\fBs\\fR\n") && page.contains("\\fBq"),
+        "the explorer's keys, from its key table"
+    );
+    assert!(!page.contains(".SH EXTRA"), "the help text's own layout is not reflowed into the page");
 
     let o = cmd(d.path()).args(["man", "--dir", "man1"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let summary = std::fs::read_to_string(d.path().join("man1/elhub-explorer-summary.1")).unwrap();
     assert!(summary.contains(".TH elhub-explorer-summary 1"), "{summary}");
     assert!(summary.contains("\\-\\-format") && !summary.contains("\\-\\-sinks"), "{summary}");
-    for page in ["elhub-explorer.1", "elhub-explorer-export.1", "elhub-explorer-datasets.1"] {
+    for page in [
+        "elhub-explorer.1",
+        "elhub-explorer-export.1",
+        "elhub-explorer-datasets.1",
+        "elhub-explorer-entities.1",
+    ] {
         assert!(d.path().join("man1").join(page).is_file(), "{page}");
+    }
+    assert!(!d.path().join("man1/elhub-explorer-help.1").exists());
+    let export = std::fs::read_to_string(d.path().join("man1/elhub-explorer-export.1")).unwrap();
+    assert!(export.contains(".SH EXAMPLES") && export.contains("\\-\\-partition"), "{export}");
+    if std::process::Command::new("manpath").output().is_ok() {
+        // The test's directory is on no search path: the note says how to add it.
+        assert!(stderr(&o).contains("note: man does not search"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("export MANPATH="), "{}", stderr(&o));
     }
     std::fs::write(d.path().join("file"), "").unwrap();
     fails_with(cmd(d.path()).args(["man", "--dir", "file"]), 2, &["file"]);
@@ -408,4 +504,103 @@ fn a_flag_beats_the_environment_before_or_after_the_subcommand() {
         assert!(!err.contains("env.sqlite"), "{args:?}: {err}");
     }
     fails_with(cmd(d.path()).env("ELHUB_DB", "env.sqlite").arg("summary"), 2, &["env.sqlite"]);
+}
+
+/// Without a store, `datasets` still lists the catalogue (exit 0) and says nothing is stored.
+#[test]
+fn datasets_without_a_store_lists_the_catalogue() {
+    let d = tempfile::tempdir().unwrap();
+    let o = cmd(d.path()).args(["datasets", "--db", "none.sqlite"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("consumption-grid-area") && text.contains("stored: nothing yet"), "{text}");
+    assert!(
+        text.ends_with("Nothing stored yet: none.sqlite does not exist (an ingest makes it).\n"),
+        "{text}"
+    );
+    assert!(!d.path().join("none.sqlite").exists(), "and makes no store");
+}
+
+/// Names, years, groups and ranges as a new user types them: `summary` without --year covers
+/// every stored year and says which; `--group` narrows it; a range starting before the
+/// dataset's first month starts there, saying so; one wholly before it is refused; headless lines
+/// off a terminal carry the local time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn years_groups_and_ranges_as_a_new_user_types_them() {
+    let replica = common::start_replica().await;
+    let d = tempfile::tempdir().unwrap();
+    let run = |args: Vec<String>| {
+        let dir = d.path().to_path_buf();
+        tokio::task::spawn_blocking(move || cmd(&dir).args(args).output().unwrap())
+    };
+    let url = replica.url();
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for (from, to) in [("2021-12", "2021-12"), ("2022-01", "2022-02")] {
+        let o = run(args(&["--ingest-only", "--api-url", &url, "--from", from, "--to", to])).await.unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        // Not a terminal: every line behind its local time.
+        assert!(
+            err.lines().all(|l| l.len() > 20
+                && l.as_bytes()[4] == b'-'
+                && l.as_bytes()[10] == b' '
+                && l.as_bytes()[13] == b':'),
+            "{err}"
+        );
+    }
+    let o = run(args(&["summary", "--area", "NO4"])).await.unwrap();
+    let (out, err) = (String::from_utf8_lossy(&o.stdout).into_owned(), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("production: stored 2021 (1 of 12 months), 2022 (2 of 12 months); each summarised"),
+        "{err}"
+    );
+    assert!(
+        out.contains("production 2021 (local year") && out.contains("production 2022 (local year"),
+        "{out}"
+    );
+    let o = run(args(&["summary", "--area", "NO4", "--group", "hydro", "--format", "csv"])).await.unwrap();
+    let csv = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(csv.lines().count(), 3, "a header, then NO4 hydro in 2021 and 2022: {csv}");
+    assert!(csv.lines().skip(1).all(|l| l.contains(",NO4,Tromsø,hydro,")), "{csv}");
+    let o = run(args(&["summary", "--group", "hydropower"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no production group is named hydropower (stored: hydro,"), "{}", stderr(&o));
+
+    // The quarter-hourly dataset begins in 2023-05.
+    let o = run(args(&[
+        "--ingest-only",
+        "--api-url",
+        &url,
+        "--dataset",
+        "production-15min",
+        "--from",
+        "2021-06",
+    ]))
+    .await
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("production-15min has data from 2023-05 (as far as is known): the range 2021-06..2021-12 lies before it"), "{err}");
+    let o = run(args(&[
+        "--ingest-only",
+        "--api-url",
+        &url,
+        "--dataset",
+        "production-15min",
+        "--from",
+        "2023-03",
+        "--to",
+        "2023-05",
+    ]))
+    .await
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("note: production-15min has data from 2023-05 (as far as is known): fetching 2023-05\n"),
+        "{err}"
+    );
+    assert!(err.contains("fetching production-15min 2023-05: 1 month"), "{err}");
 }

@@ -236,12 +236,17 @@ async fn reading_commands_never_create_a_database() {
     for args in [
         vec!["export", "--db", "typo.sqlite"],
         vec!["summary", "--db", "typo.sqlite"],
-        vec!["datasets", "--db", "typo.sqlite"],
         vec!["--db", "typo.sqlite"],
     ] {
         let o = output(case.run(&args)).await;
         let err = assert_clean(&o, 2);
         assert!(err.contains("the database typo.sqlite does not exist"), "{args:?}: {err}");
+        assert!(!case.dir.path().join("typo.sqlite").exists(), "{args:?} created it");
+    }
+    // The catalogue is known without a store: datasets and entities say nothing is stored.
+    for args in [vec!["datasets", "--db", "typo.sqlite"], vec!["entities", "--db", "typo.sqlite"]] {
+        let o = output(case.run(&args)).await;
+        assert_clean(&o, 0);
         assert!(!case.dir.path().join("typo.sqlite").exists(), "{args:?} created it");
     }
 }
@@ -306,7 +311,7 @@ async fn boolean_environment_variables_take_the_usual_words() {
     let case = Case::new("");
     for value in ["1", "0", "true", "false", "yes", "no"] {
         let o = output({
-            let mut c = case.run(&["datasets", "--db", "nothing.sqlite"]);
+            let mut c = case.run(&["summary", "--db", "nothing.sqlite"]);
             c.env("ELHUB_ASCII", value);
             c
         })

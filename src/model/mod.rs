@@ -2,16 +2,18 @@
 //! fetched windows, and local (Europe/Oslo) time.
 
 mod catalogue;
+mod names;
 mod record;
 mod time;
 
 pub use catalogue::{Dataset, DatasetSpec, EntityKind, PriceArea, Resolution, Shape, WindowLimit, CATALOGUE};
+pub use names::{repair_mojibake, resolve_entity, Resolved};
 pub use record::{Entity, Group, Point, Record, SeriesData, SeriesKey, WindowData};
 pub(crate) use time::deserialize_from_str;
 pub use time::{
     all_time_utc, civil_from_days, day_key, day_of_key, days_from_civil, format_energy, format_local,
-    grouped, instant, local_midnight_utc, month_key, oslo_offset_secs, thousands, utc_text, write_local,
-    year_bounds_utc, Month, MonthRange, Window, LOCAL_TZ,
+    grouped, instant, local_midnight_utc, month_key, oslo_offset_secs, oslo_summer_time, thousands, utc_text,
+    write_local, year_bounds_utc, Month, MonthRange, Window, LOCAL_TZ,
 };
 
 /// Folds text for search as people type it: lower case, accents and Norwegian letters to their

@@ -350,16 +350,23 @@ pub fn oslo_offset_secs(t: i64) -> i64 {
             u.with_timezone(&LOCAL_TZ).offset().fix().local_minus_utc() as i64
         });
     }
+    let (summer, winter) = oslo_summer_time(year);
+    if (summer..winter).contains(&t) {
+        7200
+    } else {
+        3600
+    }
+}
+
+/// When summer time begins and ends in a year by the EU rule (Oslo since 1996): 01:00 UTC on
+/// the last Sundays of March and October, as Unix seconds.
+pub fn oslo_summer_time(year: i64) -> (i64, i64) {
     let last_sunday_1am = |month: i64| {
         let day31 = days_from_civil(year, month, 31);
         let weekday = (day31 + 4).rem_euclid(7); // 1970-01-01 was a Thursday; Sunday is 0
         (day31 - weekday) * 86_400 + 3600
     };
-    if (last_sunday_1am(3)..last_sunday_1am(10)).contains(&t) {
-        7200
-    } else {
-        3600
-    }
+    (last_sunday_1am(3), last_sunday_1am(10))
 }
 
 /// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod mongodb;
 pub mod secrets;
 pub mod sqlite;
+pub mod views;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -29,7 +29,7 @@ use crate::model::{
     day_key, instant, month_key, Dataset, Entity, EntityKind, Month, Point, Record, SeriesKey, WindowData,
 };
 
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,12 +48,17 @@ CREATE TABLE IF NOT EXISTS records (
     metering_points INTEGER,           -- where the dataset has them
     PRIMARY KEY (series_id, start_utc)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entities (
-    kind       TEXT NOT NULL,          -- price-areas, municipalities, grid-areas
-    id         TEXT NOT NULL,
-    name       TEXT NOT NULL,          -- as the API sent it
-    price_area TEXT,                   -- a grid area's price area
+CREATE TABLE IF NOT EXISTS entity_names (  -- `entities` until schema 5: the name is the view's now
+    kind         TEXT NOT NULL,        -- price-areas, municipalities, grid-areas
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,        -- as the API sent it
+    price_area   TEXT,                 -- a grid area's price area
+    display_name TEXT NOT NULL DEFAULT '', -- repaired where it came mis-encoded (schema 6)
     PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS oslo_offsets (   -- Oslo's UTC offset from each change on (schema 6)
+    since_utc   INTEGER PRIMARY KEY,   -- Unix seconds
+    offset_secs INTEGER NOT NULL       -- 3600 or 7200
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS fetched_windows (
     dataset    TEXT    NOT NULL,
@@ -129,7 +134,7 @@ UPDATE meta SET value = '2' WHERE key = 'schema_version';
 const MIGRATE_2_TO_3: &str = "
 ALTER TABLE series RENAME COLUMN price_area TO entity;
 ALTER TABLE records DROP COLUMN revisions;
-INSERT OR IGNORE INTO entities (kind, id, name) SELECT DISTINCT 'price-areas', entity, entity FROM series;
+INSERT OR IGNORE INTO entity_names (kind, id, name) SELECT DISTINCT 'price-areas', entity, entity FROM series;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 ";
 
@@ -383,8 +388,9 @@ impl Backend for SqliteStore {
 
     async fn entities(&self, kind: EntityKind) -> Result<Vec<Entity>> {
         self.with(&self.reader, move |conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT id, name, price_area FROM entities WHERE kind = ?1 ORDER BY id")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, name, price_area FROM entity_names WHERE kind = ?1 ORDER BY id",
+            )?;
             let rows = stmt.query_map(params![kind.as_str()], |row| {
                 Ok(Entity { kind, id: row.get(0)?, name: row.get(1)?, price_area: row.get(2)? })
             })?;
@@ -797,12 +803,41 @@ fn series_id(tx: &Transaction, dataset: Dataset, key: &SeriesKey) -> rusqlite::R
 
 fn upsert_entities(tx: &Transaction, entities: &[Entity]) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO entities (kind, id, name, price_area) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name, price_area = excluded.price_area
+        "INSERT INTO entity_names (kind, id, name, price_area, display_name) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name, price_area = excluded.price_area,
+             display_name = excluded.display_name
          WHERE name IS NOT excluded.name OR price_area IS NOT excluded.price_area",
     )?;
     for e in entities {
-        stmt.execute(params![e.kind.as_str(), e.id, e.name, e.price_area])?;
+        stmt.execute(params![e.kind.as_str(), e.id, e.name, e.price_area, e.display_name()])?;
+    }
+    Ok(())
+}
+
+/// The analyst's interface (schema 6, `store::views`): Oslo's offsets, the repaired names, and
+/// the views, made again by every migration.
+fn write_interface(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM oslo_offsets", [])?;
+    {
+        let mut add = tx.prepare("INSERT INTO oslo_offsets (since_utc, offset_secs) VALUES (?1, ?2)")?;
+        add.execute(params![i64::MIN / 2, 3600])?;
+        for year in 1996..=2099 {
+            let (summer, winter) = crate::model::oslo_summer_time(year);
+            add.execute(params![summer, 7200])?;
+            add.execute(params![winter, 3600])?;
+        }
+    }
+    let names: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT kind, id, name FROM entity_names")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut set = tx.prepare("UPDATE entity_names SET display_name = ?3 WHERE kind = ?1 AND id = ?2")?;
+    for (kind, id, name) in &names {
+        set.execute(params![kind, id, crate::model::repair_mojibake(name)])?;
+    }
+    for statement in super::views::sqlite_statements() {
+        tx.execute_batch(&statement)?;
     }
     Ok(())
 }
@@ -941,23 +976,34 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
     match version.as_deref().map(str::parse::<i64>) {
         None => {
             tx.execute_batch(SCHEMA).map_err(err)?;
+            write_interface(&tx).map_err(err)?;
             tx.execute("INSERT INTO meta VALUES ('schema_version', ?1)", params![SCHEMA_VERSION.to_string()])
                 .map_err(err)?;
         }
-        Some(Ok(v @ 1..=4)) => {
+        Some(Ok(v @ 1..=5)) => {
             if v == 1 {
                 tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
             }
-            // Creates what later schemas added (schema 4: `synced`, 5: `steps_all`).
+            if v >= 3 {
+                // Schema 6: the plain name `entities` goes to the view; the table gains the
+                // repaired names.
+                tx.execute_batch(
+                    "ALTER TABLE entities RENAME TO entity_names;
+                     ALTER TABLE entity_names ADD COLUMN display_name TEXT NOT NULL DEFAULT '';",
+                )
+                .map_err(err)?;
+            }
+            // Creates what later schemas added (4: `synced`, 5: `steps_all`, 6: `oslo_offsets`).
             tx.execute_batch(SCHEMA).map_err(err)?;
             if v <= 2 {
                 tx.execute_batch(MIGRATE_2_TO_3).map_err(err)?;
                 let series = rebuild(&tx, None).map_err(err)?;
                 tracing::info!(path = %path.display(), series, "rebuilt the rollups");
-            } else {
+            } else if v <= 4 {
                 // Schema 5: the all-entity step sums, from the records.
                 rebuild_steps_all(&tx, None).map_err(err)?;
             }
+            write_interface(&tx).map_err(err)?;
             tx.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                 params![SCHEMA_VERSION.to_string()],

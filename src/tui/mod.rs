@@ -110,6 +110,8 @@ pub struct Explorer {
     pub view_file: Option<std::path::PathBuf>,
     /// Whether the range was named on the command line (see `App::range_given`).
     pub range_given: bool,
+    /// The entity to open on (`--entity`, resolved to its id): wins over the remembered one.
+    pub entity: Option<String>,
 }
 
 /// Runs the explorer on the real terminal; the terminal is restored on every exit path
@@ -144,6 +146,9 @@ where
     app.range_given = explorer.range_given;
     if let Some(saved) = &explorer.restore {
         app.restore(saved);
+    }
+    if let Some(id) = &explorer.entity {
+        app.open_on(id.clone());
     }
     let mut fetch_task: Option<(CancellationToken, tokio::task::JoinHandle<()>)> = None;
     let turns = Turns::default();

@@ -444,6 +444,12 @@ impl App {
         self.keep_selection_visible();
     }
 
+    /// Opens on the entity `id` (`--entity`), whatever was remembered.
+    pub fn open_on(&mut self, id: String) {
+        self.select_entity(id);
+        self.keep_selection_visible();
+    }
+
     /// Slots a plot `width` columns wide has: two a column for a braille line.
     pub fn plot_slots(&self, width: usize) -> usize {
         if self.line && !self.theme.ascii {
@@ -621,9 +627,10 @@ impl App {
                 .map(|a| EntityRow { id: a.to_string(), name: a.city().to_string() })
                 .collect(),
             kind => match self.entities.get(&kind) {
-                Some(Loadable::Ready(list)) => {
-                    list.iter().map(|e| EntityRow { id: e.id.clone(), name: e.name.clone() }).collect()
-                }
+                Some(Loadable::Ready(list)) => list
+                    .iter()
+                    .map(|e| EntityRow { id: e.id.clone(), name: e.display_name().into_owned() })
+                    .collect(),
                 _ => Vec::new(),
             },
         }

@@ -215,6 +215,26 @@ fn d_cycles_the_catalogue_and_remembers_each_kinds_entity() {
     assert_eq!(a.dataset, Dataset::PRODUCTION, "wraps around the catalogue");
 }
 
+/// A name the API sent mis-encoded is shown repaired and found as typed (`snasa`); `--entity`
+/// opens on its entity whatever was remembered.
+#[test]
+fn mis_encoded_names_are_shown_repaired_and_found_and_entity_opens_on_one() {
+    let mut a = app();
+    a.set_dataset(Dataset::CONSUMPTION_MUNICIPALITY);
+    update(&mut a, Action::EntitiesLoaded(EntityKind::Municipality, Ok(municipalities())));
+    let shown: Vec<String> = a.all_entities().iter().map(|e| e.name.clone()).collect();
+    assert!(shown.contains(&"Snåsa".to_string()) && !shown.iter().any(|n| n.contains('Ã')), "{shown:?}");
+    press(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "snasa");
+    assert_eq!(a.entity, "5041");
+    press(&mut a, KeyCode::Esc);
+    a.open_on("4601".into());
+    assert_eq!(a.entity, "4601");
+    press(&mut a, KeyCode::Char('d'));
+    press(&mut a, KeyCode::Char('D'));
+    assert_eq!(a.entity, "4601", "and it is the dataset's remembered selection");
+}
+
 #[test]
 fn slash_filters_by_number_or_name_ignoring_case_and_accents() {
     let mut a = app();
@@ -231,7 +251,7 @@ fn slash_filters_by_number_or_name_ignoring_case_and_accents() {
     typed(&mut a, "50");
     assert_eq!(a.visible_entities().len(), 1 + 3, "all, then 5001, 5041, 5501 by number");
     typed(&mut a, "4");
-    assert_eq!(a.entity, "5041", "SnÃ¥sa shown as it came, found by its number");
+    assert_eq!(a.entity, "5041", "Snåsa (sent as SnÃ¥sa) found by its number");
     press(&mut a, KeyCode::Enter);
     assert!(!a.filter.editing && a.filter.text == "504");
     press(&mut a, KeyCode::Char('q')).len();

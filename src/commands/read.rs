@@ -1,0 +1,390 @@
+//! The modes that read the store: `export`, `summary`, `datasets` and `entities`, with the
+//! entity a user names by number, EIC or name.
+
+use std::io::BufWriter;
+
+use super::{exit, open_store, print_out, Access, Failure};
+use crate::cli::{Cli, ExportArgs, ListFormat, SummaryArgs};
+use crate::export;
+use crate::model::Entity;
+use crate::model::{
+    all_time_utc, count, printable, resolve_entity, Dataset, EntityKind, PriceArea, Resolved, SeriesKey,
+};
+use crate::outfile::{Links, OutFile};
+use crate::report;
+use crate::settings::Settings;
+use crate::store::{Store, StoreKind};
+use crate::summary::{self, SummaryFormat};
+
+/// The entity `--entity` names (a number, an EIC or a name, ignoring case and accents) among
+/// those the store knows: its id, or a usage error listing the candidates or saying none match.
+pub(super) async fn resolve(store: &Store, dataset: Dataset, query: &str) -> Result<String, Failure> {
+    let kind = dataset.entity();
+    let known = store.entities(kind).await?;
+    match resolve_entity(query, kind, &known) {
+        Resolved::One(id) => Ok(id),
+        Resolved::Ambiguous(found) => {
+            let n = found.len();
+            let shown: Vec<String> = found
+                .iter()
+                .take(8)
+                .map(|(id, name)| format!("{} {}", printable(id), printable(name)))
+                .collect();
+            let more = if n > 8 { format!(", … ({n} in all)") } else { String::new() };
+            Err(Failure::usage(format!(
+                "--entity {} matches {}: {}{more}; give one of the ids",
+                printable(query),
+                count(n, kind.noun()),
+                shown.join(", ")
+            )))
+        }
+        Resolved::None if known.is_empty() && kind != EntityKind::PriceArea => Err(Failure::usage(format!(
+            "--entity {}: no {} are stored yet for {dataset} (an ingest brings them)",
+            printable(query),
+            kind.title().to_lowercase()
+        ))),
+        Resolved::None => Err(Failure::usage(format!(
+            "no {} matches --entity {} (elhub-explorer entities --dataset {dataset} lists them)",
+            kind.noun(),
+            printable(query)
+        ))),
+    }
+}
+
+/// The entities `--entity` and `--area` choose among those stored (None: all of them).
+async fn chosen_entities(
+    store: &Store,
+    dataset: Dataset,
+    entity: Option<&str>,
+    area: Option<PriceArea>,
+) -> Result<Option<Vec<String>>, Failure> {
+    let kind = dataset.entity();
+    match (entity, area) {
+        (Some(e), _) => {
+            let id = resolve(store, dataset, e).await?;
+            if let (EntityKind::PriceArea, Some(a)) = (kind, area) {
+                if a.as_str() != id {
+                    return Err(Failure::usage(format!("--entity {} and --area {a} name different areas", printable(e))));
+                }
+            }
+            Ok(Some(vec![id]))
+        }
+        (None, Some(a)) => match kind {
+            EntityKind::PriceArea => Ok(Some(vec![a.to_string()])),
+            EntityKind::GridArea => {
+                let ids = store
+                    .entities(kind)
+                    .await?
+                    .into_iter()
+                    .filter(|g| g.price_area.as_deref() == Some(a.as_str()))
+                    .map(|g| g.id)
+                    .collect();
+                Ok(Some(ids))
+            }
+            EntityKind::Municipality => Err(Failure::usage(format!(
+                "{dataset} has no price areas (municipalities are not assigned to one); use --entity NUMBER or NAME"
+            ))),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs) -> Result<i32, Failure> {
+    use std::io::IsTerminal;
+    let store = open_store(settings, settings.read_store, Access::Read).await?;
+    let dataset = settings.dataset;
+    let entities = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
+    let stored = store.series(dataset).await?;
+    let series: Vec<SeriesKey> = stored
+        .iter()
+        .filter(|k| entities.as_ref().is_none_or(|e| e.contains(&k.entity)))
+        .filter(|k| args.group.as_ref().is_none_or(|g| *g == k.group))
+        .cloned()
+        .collect();
+    if series.is_empty() && (args.entity.is_some() || args.area.is_some() || args.group.is_some()) {
+        return Err(Failure::usage(no_match(dataset, args, &stored)));
+    }
+    // The range given on the command line (--year, --from, --to), else everything stored.
+    let (from, to) = if cli.options().range.given() {
+        (settings.range.from().start_utc(), settings.range.to().end_utc())
+    } else {
+        all_time_utc()
+    };
+    let names = export::names_of(&store, dataset).await.map_err(export_failure)?;
+    let mut job = export::ExportJob { dataset, series, from, to, format: args.format, escape: false, names };
+    if args.partition {
+        let Some(dir) = &args.output else {
+            return Err(Failure::usage("--partition writes a tree of files: give -o DIR"));
+        };
+        if job.format != export::ExportFormat::Parquet {
+            return Err(Failure::usage("--partition writes Parquet: add --format parquet"));
+        }
+        if dir.exists() && !dir.is_dir() {
+            return Err(Failure::usage(format!("-o {} with --partition must be a directory", dir.display())));
+        }
+        let files = export::export_partitioned(&store, &job, dir).await.map_err(export_failure)?;
+        let n: u64 = files.iter().map(|(_, n)| n).sum();
+        eprintln!(
+            "wrote {} of {dataset} to {} under {}",
+            crate::model::count(n as usize, "record"),
+            crate::model::count(files.len(), "file"),
+            dir.display()
+        );
+        return Ok(exit::DONE);
+    }
+    let parquet = job.format == export::ExportFormat::Parquet;
+    let result = match &args.output {
+        // Written whole or not at all, respecting what is at the path (crate::outfile): a failure
+        // halfway leaves the old file as it was.
+        Some(path) => {
+            let mut out = OutFile::create(path, Links::Follow)
+                .map_err(|e| Failure::usage(format!("cannot write {e}")))?;
+            let written = if parquet {
+                export::export_parquet(&store, &job, BufWriter::new(out.file())).await
+            } else {
+                export::export(&store, &job, BufWriter::new(out.file())).await
+            };
+            match written {
+                Ok(n) => out.commit().map(|_| n).map_err(|e| Failure::failed(format!("cannot write {e}"))),
+                Err(e) => Err(export_failure(e)),
+            }
+        }
+        None if parquet && std::io::stdout().is_terminal() => {
+            return Err(Failure::usage("Parquet is binary: give -o FILE, or pipe it to a program"));
+        }
+        None if parquet => export::export_parquet(&store, &job, BufWriter::new(std::io::stdout()))
+            .await
+            .map_err(export_failure),
+        None => {
+            job.escape = std::io::stdout().is_terminal();
+            let stdout = std::io::stdout().lock();
+            export::export(&store, &job, BufWriter::new(stdout)).await.map_err(export_failure)
+        }
+    };
+    match result {
+        Ok(n) => {
+            if let Some(path) = &args.output {
+                eprintln!(
+                    "wrote {} of {dataset} to {}",
+                    crate::model::count(n as usize, "record"),
+                    path.display()
+                );
+            }
+            Ok(exit::DONE)
+        }
+        // `export | head` closes the pipe early: that is the reader's choice, not a failure.
+        Err(f) if f.code == exit::DONE => Ok(exit::DONE),
+        Err(f) => Err(f),
+    }
+}
+
+/// An export's failure as a line and a code (a closed pipe is no failure: code 0).
+fn export_failure(e: export::ExportError) -> Failure {
+    match e {
+        export::ExportError::Store(e) => e.into(),
+        export::ExportError::BrokenPipe => Failure { code: exit::DONE, message: String::new() },
+        e => Failure::failed(e.to_string()),
+    }
+}
+
+/// Why `--entity`, `--area` or `--group` chose nothing, with what is stored.
+fn no_match(dataset: Dataset, args: &ExportArgs, stored: &[SeriesKey]) -> String {
+    let list = |mut items: Vec<&str>| {
+        items.sort();
+        items.dedup();
+        let n = items.len();
+        let shown = items.iter().take(12).map(|s| printable(s).into_owned()).collect::<Vec<_>>().join(", ");
+        if n > 12 {
+            format!("{shown}, … ({n})")
+        } else if n == 0 {
+            "none".to_string()
+        } else {
+            shown
+        }
+    };
+    let mut asked = Vec::new();
+    if let Some(e) = &args.entity {
+        asked.push(format!("--entity {}", printable(e)));
+    }
+    if let Some(a) = args.area {
+        asked.push(format!("--area {a}"));
+    }
+    if let Some(g) = &args.group {
+        asked.push(format!("--group {}", printable(g)));
+    }
+    format!(
+        "no {dataset} records match {} (stored {}: {}; groups: {})",
+        asked.join(" "),
+        dataset.entity().title().to_lowercase(),
+        list(stored.iter().map(|k| k.entity.as_str()).collect()),
+        list(stored.iter().map(|k| k.group.as_str()).collect())
+    )
+}
+
+pub(super) async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryArgs) -> Result<i32, Failure> {
+    let store = open_store(settings, settings.read_store, Access::Read).await?;
+    let dataset = settings.dataset;
+    let kind = dataset.entity();
+    // The entity first: a name that matches nothing (or several) is the one line said.
+    let chosen = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
+    let years: Vec<i32> = match cli.options().range.year {
+        Some(y) => vec![y],
+        None if cli.options().range.given() => settings.range.years().collect(),
+        // Without a range: every year something is stored of, and which those are.
+        None => {
+            let stored = store.coverage(dataset).await?;
+            let mut years: Vec<(i32, usize)> = Vec::new();
+            for c in stored.iter().filter(|c| c.records > 0) {
+                match years.last_mut() {
+                    Some((y, n)) if *y == c.month.year() => *n += 1,
+                    _ => years.push((c.month.year(), 1)),
+                }
+            }
+            if years.is_empty() {
+                eprintln!("nothing of {dataset} is stored yet (an ingest fetches it: --ingest-only --dataset {dataset})");
+                return Ok(exit::DONE);
+            }
+            let listed: Vec<String> = years
+                .iter()
+                .map(|(y, n)| if *n == 12 { y.to_string() } else { format!("{y} ({n} of 12 months)") })
+                .collect();
+            eprintln!("{dataset}: stored {}; each summarised (--year picks one)", listed.join(", "));
+            years.into_iter().map(|(y, _)| y).collect()
+        }
+    };
+    let mut ids: Vec<String> = match kind {
+        EntityKind::PriceArea => PriceArea::ALL.iter().map(|a| a.to_string()).collect(),
+        _ => {
+            let mut ids: Vec<String> = store.series(dataset).await?.into_iter().map(|k| k.entity).collect();
+            ids.dedup();
+            ids
+        }
+    };
+    if let Some(chosen) = &chosen {
+        ids.retain(|id| chosen.contains(id));
+    }
+    let names = store.entities(kind).await?;
+    let selection = summary::Selection { ids, filtered: chosen.is_some() };
+    let mut rows = Vec::new();
+    for year in &years {
+        rows.extend(summary::year_rows(&store, dataset, *year, &selection, &names).await?);
+    }
+    if let Some(group) = &args.group {
+        let known: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r.group.as_str()).filter(|g| *g != "all").collect();
+        if !known.contains(group.as_str()) && !rows.is_empty() {
+            let listed: Vec<String> = known.iter().map(|g| printable(g).into_owned()).collect();
+            return Err(Failure::usage(format!(
+                "no {dataset} group is named {} (stored: {})",
+                printable(group),
+                listed.join(", ")
+            )));
+        }
+        rows.retain(|r| &r.group == group);
+    }
+    let out = match args.format {
+        SummaryFormat::Table => {
+            let unit = summary::unit_for(&rows, args.unit);
+            let mut text = String::new();
+            for year in years {
+                let of_year: Vec<summary::Row> = rows.iter().filter(|r| r.year == year).cloned().collect();
+                text.push_str(&summary::table(dataset, year, &of_year, unit));
+            }
+            text.into_bytes()
+        }
+        SummaryFormat::Csv => {
+            use std::io::IsTerminal;
+            summary::csv(&rows, args.unit, std::io::stdout().is_terminal())
+                .map_err(|e| Failure::failed(format!("cannot write the CSV: {e}")))?
+        }
+        SummaryFormat::Json => summary::json(&rows, args.unit)
+            .map_err(|e| Failure::failed(format!("cannot write the JSON: {e}")))?,
+    };
+    print_out(&out)
+}
+
+/// The read store, or None where it is an embedded file not made yet (nothing stored).
+async fn store_if_any(settings: &Settings) -> Result<Option<Store>, Failure> {
+    if settings.read_store == StoreKind::Sqlite && !settings.db_path.exists() {
+        return Ok(None);
+    }
+    open_store(settings, settings.read_store, Access::Read).await.map(Some)
+}
+
+/// `datasets`: the catalogue, with what the store holds of each (known without a store).
+pub(super) async fn run_datasets(settings: &Settings, format: ListFormat) -> Result<i32, Failure> {
+    let store = store_if_any(settings).await?;
+    let mut stored = Vec::new();
+    for dataset in Dataset::all() {
+        let months = match &store {
+            Some(store) => store.coverage(dataset).await?,
+            None => Vec::new(),
+        };
+        stored.push((dataset, months));
+    }
+    let text = match format {
+        ListFormat::Table => {
+            let mut text = report::datasets_table(&stored);
+            if store.is_none() {
+                text.push_str(&format!(
+                    "\nNothing stored yet: {} does not exist (an ingest makes it).\n",
+                    settings.db_path.display()
+                ));
+            }
+            text
+        }
+        ListFormat::Csv => report::datasets_csv(&stored),
+        ListFormat::Json => report::datasets_json(&stored),
+    };
+    print_out(text.as_bytes())
+}
+
+/// `entities`: the dataset's entities with their names, price areas, and whether anything of
+/// each is stored.
+pub(super) async fn run_entities(settings: &Settings, format: ListFormat) -> Result<i32, Failure> {
+    let dataset = settings.dataset;
+    let kind = dataset.entity();
+    let store = store_if_any(settings).await?;
+    let (mut known, stored) = match &store {
+        Some(store) => (store.entities(kind).await?, store.series(dataset).await?),
+        None => (Vec::new(), Vec::new()),
+    };
+    if kind == EntityKind::PriceArea {
+        for area in PriceArea::ALL {
+            if !known.iter().any(|e| e.id == area.as_str()) {
+                known.push(Entity { kind, id: area.to_string(), name: area.to_string(), price_area: None });
+            }
+        }
+        known.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    if known.is_empty() {
+        eprintln!(
+            "no {} are known yet: the API lists them with the first ingest of {dataset}",
+            kind.title().to_lowercase()
+        );
+        return Ok(exit::DONE);
+    }
+    let with_data: std::collections::BTreeSet<&str> = stored.iter().map(|k| k.entity.as_str()).collect();
+    let rows: Vec<report::EntityLine> = known
+        .iter()
+        .map(|e| report::EntityLine {
+            id: e.id.clone(),
+            name: match kind {
+                EntityKind::PriceArea => {
+                    e.id.parse::<PriceArea>()
+                        .map_or_else(|_| e.display_name().into_owned(), |a| a.city().to_string())
+                }
+                _ => e.display_name().into_owned(),
+            },
+            name_as_sent: e.name.clone(),
+            price_area: e.price_area.clone(),
+            stored: with_data.contains(e.id.as_str()),
+        })
+        .collect();
+    let text = match format {
+        ListFormat::Table => report::entities_table(dataset, &rows),
+        ListFormat::Csv => report::entities_csv(dataset, &rows),
+        ListFormat::Json => report::entities_json(dataset, &rows),
+    };
+    print_out(text.as_bytes())
+}
