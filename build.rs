@@ -3,6 +3,7 @@
 //! - `mongodb_server` when ELHUB_TEST_MONGODB_URI is set,
 //! - `mongodb_auth_server` when ELHUB_TEST_MONGODB_AUTH_URI is set (a server run with --auth),
 //! - `cassandra_server` when ELHUB_TEST_CASSANDRA is set,
+//! - `postgres_server` when ELHUB_TEST_POSTGRES is set (a connection string),
 //! - `cassandra_tls_server` when ELHUB_TEST_CASSANDRA_TLS names a TLS node and its CA file,
 //! - `tmux_present` when tmux is on the PATH,
 //! - `root_user` when building as root (the disk-full test mounts a small tmpfs),
@@ -15,6 +16,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(mongodb_server)");
     println!("cargo::rustc-check-cfg=cfg(mongodb_auth_server)");
     println!("cargo::rustc-check-cfg=cfg(cassandra_server)");
+    println!("cargo::rustc-check-cfg=cfg(postgres_server)");
     println!("cargo::rustc-check-cfg=cfg(cassandra_tls_server)");
     println!("cargo::rustc-check-cfg=cfg(tmux_present)");
     println!("cargo::rustc-check-cfg=cfg(root_user)");
@@ -28,6 +30,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_MONGODB_AUTH_URI");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA");
+    println!("cargo::rerun-if-env-changed=ELHUB_TEST_POSTGRES");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_CASSANDRA_TLS");
     println!("cargo::rerun-if-env-changed=ELHUB_TEST_PYTHON");
     println!("cargo::rerun-if-env-changed=PATH");
@@ -39,6 +42,9 @@ fn main() {
     }
     if std::env::var_os("ELHUB_TEST_CASSANDRA").is_some() {
         println!("cargo::rustc-cfg=cassandra_server");
+    }
+    if std::env::var_os("ELHUB_TEST_POSTGRES").is_some() {
+        println!("cargo::rustc-cfg=postgres_server");
     }
     if std::env::var_os("ELHUB_TEST_CASSANDRA_TLS").is_some() {
         println!("cargo::rustc-cfg=cassandra_tls_server");

@@ -11,7 +11,9 @@
 //! 3. the real binary in tmux (when tmux is here): time from process start to the first full
 //!    frame (from its log), and its peak resident memory after a key tour (VmHWM).
 //!
-//! Run: `cargo bench --bench tui`.
+//! Run: `cargo bench --bench tui`. With `ELHUB_BENCH_POSTGRES=URL` and `-- --postgres-only`,
+//! only the key tour runs, on the PostgreSQL store that `benches/postgres.sh` filled (schema
+//! `elhub_bench`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,13 +100,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
-    let store = Store::new(SqliteStore::open(db).expect("open"));
-    let mut app =
-        App::new(Dataset::PRODUCTION, five_years(), "sqlite".into(), Theme::default(), Instant::now());
+fn key_to_frame(rt: &tokio::runtime::Runtime, store: &Store, cold: bool) {
+    let mut app = App::new(
+        Dataset::PRODUCTION,
+        five_years(),
+        store.kind().to_string(),
+        Theme::default(),
+        Instant::now(),
+    );
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let effects = app.start();
-    rt.block_on(settle(&store, &mut app, effects));
+    rt.block_on(settle(store, &mut app, effects));
     let width = view::curve_width(&app, 120, 40);
     update(&mut app, Action::CurveWidth(width));
     let mut times = Vec::new();
@@ -121,7 +127,7 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, db: &Path, cold: bool) {
         let mut queries = Vec::new();
         if let Some(action) = handle_key(&app, key(c)) {
             let effects = update(&mut app, action);
-            queries = rt.block_on(settle(&store, &mut app, effects));
+            queries = rt.block_on(settle(store, &mut app, effects));
         }
         let drawn = Instant::now();
         terminal.draw(|f| view::render(&app, f)).expect("draw");
@@ -242,6 +248,22 @@ fn main() {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if std::env::args().any(|a| a == "--postgres-only") {
+        let url = std::env::var("ELHUB_BENCH_POSTGRES").expect("ELHUB_BENCH_POSTGRES names the server");
+        let settings = elhub_explorer::store::PostgresSettings {
+            url,
+            schema: std::env::var("ELHUB_BENCH_POSTGRES_SCHEMA").unwrap_or_else(|_| "elhub_bench".into()),
+            sslmode: elhub_explorer::store::SslMode::Prefer,
+            ca_file: None,
+            connect_timeout: Duration::from_secs(10),
+        };
+        let store =
+            Store::new(rt.block_on(elhub_explorer::store::PostgresStore::open(settings)).expect("open"));
+        println!("store: {}", store.location());
+        key_to_frame(&rt, &store, true);
+        key_to_frame(&rt, &store, false);
+        return;
+    }
     let db = all_datasets_db(&rt);
     let store = Store::new(SqliteStore::open(&db).expect("open"));
     let mut records = 0;
@@ -250,8 +272,8 @@ fn main() {
     }
     let mb = std::fs::metadata(&db).map_or(0, |m| m.len()) as f64 / 1e6;
     println!("store: {} with {records} records of every dataset, {mb:.0} MB", db.display());
-    key_to_frame(&rt, &db, true);
-    key_to_frame(&rt, &db, false);
+    key_to_frame(&rt, &store, true);
+    key_to_frame(&rt, &store, false);
     all_municipalities_total(&rt, &store);
     real_binary(&db);
 }

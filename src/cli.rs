@@ -139,9 +139,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: ExportFormat,
+    /// Output format (default: from the -o file's extension, .json or .parquet, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
     /// Only this price area (for grid areas: those that lie in it).
     #[arg(long, value_parser = parse_area())]
     pub area: Option<PriceArea>,
@@ -152,8 +152,8 @@ pub struct ExportArgs {
     /// Only this group (e.g. hydro, household).
     #[arg(long)]
     pub group: Option<String>,
-    /// Write to FILE instead of standard output (written whole or not at all); with
-    /// --partition, the directory of the tree.
+    /// Write to FILE instead of standard output (written whole or not at all; `-` is standard
+    /// output); with --partition, the directory of the tree.
     #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
     /// With --format parquet and -o DIR: a Hive-style tree, dataset=…/year=…/part-0.parquet,
@@ -281,7 +281,7 @@ pub struct StoreOptions {
     /// The embedded store's file.
     #[arg(long, env = "ELHUB_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// The store to read: sqlite, cassandra or mongodb.
+    /// The store to read: sqlite, postgres, cassandra or mongodb.
     #[arg(long, env = "ELHUB_STORE", value_parser = parse_store())]
     pub store: Option<StoreKind>,
     /// Cassandra / ScyllaDB contact points.
@@ -290,6 +290,10 @@ pub struct StoreOptions {
     /// Cassandra keyspace.
     #[arg(long, env = "ELHUB_CASSANDRA_KEYSPACE", value_name = "NAME")]
     pub keyspace: Option<String>,
+    /// PostgreSQL connection string: postgresql://user:pass@host:port/db or key=value pairs
+    /// (keep passwords in the environment, not in files).
+    #[arg(long, env = "ELHUB_POSTGRES_URL", value_name = "URL", hide_env_values = true)]
+    pub postgres: Option<String>,
     /// MongoDB connection string (keep passwords in the environment, not in files).
     #[arg(long, env = "ELHUB_MONGODB_URI", value_name = "URI", hide_env_values = true)]
     pub mongodb_uri: Option<String>,
@@ -311,6 +315,7 @@ impl StoreOptions {
             store: self.store.or(other.store),
             cassandra: self.cassandra.clone().or_else(|| other.cassandra.clone()),
             keyspace: self.keyspace.clone().or_else(|| other.keyspace.clone()),
+            postgres: self.postgres.clone().or_else(|| other.postgres.clone()),
             mongodb_uri: self.mongodb_uri.clone().or_else(|| other.mongodb_uri.clone()),
             mongodb_db: self.mongodb_db.clone().or_else(|| other.mongodb_db.clone()),
             mongodb_collection: self.mongodb_collection.clone().or_else(|| other.mongodb_collection.clone()),
@@ -421,7 +426,9 @@ fn parse_store() -> Named<StoreKind> {
     Named {
         parse: |s| s.parse(),
         values: || {
-            [StoreKind::Sqlite, StoreKind::Cassandra, StoreKind::Mongodb].map(StoreKind::as_str).to_vec()
+            [StoreKind::Sqlite, StoreKind::Postgres, StoreKind::Cassandra, StoreKind::Mongodb]
+                .map(StoreKind::as_str)
+                .to_vec()
         },
     }
 }
@@ -460,7 +467,7 @@ mod tests {
         assert_eq!(options.store.db, Some(PathBuf::from("ahead.sqlite")), "given ahead of the subcommand");
         match cli.command {
             Some(Command::Export(e)) => {
-                assert_eq!(e.format, ExportFormat::Json);
+                assert_eq!(e.format, Some(ExportFormat::Json));
                 assert_eq!(e.area, Some(PriceArea::NO1));
                 assert_eq!(e.entity, None);
             }

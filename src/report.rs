@@ -19,7 +19,7 @@ pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<Ing
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {pos}/{len} months {msg}")
+            ProgressStyle::with_template("{spinner} {prefix} [{wide_bar}] {pos}/{len} months {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );

@@ -13,7 +13,7 @@ use crate::cli::{RangeOptions, StoreOptions};
 use crate::elhub::ClientConfig;
 use crate::ingest::RefreshPolicy;
 use crate::model::{Dataset, Month, MonthRange};
-use crate::store::{CassandraSettings, MongoSettings, StoreKind};
+use crate::store::{CassandraSettings, MongoSettings, PostgresSettings, StoreKind};
 
 const APP_DIR: &str = "elhub-explorer";
 
@@ -37,6 +37,21 @@ pub struct ConfigFile {
     pub cassandra: CassandraSection,
     #[serde(default)]
     pub mongodb: MongodbSection,
+    #[serde(default)]
+    pub postgres: PostgresSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSection {
+    /// A connection string without a password (one with a password belongs in
+    /// ELHUB_POSTGRES_URL).
+    pub url: Option<String>,
+    pub schema: Option<String>,
+    pub sslmode: Option<crate::store::SslMode>,
+    pub tls_ca_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "within::<1, 300, _>")]
+    pub connect_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,6 +172,8 @@ pub struct Settings {
     pub log_path: PathBuf,
     /// MongoDB, when a URI is given (flag, environment or file).
     pub mongodb: Option<MongoSettings>,
+    /// PostgreSQL, when a connection string is given (flag, environment or file).
+    pub postgres: Option<PostgresSettings>,
     /// Cassandra, when contact points are given (flag, environment or file).
     pub cassandra: Option<CassandraSettings>,
     /// What `--refresh` refetches.
@@ -210,6 +227,7 @@ impl Settings {
         }
         let log_path = state_dir(dirs.as_ref())?.join("elhub-explorer.log");
         let mongodb = resolve_mongodb(options, &file.mongodb, &path, dataset)?;
+        let postgres = resolve_postgres(options, &file.postgres, &path)?;
         let cassandra = resolve_cassandra(options, &file.cassandra);
         Ok(Settings {
             config_file: path,
@@ -223,6 +241,7 @@ impl Settings {
             sinks,
             log_path,
             mongodb,
+            postgres,
             cassandra,
             refresh: RefreshPolicy {
                 last_months: file
@@ -277,6 +296,30 @@ fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<Cassa
         tls: file.tls.unwrap_or(false) || file.tls_ca_file.is_some(),
         tls_ca_file: file.tls_ca_file.as_deref().map(expand_tilde),
     })
+}
+
+/// PostgreSQL from `--postgres` (ELHUB_POSTGRES_URL) or the file, which may not hold a password.
+fn resolve_postgres(
+    options: &Options,
+    file: &PostgresSection,
+    path: &Option<PathBuf>,
+) -> Result<Option<PostgresSettings>> {
+    if file.url.as_deref().is_some_and(crate::store::secrets::conninfo_has_secret) {
+        return Err(file_error(
+            path,
+            "postgres.url carries a password; keep secrets out of files and set ELHUB_POSTGRES_URL instead",
+        ));
+    }
+    let Some(url) = options.store.postgres.clone().or_else(|| file.url.clone()) else {
+        return Ok(None);
+    };
+    Ok(Some(PostgresSettings {
+        url,
+        schema: file.schema.clone().unwrap_or_else(|| "elhub".into()),
+        sslmode: file.sslmode.unwrap_or(crate::store::SslMode::Prefer),
+        ca_file: file.tls_ca_file.as_deref().map(expand_tilde),
+        connect_timeout: Duration::from_secs(file.connect_timeout_secs.unwrap_or(5)),
+    }))
 }
 
 fn resolve_mongodb(
@@ -365,12 +408,14 @@ fn resolve_range(options: &Options, file: &RangeSection, path: &Option<PathBuf>)
         (None, from, to) => (from, to),
     };
     let default = Month::of_year(2021).ok_or_else(|| SettingsError("default year out of range".into()))?;
-    let from = options.range.from.or(file_from).unwrap_or(default.from());
-    let to = match (options.range.to, options.range.from) {
-        (Some(t), _) => t,
-        // --from alone: up to the configured end, or that month itself if the end lies before it.
-        (None, Some(f)) => file_to.unwrap_or(default.to()).max(f),
-        (None, None) => file_to.unwrap_or(default.to()),
+    let configured_from = file_from.unwrap_or(default.from());
+    let (from, to) = match (options.range.from, options.range.to) {
+        (Some(f), Some(t)) => (f, t),
+        // --from alone: from there on, up to this month (or that month, if it is later).
+        (Some(f), None) => (f, Month::containing(chrono::Utc::now()).max(f)),
+        // --to alone: from the configured start, or that month itself if the start is later.
+        (None, Some(t)) => (configured_from.min(t), t),
+        (None, None) => (configured_from, file_to.unwrap_or(default.to())),
     };
     MonthRange::new(from, to).map_err(SettingsError)
 }
@@ -472,12 +517,30 @@ mod tests {
             range: RangeOptions { from: "2020-03".parse().ok(), ..Default::default() },
             ..Default::default()
         };
-        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-03..2020-06");
+        let this = Month::containing(chrono::Utc::now());
+        assert_eq!(
+            resolve_range(&opts, &file, &path).unwrap().to_string(),
+            format!("2020-03..{this}"),
+            "--from alone runs on to this month, not to the configured end"
+        );
+        let next = this.next();
+        let opts =
+            Options { range: RangeOptions { from: Some(next), ..Default::default() }, ..Default::default() };
+        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), next.to_string());
         let opts = Options {
-            range: RangeOptions { from: "2020-09".parse().ok(), ..Default::default() },
+            range: RangeOptions { to: "2019-03".parse().ok(), ..Default::default() },
             ..Default::default()
         };
-        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-09");
+        assert_eq!(
+            resolve_range(&opts, &file, &path).unwrap().to_string(),
+            "2019-03",
+            "--to alone before the configured start is that month, not an error naming a --from never typed"
+        );
+        let opts = Options {
+            range: RangeOptions { to: "2020-04".parse().ok(), ..Default::default() },
+            ..Default::default()
+        };
+        assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2020-01..2020-04");
         let opts =
             Options { range: RangeOptions { year: Some(2019), ..Default::default() }, ..Default::default() };
         assert_eq!(resolve_range(&opts, &file, &path).unwrap().to_string(), "2019-01..2019-12");
@@ -633,6 +696,25 @@ mod tests {
         let ok =
             parse_config("[api]\nmax_retries = 0\nrate_limit = 0\n[range]\nfeed_margin_hours = 0\n").unwrap();
         assert_eq!((ok.api.max_retries, ok.api.rate_limit), (Some(0), Some(0.0)), "the ends are inside");
+    }
+
+    /// A PostgreSQL connection string in the file may not carry a password (in either form);
+    /// the file's schema and TLS settings are taken.
+    #[test]
+    fn a_postgres_password_belongs_in_the_environment() {
+        for url in ["postgresql://u:pw@h/db", "host=h user=u password=pw"] {
+            let file = parse_config(&format!("[postgres]\nurl = \"{url}\"\n")).unwrap();
+            let err = resolve_postgres(&Options::default(), &file.postgres, &None).unwrap_err();
+            assert!(err.0.contains("ELHUB_POSTGRES_URL") && !err.0.contains("pw"), "{url}: {}", err.0);
+        }
+        let file = parse_config(
+            "[postgres]\nurl = \"host=h user=u\"\nschema = \"energy\"\nsslmode = \"verify-full\"\n",
+        )
+        .unwrap();
+        let pg = resolve_postgres(&Options::default(), &file.postgres, &None).unwrap().unwrap();
+        assert_eq!((pg.schema.as_str(), pg.sslmode), ("energy", crate::store::SslMode::VerifyFull));
+        let (_, msg) = parse_config("[postgres]\nsslmode = \"sometimes\"\n").unwrap_err();
+        assert!(msg.contains("unknown sslmode 'sometimes'"), "{msg}");
     }
 
     #[test]

@@ -117,19 +117,21 @@ pub struct Selection {
     pub filtered: bool,
 }
 
-/// The rows of one year: entities, then (for grid areas) price areas, then the total over
-/// the entities shown when there is more than one.
+/// The rows of one year's months `first..=last` (the whole year, or the part of it a range
+/// takes): entities, then (for grid areas) price areas, then the total over the entities shown
+/// when there is more than one.
 pub async fn year_rows(
     store: &Store,
     dataset: Dataset,
-    year: i32,
+    (first, last): (crate::model::Month, crate::model::Month),
     selection: &Selection,
     names: &[Entity],
 ) -> store::Result<Vec<Row>> {
+    let year = first.year();
     let kind = dataset.entity();
     let mut blocks = Vec::new();
     for id in &selection.ids {
-        let totals = store.annual_totals(dataset, &Scope::Entity(id.clone()), year).await?;
+        let totals = store.totals_between(dataset, &Scope::Entity(id.clone()), first, last).await?;
         blocks.push(Block {
             level: Level::Entity,
             id: id.clone(),
@@ -148,7 +150,7 @@ pub async fn year_rows(
             let entities = blocks.iter().filter(|b| b.level == Level::Entity);
             (count(shown, kind.noun()), sum_totals(entities))
         } else {
-            ("Norway".to_string(), store.annual_totals(dataset, &Scope::All, year).await?)
+            ("Norway".to_string(), store.totals_between(dataset, &Scope::All, first, last).await?)
         };
         blocks.push(Block { level: Level::All, id: "all".into(), name, totals });
     }
@@ -234,7 +236,9 @@ pub fn unit_for(rows: &[Row], unit: Option<EnergyUnit>) -> EnergyUnit {
 }
 
 /// The aligned table of one year, every total in `unit` with one decimal.
-pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> String {
+/// A year's table: `title` names its months (`2021`, `2021-06..2021-08`) and what is stored of
+/// them; with `only`, only that group's rows (their shares still of their block's total).
+pub fn table(dataset: Dataset, title: &str, rows: &[Row], unit: EnergyUnit, only: Option<&str>) -> String {
     let mut s = String::new();
     let kind = dataset.entity();
     let (column, name) = match kind {
@@ -258,7 +262,7 @@ pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> Str
     let total = format!("total {}", unit.name());
     let values: Vec<String> = rows.iter().map(|r| tenths(r.kwh / unit.kwh())).collect();
     let value_w = values.iter().map(String::len).chain([total.len()]).max().unwrap_or(0);
-    let _ = writeln!(s, "{dataset} {year} (local year, Europe/Oslo), totals in {}", unit.name());
+    let _ = writeln!(s, "{dataset} {title} (Europe/Oslo), totals in {}", unit.name());
     let _ = writeln!(
         s,
         "{column:<id_w$} {name:<name_w$} {:<group_w$} {total:>value_w$} {:>6} {:>6}",
@@ -270,6 +274,9 @@ pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> Str
         // The block's `all` row closes it; its total is the shares' denominator.
         if i == 0 || rows[i - 1].group == "all" {
             block_total = rows[i..].iter().find(|x| x.group == "all").map_or(0.0, |x| x.kwh);
+        }
+        if only.is_some_and(|g| g != r.group) {
+            continue;
         }
         let label = clip(label, name_w);
         let value = &values[i];
@@ -285,8 +292,7 @@ pub fn table(dataset: Dataset, year: i32, rows: &[Row], unit: EnergyUnit) -> Str
         let _ = writeln!(s, "{line}");
     }
     if rows.is_empty() {
-        let _ =
-            writeln!(s, "(nothing stored for {year}; run --ingest-only --dataset {dataset} --year {year})");
+        let _ = writeln!(s, "(nothing stored for {title}; --ingest-only --dataset {dataset} fetches it)");
     }
     let _ = writeln!(s);
     s
@@ -423,16 +429,16 @@ mod tests {
             2021,
             vec![block(Level::Entity, "NO1", &[("hydro", 20e9), ("wind", 1e6)])],
         );
-        let t = table(Dataset::PRODUCTION, 2021, &rows, unit_for(&rows, None));
+        let t = table(Dataset::PRODUCTION, "2021 (local year)", &rows, unit_for(&rows, None), None);
         assert!(t.contains("totals in GWh"), "{t}");
         assert!(t.contains("20,000.0"), "{t}");
         assert!(t.contains("     1.0 "), "the small row in the same unit:\n{t}");
         assert!(t.contains("100.0%"), "hydro's share of 20,000.001 GWh:\n{t}");
         assert!(t.contains("  <0.1%"), "wind's 0.005 % is small, not nothing:\n{t}");
         let tiny = rows_of(&[("hydro", 20e9), ("solar", 1e3)]);
-        let t = table(Dataset::PRODUCTION, 2021, &tiny, unit_for(&tiny, None));
+        let t = table(Dataset::PRODUCTION, "2021 (local year)", &tiny, unit_for(&tiny, None), None);
         assert!(t.lines().any(|l| l.contains("solar") && l.contains(" <0.1 ")), "1 MWh in GWh:\n{t}");
-        let forced = table(Dataset::PRODUCTION, 2021, &rows, EnergyUnit::Twh);
+        let forced = table(Dataset::PRODUCTION, "2021 (local year)", &rows, EnergyUnit::Twh, None);
         assert!(forced.contains("20.0") && forced.contains("totals in TWh"), "{forced}");
     }
 
@@ -464,7 +470,7 @@ mod tests {
             2021,
             vec![block(Level::Entity, "NO1", &[("evil\u{1b}]0;x\u{7}", 1.0)])],
         );
-        let t = table(Dataset::PRODUCTION, 2021, &rows, EnergyUnit::Kwh);
+        let t = table(Dataset::PRODUCTION, "2021 (local year)", &rows, EnergyUnit::Kwh, None);
         assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
         assert!(t.contains("evil\\u{1b}]0;x\\u{7}"));
         let raw = String::from_utf8(csv(&rows, None, false).unwrap()).unwrap();

@@ -177,7 +177,11 @@ async fn ingest_summary_and_export_through_the_binary() {
         "price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc,start_local,entity_name"
     );
     assert!(lines[1].starts_with("NO1,hydro,2021-02-28T23:00:00Z,2021-03-01T00:00:00Z,"), "{}", lines[1]);
-    assert!(lines[1].ends_with(",2021-03-01T00:00:00+01:00,NO1"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(",2021-03-01T00:00:00+01:00,Oslo"),
+        "a price area is named by its city: {}",
+        lines[1]
+    );
 }
 
 /// `summary --format csv|json` parse, agree with each other, and match the stored records:
@@ -564,6 +568,71 @@ async fn years_groups_and_ranges_as_a_new_user_types_them() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(csv.lines().count(), 3, "a header, then NO4 hydro in 2021 and 2022: {csv}");
     assert!(csv.lines().skip(1).all(|l| l.contains(",NO4,Tromsø,hydro,")), "{csv}");
+    // --group in any case: the table keeps the shares of the group's block.
+    let o = run(args(&["summary", "--area", "NO4", "--group", "Hydro", "--year", "2022"])).await.unwrap();
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let hydro = table.lines().find(|l| l.starts_with("NO4")).unwrap();
+    assert!(hydro.contains("hydro") && !hydro.contains(" 0.0%"), "a share, not 0.0%: {table}");
+    assert!(
+        table.starts_with("production 2022 (local year), 2 of 12 months stored (Europe/Oslo)"),
+        "{table}"
+    );
+    // Months of a range are summed, not their whole years.
+    let o = run(args(&[
+        "summary", "--area", "NO4", "--group", "hydro", "--from", "2022-02", "--to", "2022-02", "--format",
+        "csv",
+    ]))
+    .await
+    .unwrap();
+    let feb: f64 = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(5)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let o =
+        run(args(&["export", "--area", "NO4", "--group", "hydro", "--from", "2022-02", "--to", "2022-02"]))
+            .await
+            .unwrap();
+    let exported: f64 = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((feb - exported).abs() < 0.01, "February alone: {feb} vs {exported}");
+    let o = run(args(&["summary", "--from", "2022-02", "--to", "2022-03"])).await.unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .starts_with("production 2022-02..2022-03 (local months), 1 of 2 months stored"));
+    for cmd in ["summary", "export"] {
+        let o = run(args(&[cmd, "--from", "2999-01"])).await.unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));
+        assert!(stderr(&o).contains("lies in the future"), "{}", stderr(&o));
+    }
+    // The format follows the file's extension; `-o -` is standard output; a directory needs
+    // --partition.
+    let o = run(args(&["export", "--area", "NO4", "-o", "no4.parquet"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bytes = std::fs::read(d.path().join("no4.parquet")).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "a Parquet file");
+    let o = run(args(&["export", "--area", "NO4", "-o", "-"])).await.unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("price_area,group,"));
+    assert!(!d.path().join("-").exists(), "no file named -");
+    std::fs::create_dir(d.path().join("lake")).unwrap();
+    let o = run(args(&["export", "-o", "lake"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("-o lake is a directory: give a file, or --partition"), "{}", stderr(&o));
+    let o = run(args(&["export", "--entity", "bregen"])).await.unwrap();
+    assert!(
+        stderr(&o).contains(
+            "no price area matches --entity bregen (did you mean Bergen (NO5)? elhub-explorer entities"
+        ),
+        "{}",
+        stderr(&o)
+    );
     let o = run(args(&["summary", "--group", "hydropower"])).await.unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no production group is named hydropower (stored: hydro,"), "{}", stderr(&o));
@@ -577,12 +646,18 @@ async fn years_groups_and_ranges_as_a_new_user_types_them() {
         "production-15min",
         "--from",
         "2021-06",
+        "--to",
+        "2021-12",
     ]))
     .await
     .unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("production-15min has data from 2023-05 (as far as is known): the range 2021-06..2021-12 lies before it"), "{err}");
+    assert!(
+        err.contains("production-15min has data from 2023-05 (as far as is known): the range 2021-06"),
+        "{err}"
+    );
+    assert!(err.contains("lies before it; use --from 2023-05 or later"), "{err}");
     let o = run(args(&[
         "--ingest-only",
         "--api-url",

@@ -363,7 +363,8 @@ async fn the_explorers_totals_are_those_of_summary() {
             ids
         };
         let names = store.entities(dataset.entity()).await.unwrap();
-        let rows = year_rows(store, dataset, 2021, &Selection { ids: ids.clone(), filtered: false }, &names)
+        let year = ("2021-01".parse().unwrap(), "2021-12".parse().unwrap());
+        let rows = year_rows(store, dataset, year, &Selection { ids: ids.clone(), filtered: false }, &names)
             .await
             .unwrap();
         for (entity, level) in [(ids[1].as_str(), Level::Entity), (ALL, Level::All)] {

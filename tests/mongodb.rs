@@ -77,7 +77,7 @@ async fn the_binary_reads_and_writes_mongodb() {
     assert_eq!(mongo_csv, export("sqlite"));
     let text = String::from_utf8(mongo_csv).unwrap();
     assert!(text
-        .starts_with("price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc,metering_points\n"));
+        .starts_with("price_area,group,start_utc,end_utc,quantity_kwh,last_updated_utc,metering_points,start_local,entity_name\n"));
     assert_eq!(text.lines().count(), 18_626);
     let store = MongoStore::open(settings).await.unwrap();
     store.drop_database().await.unwrap();

@@ -257,7 +257,12 @@ pub async fn export_is_canonical(store: &Store, dataset: Dataset) {
     assert_eq!(lines.len() as u64, n + 1);
     let column = dataset.entity().column();
     let points = if dataset.has_metering_points() { ",metering_points" } else { "" };
-    assert_eq!(lines[0], format!("{column},group,start_utc,end_utc,quantity_kwh,last_updated_utc{points}"));
+    assert_eq!(
+        lines[0],
+        format!(
+            "{column},group,start_utc,end_utc,quantity_kwh,last_updated_utc{points},start_local,entity_name"
+        )
+    );
     let first = &series[0];
     let end =
         if dataset.resolution().seconds() == 900 { "2020-12-31T23:15:00Z" } else { "2021-01-01T00:00:00Z" };
@@ -266,8 +271,8 @@ pub async fn export_is_canonical(store: &Store, dataset: Dataset) {
     assert_eq!(
         lines[1],
         format!(
-            "{},{},2020-12-31T23:00:00Z,{end},{q},2024-01-01T00:00:00Z{points}",
-            first.entity, first.group
+            "{},{},2020-12-31T23:00:00Z,{end},{q},2024-01-01T00:00:00Z{points},2021-01-01T00:00:00+01:00,{}",
+            first.entity, first.group, first.entity
         )
     );
     let mut json = Vec::new();
@@ -496,6 +501,26 @@ mod mongodb {
         rollups.delete_many(doc! {"period": "month"}).await.unwrap();
     }
     contract_tests!(open, #[cfg_attr(not(mongodb_server), ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against")]);
+}
+
+mod postgres {
+    async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
+        ((), crate::common::test_postgres(name).await)
+    }
+    /// Another client breaks the rollups and the step sums.
+    async fn damage(name: &str, _: &()) {
+        let settings = crate::common::postgres_settings(name);
+        let (client, conn) = tokio_postgres::connect(&settings.url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let s = settings.schema;
+        client
+            .batch_execute(&format!(
+                "UPDATE {s}.rollup_day SET kwh = -1, n = 0; DELETE FROM {s}.rollup_month WHERE month % 2 = 1; UPDATE {s}.steps_all SET kwh = -1;"
+            ))
+            .await
+            .unwrap();
+    }
+    contract_tests!(open, #[cfg_attr(not(postgres_server), ignore = "ELHUB_TEST_POSTGRES is not set: no PostgreSQL server to test against (.ci/run starts one)")]);
 }
 
 /// A schema-2 file written by the previous version (tests/fixtures/schema2, see its README)

@@ -51,7 +51,7 @@ pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
 /// examples and the other pages.
 fn main_sections(pages: &[String]) -> String {
     let mut s = String::from(".SH KEYS\nIn the explorer (the help overlay, \\fB?\\fR, lists the same):\n");
-    for (key, what) in crate::tui::keys::help_rows(false).into_iter().filter(|(k, _)| !k.is_empty()) {
+    for (key, what) in crate::tui::keys::KEYS.iter().map(|b| (b.label, b.help)) {
         s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(key), roff(what)));
     }
     s.push_str(&section(
@@ -175,7 +175,9 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let names: Vec<String> = subs.iter().map(|s| format!("elhub-explorer-{}", s.get_name())).collect();
     let mut pages = vec![("elhub-explorer.1".to_string(), render_page(cmd.clone(), &main_sections(&names))?)];
     for (sub, name) in subs.into_iter().zip(&names) {
-        let page = sub.display_name(name.clone()).bin_name(name.clone()).version(env!("CARGO_PKG_VERSION"));
+        // The page is elhub-explorer-summary(1); its synopsis the command as typed.
+        let typed = format!("elhub-explorer {}", sub.get_name());
+        let page = sub.display_name(name.clone()).bin_name(typed).version(env!("CARGO_PKG_VERSION"));
         let own = format!(
             "{}.SH SEE ALSO\n.nh\n\\fBelhub\\-explorer\\fR(1)\n",
             sub_sections(name.trim_start_matches("elhub-explorer-"))

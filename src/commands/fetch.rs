@@ -72,24 +72,33 @@ fn launch(
     }
 }
 
-/// The part of the settings' range that can have data: a range wholly in the future, or wholly
-/// before the dataset's first month, is a usage error naming the bound; one that starts before
-/// the first month starts there (with one line saying so when `say` is set).
-fn fetchable_range(settings: &Settings, say: bool) -> Result<MonthRange, Failure> {
-    let (range, dataset) = (settings.range, settings.dataset);
+/// A range wholly after this month has no data to fetch or read: a usage error naming the last
+/// month that can have some.
+pub(super) fn not_in_the_future(range: MonthRange) -> Result<(), Failure> {
     let this = Month::containing(chrono::Utc::now());
     if range.from() > this {
         return Err(Failure::usage(format!(
             "the range {range} lies in the future: {this} is the last month that can have data"
         )));
     }
+    Ok(())
+}
+
+/// The part of the settings' range that can have data: a range wholly in the future, or wholly
+/// before the dataset's first month, is a usage error naming the bound; one that starts before
+/// the first month starts there (with one line saying so when `say` is set).
+fn fetchable_range(settings: &Settings, say: bool) -> Result<MonthRange, Failure> {
+    let (range, dataset) = (settings.range, settings.dataset);
+    not_in_the_future(range)?;
     let first = dataset.spec().first_month;
     let since = match dataset.spec().shape {
         crate::model::Shape::Verified => format!("{dataset} has data from {first}"),
         crate::model::Shape::Inferred => format!("{dataset} has data from {first} (as far as is known)"),
     };
     if range.to() < first {
-        return Err(Failure::usage(format!("{since}: the range {range} lies before it")));
+        return Err(Failure::usage(format!(
+            "{since}: the range {range} lies before it; use --from {first} or later"
+        )));
     }
     if range.from() >= first {
         return Ok(range);

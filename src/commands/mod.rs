@@ -15,7 +15,9 @@ use crate::ingest::Outcome;
 use crate::model::{printable, Dataset};
 use crate::replica::{self, Faults, ReplicaState};
 use crate::settings::Settings;
-use crate::store::{CassandraStore, ErrorKind, MongoStore, SqliteStore, Store, StoreError, StoreKind};
+use crate::store::{
+    CassandraStore, ErrorKind, MongoStore, PostgresStore, SqliteStore, Store, StoreError, StoreKind,
+};
 
 use crate::outfile::Links;
 pub use docs::{completions, man_pages};
@@ -219,6 +221,14 @@ pub async fn open_store(settings: &Settings, kind: StoreKind, access: Access) ->
                 }
             }
             Ok(Store::new(SqliteStore::open_with(&settings.db_path, settings.busy_timeout)?))
+        }
+        StoreKind::Postgres => {
+            let postgres = settings.postgres.clone().ok_or_else(|| {
+                Failure::usage(
+                    "the postgres store needs a connection string: --postgres URL or ELHUB_POSTGRES_URL",
+                )
+            })?;
+            Ok(Store::new(PostgresStore::open(postgres).await?))
         }
         StoreKind::Mongodb => {
             let mongo = settings.mongodb.clone().ok_or_else(|| {

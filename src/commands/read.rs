@@ -6,9 +6,9 @@ use std::io::BufWriter;
 use super::{exit, open_store, print_out, Access, Failure};
 use crate::cli::{Cli, ExportArgs, ListFormat, SummaryArgs};
 use crate::export;
-use crate::model::Entity;
 use crate::model::{
-    all_time_utc, count, printable, resolve_entity, Dataset, EntityKind, PriceArea, Resolved, SeriesKey,
+    all_time_utc, count, printable, resolve_entity, suggest_entities, Dataset, Entity, EntityKind, Month,
+    PriceArea, Resolved, SeriesKey,
 };
 use crate::outfile::{Links, OutFile};
 use crate::report;
@@ -43,11 +43,21 @@ pub(super) async fn resolve(store: &Store, dataset: Dataset, query: &str) -> Res
             printable(query),
             kind.title().to_lowercase()
         ))),
-        Resolved::None => Err(Failure::usage(format!(
-            "no {} matches --entity {} (elhub-explorer entities --dataset {dataset} lists them)",
-            kind.noun(),
-            printable(query)
-        ))),
+        Resolved::None => {
+            let near = suggest_entities(query, kind, &known);
+            let list = format!("elhub-explorer entities --dataset {dataset} lists them");
+            let hint = match near.as_slice() {
+                [] => list,
+                _ => format!(
+                    "did you mean {}? {list}",
+                    near.iter()
+                        .map(|(id, name)| format!("{} ({})", printable(name), printable(id)))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            };
+            Err(Failure::usage(format!("no {} matches --entity {} ({hint})", kind.noun(), printable(query))))
+        }
     }
 }
 
@@ -98,7 +108,7 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
     let series: Vec<SeriesKey> = stored
         .iter()
         .filter(|k| entities.as_ref().is_none_or(|e| e.contains(&k.entity)))
-        .filter(|k| args.group.as_ref().is_none_or(|g| *g == k.group))
+        .filter(|k| args.group.as_ref().is_none_or(|g| g.trim().eq_ignore_ascii_case(&k.group)))
         .cloned()
         .collect();
     if series.is_empty() && (args.entity.is_some() || args.area.is_some() || args.group.is_some()) {
@@ -106,14 +116,36 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
     }
     // The range given on the command line (--year, --from, --to), else everything stored.
     let (from, to) = if cli.options().range.given() {
+        super::fetch::not_in_the_future(settings.range)?;
         (settings.range.from().start_utc(), settings.range.to().end_utc())
     } else {
         all_time_utc()
     };
+    // `-o -` is standard output; a file's extension names its format unless --format does.
+    let output = args.output.as_ref().filter(|p| p.as_os_str() != "-");
+    let format = args.format.unwrap_or_else(|| {
+        match output
+            .and_then(|p| p.extension())
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("parquet") | Some("pq") => export::ExportFormat::Parquet,
+            Some("json") => export::ExportFormat::Json,
+            _ if args.partition => export::ExportFormat::Parquet,
+            _ => export::ExportFormat::Csv,
+        }
+    });
+    if let Some(dir) = output.filter(|p| p.is_dir() && !args.partition) {
+        return Err(Failure::usage(format!(
+            "-o {} is a directory: give a file, or --partition for a tree of Parquet files in it",
+            dir.display()
+        )));
+    }
     let names = export::names_of(&store, dataset).await.map_err(export_failure)?;
-    let mut job = export::ExportJob { dataset, series, from, to, format: args.format, escape: false, names };
+    let mut job = export::ExportJob { dataset, series, from, to, format, escape: false, names };
     if args.partition {
-        let Some(dir) = &args.output else {
+        let Some(dir) = output else {
             return Err(Failure::usage("--partition writes a tree of files: give -o DIR"));
         };
         if job.format != export::ExportFormat::Parquet {
@@ -133,7 +165,7 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
         return Ok(exit::DONE);
     }
     let parquet = job.format == export::ExportFormat::Parquet;
-    let result = match &args.output {
+    let result = match output {
         // Written whole or not at all, respecting what is at the path (crate::outfile): a failure
         // halfway leaves the old file as it was.
         Some(path) => {
@@ -163,7 +195,7 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
     };
     match result {
         Ok(n) => {
-            if let Some(path) = &args.output {
+            if let Some(path) = output {
                 eprintln!(
                     "wrote {} of {dataset} to {}",
                     crate::model::count(n as usize, "record"),
@@ -227,30 +259,40 @@ pub(super) async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryAr
     let kind = dataset.entity();
     // The entity first: a name that matches nothing (or several) is the one line said.
     let chosen = chosen_entities(&store, dataset, args.entity.as_deref(), args.area).await?;
-    let years: Vec<i32> = match cli.options().range.year {
-        Some(y) => vec![y],
-        None if cli.options().range.given() => settings.range.years().collect(),
-        // Without a range: every year something is stored of, and which those are.
-        None => {
-            let stored = store.coverage(dataset).await?;
-            let mut years: Vec<(i32, usize)> = Vec::new();
-            for c in stored.iter().filter(|c| c.records > 0) {
-                match years.last_mut() {
-                    Some((y, n)) if *y == c.month.year() => *n += 1,
-                    _ => years.push((c.month.year(), 1)),
-                }
+    let stored = store.coverage(dataset).await?;
+    let stored_in = |first: Month, last: Month| {
+        stored.iter().filter(|c| c.records > 0 && c.month >= first && c.month <= last).count()
+    };
+    // The months summarised, a span per local year: a year given, the months of a range, or
+    // (given neither) every year something is stored of, said on stderr.
+    let spans: Vec<(Month, Month)> = if cli.options().range.given() {
+        let range = settings.range;
+        super::fetch::not_in_the_future(range)?;
+        range
+            .years()
+            .filter_map(|y| {
+                let (first, last) = (Month::new(y, 1)?.max(range.from()), Month::new(y, 12)?.min(range.to()));
+                Some((first, last))
+            })
+            .collect()
+    } else {
+        let mut years: Vec<(i32, usize)> = Vec::new();
+        for c in stored.iter().filter(|c| c.records > 0) {
+            match years.last_mut() {
+                Some((y, n)) if *y == c.month.year() => *n += 1,
+                _ => years.push((c.month.year(), 1)),
             }
-            if years.is_empty() {
-                eprintln!("nothing of {dataset} is stored yet (an ingest fetches it: --ingest-only --dataset {dataset})");
-                return Ok(exit::DONE);
-            }
-            let listed: Vec<String> = years
-                .iter()
-                .map(|(y, n)| if *n == 12 { y.to_string() } else { format!("{y} ({n} of 12 months)") })
-                .collect();
-            eprintln!("{dataset}: stored {}; each summarised (--year picks one)", listed.join(", "));
-            years.into_iter().map(|(y, _)| y).collect()
         }
+        if years.is_empty() {
+            eprintln!("nothing of {dataset} is stored yet (an ingest fetches it: --ingest-only --dataset {dataset})");
+            return Ok(exit::DONE);
+        }
+        let listed: Vec<String> = years
+            .iter()
+            .map(|(y, n)| if *n == 12 { y.to_string() } else { format!("{y} ({n} of 12 months)") })
+            .collect();
+        eprintln!("{dataset}: stored {}; each summarised (--year picks one)", listed.join(", "));
+        years.iter().filter_map(|(y, _)| Some((Month::new(*y, 1)?, Month::new(*y, 12)?))).collect()
     };
     let mut ids: Vec<String> = match kind {
         EntityKind::PriceArea => PriceArea::ALL.iter().map(|a| a.to_string()).collect(),
@@ -266,38 +308,58 @@ pub(super) async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryAr
     let names = store.entities(kind).await?;
     let selection = summary::Selection { ids, filtered: chosen.is_some() };
     let mut rows = Vec::new();
-    for year in &years {
-        rows.extend(summary::year_rows(&store, dataset, *year, &selection, &names).await?);
+    for span in &spans {
+        rows.extend(summary::year_rows(&store, dataset, *span, &selection, &names).await?);
     }
-    if let Some(group) = &args.group {
-        let known: std::collections::BTreeSet<&str> =
-            rows.iter().map(|r| r.group.as_str()).filter(|g| *g != "all").collect();
-        if !known.contains(group.as_str()) && !rows.is_empty() {
-            let listed: Vec<String> = known.iter().map(|g| printable(g).into_owned()).collect();
-            return Err(Failure::usage(format!(
-                "no {dataset} group is named {} (stored: {})",
-                printable(group),
-                listed.join(", ")
-            )));
+    // A group named in any case; the table keeps the other rows for the shares.
+    let group: Option<String> = match &args.group {
+        None => None,
+        Some(asked) => {
+            let known: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.group.as_str()).filter(|g| *g != "all").collect();
+            match known.iter().find(|g| g.eq_ignore_ascii_case(asked.trim())) {
+                Some(g) => Some(g.to_string()),
+                None if rows.is_empty() => Some(asked.clone()),
+                None => {
+                    let listed: Vec<String> = known.iter().map(|g| printable(g).into_owned()).collect();
+                    return Err(Failure::usage(format!(
+                        "no {dataset} group is named {} (stored: {})",
+                        printable(asked),
+                        listed.join(", ")
+                    )));
+                }
+            }
         }
-        rows.retain(|r| &r.group == group);
-    }
+    };
+    let shown: Vec<summary::Row> =
+        rows.iter().filter(|r| group.as_ref().is_none_or(|g| &r.group == g)).cloned().collect();
     let out = match args.format {
         SummaryFormat::Table => {
-            let unit = summary::unit_for(&rows, args.unit);
+            let unit = summary::unit_for(&shown, args.unit);
             let mut text = String::new();
-            for year in years {
-                let of_year: Vec<summary::Row> = rows.iter().filter(|r| r.year == year).cloned().collect();
-                text.push_str(&summary::table(dataset, year, &of_year, unit));
+            for (first, last) in &spans {
+                let of_year: Vec<summary::Row> =
+                    rows.iter().filter(|r| r.year == first.year()).cloned().collect();
+                let months = (last.month() - first.month() + 1) as usize;
+                let mut title = match (first.month(), last.month()) {
+                    (1, 12) => format!("{} (local year)", first.year()),
+                    _ if first == last => format!("{first} (local month)"),
+                    _ => format!("{first}..{last} (local months)"),
+                };
+                let held = stored_in(*first, *last);
+                if held < months {
+                    title.push_str(&format!(", {held} of {months} months stored"));
+                }
+                text.push_str(&summary::table(dataset, &title, &of_year, unit, group.as_deref()));
             }
             text.into_bytes()
         }
         SummaryFormat::Csv => {
             use std::io::IsTerminal;
-            summary::csv(&rows, args.unit, std::io::stdout().is_terminal())
+            summary::csv(&shown, args.unit, std::io::stdout().is_terminal())
                 .map_err(|e| Failure::failed(format!("cannot write the CSV: {e}")))?
         }
-        SummaryFormat::Json => summary::json(&rows, args.unit)
+        SummaryFormat::Json => summary::json(&shown, args.unit)
             .map_err(|e| Failure::failed(format!("cannot write the JSON: {e}")))?,
     };
     print_out(&out)

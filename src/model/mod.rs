@@ -7,7 +7,7 @@ mod record;
 mod time;
 
 pub use catalogue::{Dataset, DatasetSpec, EntityKind, PriceArea, Resolution, Shape, WindowLimit, CATALOGUE};
-pub use names::{repair_mojibake, resolve_entity, Resolved};
+pub use names::{repair_mojibake, resolve_entity, suggest_entities, Resolved};
 pub use record::{Entity, Group, Point, Record, SeriesData, SeriesKey, WindowData};
 pub(crate) use time::deserialize_from_str;
 pub use time::{

@@ -68,10 +68,64 @@ fn single_byte(c: char) -> Option<u8> {
 }
 
 impl Entity {
-    /// The name to show and search: as the API sent it, repaired where it came mis-encoded.
+    /// The name to show and search: a price area's city (the API names `NO1` `NO1`: its id),
+    /// else the name as the API sent it, repaired where it came mis-encoded.
     pub fn display_name(&self) -> Cow<'_, str> {
-        repair_mojibake(&self.name)
+        match (self.kind, self.id.parse::<PriceArea>()) {
+            (EntityKind::PriceArea, Ok(area)) => Cow::Borrowed(area.city()),
+            _ => repair_mojibake(&self.name),
+        }
     }
+}
+
+/// A name as it may be typed: folded plainly (`Tromsø` → `tromso`) and as Norwegian is written
+/// without its letters (`tromsoe`, `aalesund`).
+fn folds(name: &str) -> [String; 2] {
+    let spelled: String = name
+        .chars()
+        .flat_map(|c| match c {
+            'ø' => "oe".chars().collect::<Vec<_>>(),
+            'Ø' => "Oe".chars().collect(),
+            'å' => "aa".chars().collect(),
+            'Å' => "Aa".chars().collect(),
+            c => vec![c],
+        })
+        .collect();
+    [fold_for_search(name), fold_for_search(&spelled)]
+}
+
+/// The known names nearest to what was typed (a letter or two off, as in `bregen`), for "did
+/// you mean": (id, name), at most three, nearest first.
+pub fn suggest_entities(query: &str, kind: EntityKind, known: &[Entity]) -> Vec<(String, String)> {
+    let typed = fold_for_search(query.trim());
+    let most = (typed.chars().count() / 3).clamp(1, 3);
+    let mut near: Vec<(usize, String, String)> = known
+        .iter()
+        .filter(|e| e.kind == kind)
+        .filter_map(|e| {
+            let name = e.display_name().into_owned();
+            let d = folds(&name).iter().map(|f| edit_distance(&typed, f)).min()?;
+            (d <= most).then_some((d, e.id.clone(), name))
+        })
+        .collect();
+    near.sort();
+    near.into_iter().take(3).map(|(_, id, name)| (id, name)).collect()
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// What a user's `--entity` named.
@@ -125,7 +179,7 @@ pub fn resolve_entity(query: &str, kind: EntityKind, known: &[Entity]) -> Resolv
         let mut found: Vec<(String, String)> = candidates
             .iter()
             .filter_map(|(id, names)| {
-                names.iter().find(|n| matches(&fold_for_search(n))).map(|n| (id.clone(), n.clone()))
+                names.iter().find(|n| folds(n).iter().any(|f| matches(f))).map(|n| (id.clone(), n.clone()))
             })
             .collect();
         found.sort();
@@ -224,6 +278,18 @@ mod tests {
             "contained in two"
         );
         assert_eq!(one("narvik"), Resolved::None);
+        assert_eq!(one("tromsoe"), Resolved::One("5401".into()), "ø written oe");
+        assert_eq!(
+            suggest_entities("bregen", EntityKind::Municipality, &m),
+            [("4601".to_string(), "Bergen".to_string())]
+        );
+        assert_eq!(
+            suggest_entities("Trondhiem", EntityKind::Municipality, &m),
+            Vec::<(String, String)>::new(),
+            "not in this list"
+        );
+        assert_eq!(suggest_entities("Stavnager", EntityKind::Municipality, &m)[0].1, "Stavanger");
+        assert!(suggest_entities("zzzz", EntityKind::Municipality, &m).is_empty());
         assert_eq!(one("  "), Resolved::None);
         let areas = |q: &str| resolve_entity(q, EntityKind::PriceArea, &[]);
         assert_eq!(areas("no5"), Resolved::One("NO5".into()));

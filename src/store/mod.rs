@@ -9,6 +9,7 @@
 pub mod cassandra;
 pub mod merge;
 pub mod mongodb;
+pub mod postgres;
 pub mod secrets;
 pub mod sqlite;
 pub mod views;
@@ -26,6 +27,7 @@ use crate::model::{
 
 pub use self::cassandra::{CassandraSettings, CassandraStore};
 pub use self::mongodb::{MongoSettings, MongoStore};
+pub use self::postgres::{PostgresSettings, PostgresStore, SslMode};
 pub use sqlite::SqliteStore;
 
 /// What went wrong, as far as a caller acts on it.
@@ -69,6 +71,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StoreKind {
     Sqlite,
+    Postgres,
     Cassandra,
     Mongodb,
 }
@@ -77,6 +80,7 @@ impl StoreKind {
     pub fn as_str(self) -> &'static str {
         match self {
             StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
             StoreKind::Cassandra => "cassandra",
             StoreKind::Mongodb => "mongodb",
         }
@@ -94,9 +98,10 @@ impl std::str::FromStr for StoreKind {
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "sqlite" => Ok(StoreKind::Sqlite),
+            "postgres" | "postgresql" | "pg" => Ok(StoreKind::Postgres),
             "cassandra" | "scylla" | "scylladb" => Ok(StoreKind::Cassandra),
             "mongodb" | "mongo" => Ok(StoreKind::Mongodb),
-            _ => Err(format!("unknown store '{s}' (expected sqlite, cassandra or mongodb)")),
+            _ => Err(format!("unknown store '{s}' (expected sqlite, postgres, cassandra or mongodb)")),
         }
     }
 }
@@ -324,6 +329,18 @@ impl Store {
         let (Some(first), Some(last)) = (Month::new(year, 1), Month::new(year, 12)) else {
             return Ok(Vec::new());
         };
+        self.totals_between(dataset, scope, first, last).await
+    }
+
+    /// Totals per group of `scope` over the local months `first..=last`, from the monthly
+    /// rollups; sorted by group.
+    pub async fn totals_between(
+        &self,
+        dataset: Dataset,
+        scope: &Scope,
+        first: Month,
+        last: Month,
+    ) -> Result<Vec<GroupTotal>> {
         let months = self.rollups(dataset, scope, Period::Month, month_key(first), month_key(last)).await?;
         let mut out: Vec<GroupTotal> = Vec::new();
         for r in months {

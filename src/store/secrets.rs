@@ -88,6 +88,48 @@ pub fn redact_uri(uri: &str) -> String {
     format!("{scheme}{}{rest}", user.unwrap_or_default())
 }
 
+/// Every secret of a libpq connection string, a URI (`postgresql://user:pass@…`) or `key=value`
+/// pairs (`password=…`, quoted or not).
+pub fn conninfo_secrets(conninfo: &str) -> Vec<String> {
+    if conninfo.contains("://") {
+        return uri_secrets(conninfo);
+    }
+    let mut out = Vec::new();
+    let mut rest = conninfo;
+    while let Some(at) = rest.find('=') {
+        let key = rest[..at].split_whitespace().last().unwrap_or_default().to_ascii_lowercase();
+        let after = rest[at + 1..].trim_start();
+        let (value, tail) = match after.strip_prefix('\'') {
+            Some(q) => {
+                let mut end = 0;
+                let bytes = q.as_bytes();
+                while end < bytes.len() && !(bytes[end] == b'\'' && (end == 0 || bytes[end - 1] != b'\\')) {
+                    end += 1;
+                }
+                (&q[..end], q.get(end + 1..).unwrap_or_default())
+            }
+            None => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        if is_secret_option(&key) || key == "passfile" {
+            out.push(value.to_string());
+            out.push(value.replace("\\'", "'").replace("\\\\", "\\"));
+        }
+        rest = tail;
+    }
+    out.retain(|s| !s.is_empty());
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
+}
+
+/// Whether a libpq connection string carries a password.
+pub fn conninfo_has_secret(conninfo: &str) -> bool {
+    !conninfo_secrets(conninfo).is_empty() && (conninfo.contains("://") || conninfo.contains('='))
+}
+
 /// `text` with every secret replaced by `***`.
 pub fn scrub(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
@@ -116,6 +158,19 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libpq_connection_strings_give_up_their_passwords() {
+        assert_eq!(conninfo_secrets("postgresql://u:p%40ss@h/db"), ["p%40ss", "p@ss"]);
+        assert_eq!(conninfo_secrets("host=h user=u password=s3cret dbname=d"), ["s3cret"]);
+        assert_eq!(conninfo_secrets("password = 'a \\'b\\' c' host=h"), ["a \\'b\\' c", "a 'b' c"]);
+        assert!(conninfo_secrets("host=h user=u").is_empty());
+        assert!(conninfo_has_secret("host=h password=x") && !conninfo_has_secret("host=h"));
+        assert_eq!(
+            scrub("login for 'u' with s3cret", &conninfo_secrets("password=s3cret")),
+            "login for 'u' with ***"
+        );
+    }
 
     /// (URI, what may be shown, the secrets that must not be).
     const FORMS: &[(&str, &str, &[&str])] = &[

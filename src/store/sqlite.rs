@@ -833,8 +833,10 @@ fn write_interface(tx: &Transaction) -> rusqlite::Result<()> {
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut set = tx.prepare("UPDATE entity_names SET display_name = ?3 WHERE kind = ?1 AND id = ?2")?;
-    for (kind, id, name) in &names {
-        set.execute(params![kind, id, crate::model::repair_mojibake(name)])?;
+    for (kind, id, name) in names {
+        let Some(entity_kind) = EntityKind::from_path(&kind) else { continue };
+        let entity = Entity { kind: entity_kind, id, name, price_area: None };
+        set.execute(params![kind, entity.id, entity.display_name()])?;
     }
     for statement in super::views::sqlite_statements() {
         tx.execute_batch(&statement)?;
@@ -984,7 +986,10 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
             if v == 1 {
                 tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
             }
-            if v >= 3 {
+            if v >= 3
+                && has_table(&tx, "entities").map_err(err)?
+                && !has_table(&tx, "entity_names").map_err(err)?
+            {
                 // Schema 6: the plain name `entities` goes to the view; the table gains the
                 // repaired names.
                 tx.execute_batch(
@@ -1021,6 +1026,15 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
         }
     }
     tx.commit().map_err(err)
+}
+
+/// Whether a table of that name exists.
+fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        params![name],
+        |r| r.get(0),
+    )
 }
 
 fn schema_version(conn: &Connection) -> rusqlite::Result<Option<String>> {

@@ -89,3 +89,53 @@ FROM fetched_windows",
     ));
     out
 }
+
+/// The statements that make PostgreSQL's views in schema `s` (quoted): the same columns, with
+/// `start_utc` and `last_updated` as `timestamptz` (what Grafana's time macros take) and
+/// `start_local` from `AT TIME ZONE 'Europe/Oslo'`, whatever the session's time zone.
+pub fn postgres_statements(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = all_names().iter().map(|n| format!("DROP VIEW IF EXISTS {s}.{n}")).collect();
+    for dataset in Dataset::all() {
+        let metering = if dataset.has_metering_points() {
+            "\n    r.metering_points::int8 AS metering_points,"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "CREATE VIEW {s}.{view} AS
+SELECT
+    r.start_utc AS start_utc,
+    to_char(r.start_utc AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS')
+        || CASE WHEN (r.start_utc AT TIME ZONE 'Europe/Oslo') - (r.start_utc AT TIME ZONE 'UTC') = interval '2 hours'
+           THEN '+02:00' ELSE '+01:00' END AS start_local,
+    se.entity AS {entity},
+    coalesce(e.display_name, se.entity) AS entity_name,
+    se.grp AS grp,
+    r.kwh AS kwh,{metering}
+    r.last_updated AS last_updated
+FROM {s}.series se
+JOIN {s}.records r ON r.series_id = se.id
+LEFT JOIN {s}.entity_names e ON e.kind = '{kind}' AND e.id = se.entity
+WHERE se.dataset = '{alias}'",
+            view = view_name(dataset),
+            entity = dataset.entity().column(),
+            kind = dataset.entity().path(),
+            alias = dataset.as_str(),
+        ));
+    }
+    out.push(format!(
+        "CREATE VIEW {s}.entities AS
+SELECT CASE kind {} END AS kind, id, display_name AS name, name AS name_as_sent, price_area
+FROM {s}.entity_names",
+        EntityKind::ALL
+            .iter()
+            .map(|k| format!("WHEN '{}' THEN '{}'", k.path(), k.column()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    out.push(format!(
+        "CREATE VIEW {s}.stored_months AS
+SELECT dataset, month, records, rejected, fetched_at FROM {s}.fetched_windows"
+    ));
+    out
+}

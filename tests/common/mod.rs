@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod case;
+pub mod tmux;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,6 +129,35 @@ pub fn cassandra_settings_at(hosts: &str, name: &str) -> CassandraSettings {
         tls: false,
         tls_ca_file: None,
     }
+}
+
+/// The server the PostgreSQL tests use (ELHUB_TEST_POSTGRES, a connection string with its
+/// password). Those tests are ignored (reason shown) unless it was set at build time.
+pub fn postgres_url() -> String {
+    std::env::var("ELHUB_TEST_POSTGRES")
+        .expect("ELHUB_TEST_POSTGRES names the PostgreSQL server to test against")
+}
+
+/// Settings for a schema of its own (`elhub_test_<pid>_<name>`) on the test server.
+pub fn postgres_settings(name: &str) -> elhub_explorer::store::PostgresSettings {
+    let short: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    elhub_explorer::store::PostgresSettings {
+        url: postgres_url(),
+        schema: format!("elhub_test_{}_{short}", std::process::id()),
+        sslmode: elhub_explorer::store::SslMode::Disable,
+        ca_file: None,
+        connect_timeout: Duration::from_secs(10),
+    }
+}
+
+/// A PostgreSQL store in a schema of its own on the test server.
+pub async fn test_postgres(name: &str) -> Store {
+    Store::new(elhub_explorer::store::PostgresStore::open(postgres_settings(name)).await.unwrap())
 }
 
 /// Every stored record of a dataset, series by series (sorted by entity, group, start).
