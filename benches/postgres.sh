@@ -37,7 +37,7 @@ records=$(grep -o '[0-9]* records fetched' "$work/err" | grep -o '^[0-9]*')
 printf 'a year of municipalities into PostgreSQL: %s records in %.1f s, %.0f records/s, client peak %.1f MB\n' \
   "$(printf "%'d" "$records")" "$secs" "$(echo "$records / $secs" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
 bytes=$(psql "$ELHUB_BENCH_POSTGRES" -Atq -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relkind IN ('r', 'm')")
-rec_bytes=$(psql "$ELHUB_BENCH_POSTGRES" -Atq -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relname LIKE 'records_%'")
-printf 'server: %.0f MB for the schema, %.1f bytes per record (records with their index alone: %.1f)\n' \
+rec_bytes=$(psql "$ELHUB_BENCH_POSTGRES" -Atq -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relkind = 'r' AND c.relname LIKE 'records_%'")
+printf 'server: %.0f MB for the schema, %.1f bytes per record (the record partitions with their key index: %.1f)\n' \
   "$(echo "$bytes / 1000000" | bc -l)" "$(echo "$bytes / $records" | bc -l)" "$(echo "$rec_bytes / $records" | bc -l)"
 ELHUB_BENCH_POSTGRES_SCHEMA=$schema cargo bench --quiet --bench tui -- --bench --postgres-only 2>/dev/null | grep -v '^$'

@@ -458,7 +458,9 @@ impl PostgresStore {
             months.extend(months_of(&merged.days));
         }
         if !writes.is_empty() {
-            self.copy_records(tx, dataset, &writes).await?;
+            // Nothing stored in the window (and the dataset's lock held): the rows go straight
+            // into the table, one pass instead of staging and upserting.
+            self.copy_records(tx, dataset, &writes, stored.is_empty()).await?;
         }
         // The window's day rollups as merged, then the months they fall in.
         let (first_day, last_day) = (
@@ -546,16 +548,24 @@ impl PostgresStore {
         tx: &tokio_postgres::Transaction<'_>,
         dataset: Dataset,
         rows: &[(i64, &Point)],
+        all_new: bool,
     ) -> Result<()> {
         let s = &self.schema;
         let e = |e| self.err(e);
-        tx.batch_execute(&format!(
-            "CREATE TEMP TABLE IF NOT EXISTS elhub_staging (LIKE {s}.records) ON COMMIT DELETE ROWS"
-        ))
-        .await
-        .map_err(e)?;
+        let target = if all_new {
+            format!("{s}.records")
+        } else {
+            tx.batch_execute(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS elhub_staging (LIKE {s}.records) ON COMMIT DELETE ROWS"
+            ))
+            .await
+            .map_err(e)?;
+            "elhub_staging".to_string()
+        };
         let sink = tx
-            .copy_in("COPY elhub_staging (series_id, start_utc, kwh, last_updated, metering_points) FROM STDIN BINARY")
+            .copy_in(&format!(
+                "COPY {target} (series_id, start_utc, kwh, last_updated, metering_points) FROM STDIN BINARY"
+            ))
             .await
             .map_err(e)?;
         let writer = BinaryCopyInWriter::new(
@@ -574,6 +584,9 @@ impl PostgresStore {
             writer.as_mut().write(&row).await.map_err(e)?;
         }
         writer.as_mut().finish().await.map_err(e)?;
+        if all_new {
+            return Ok(());
+        }
         tx.execute(
             &format!(
                 "INSERT INTO {s}.records (series_id, start_utc, kwh, last_updated, metering_points)
