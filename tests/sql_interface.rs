@@ -348,7 +348,7 @@ async fn a_schema_5_store_gets_the_views(home: &Home) {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: String =
         conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, "6");
+    assert_eq!(version, "7");
     let name: String = conn
         .query_row(
             "SELECT entity_name FROM consumption_municipality WHERE municipality = '5041' LIMIT 1",

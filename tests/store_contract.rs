@@ -198,6 +198,26 @@ pub async fn queries_answer_totals_curves_rollups_and_coverage(store: &Store, da
         .unwrap();
     let zeros = months.iter().find(|r| r.group == series[1].group && r.key == 202103).unwrap();
     assert_eq!((zeros.min, zeros.count as i64), (Some(0.0), 743 * per_hour), "zeros are values");
+    // The year's daily totals (from the daily rollups) add up to the year's total.
+    let daily = store.daily_totals(dataset, &entity, Some(&series[0].group), 2021).await.unwrap();
+    assert_eq!(daily.len(), 31 + 30);
+    assert!((daily.iter().map(|d| d.1).sum::<f64>() - expected).abs() < 1e-6);
+    // Metering point counts where the dataset has them (1234 at every step): by local day, the
+    // day summer time starts one hour short; kWh per point step by step.
+    let counts = store.point_counts(dataset, Some(&series[0].entity), 2021).await.unwrap();
+    let (march_from, march_to) = (month("2021-03").start_utc(), month("2021-03").end_utc());
+    let per_point = store
+        .steps_per_point(dataset, Some(&series[0].entity), Some(&series[0].group), march_from, march_to)
+        .await
+        .unwrap();
+    if dataset.has_metering_points() {
+        let dst = counts.iter().find(|c| c.group == series[0].group && c.day == 20210328).unwrap();
+        assert_eq!((dst.points as i64, dst.steps as i64), (1234 * 23 * per_hour, 23 * per_hour));
+        assert_eq!(counts.iter().filter(|c| c.group == series[0].group).count(), 31 + 30);
+        assert_eq!(per_point[5].kwh, 1005.125 / 1234.0);
+    } else {
+        assert!(counts.is_empty() && per_point.is_empty(), "no counts, nothing per point");
+    }
     // Series, entities and coverage.
     let mut want_series = series.clone();
     want_series.sort();
@@ -435,11 +455,44 @@ mod sqlite {
     async fn damage(_name: &str, dir: &tempfile::TempDir) {
         let conn = rusqlite::Connection::open(dir.path().join("test.sqlite")).unwrap();
         conn.execute_batch(
-            "UPDATE rollup_day SET kwh = -1, n = 0; DELETE FROM rollup_month WHERE month % 2 = 1; UPDATE steps_all SET kwh = -1;",
+            "UPDATE rollup_day SET kwh = -1, n = 0; DELETE FROM rollup_month WHERE month % 2 = 1; UPDATE steps_all SET kwh = -1; UPDATE month_all SET kwh = -1;",
         )
         .unwrap();
     }
     contract_tests!(open);
+
+    /// All of Norway's monthly totals are read from the table kept with the rollups (twelve rows
+    /// per group a year, not one per series and month), exact through revisions; a file of
+    /// schema 6, which had none, gets it on opening.
+    #[tokio::test]
+    async fn all_entity_totals_come_from_the_monthly_sums_and_a_schema_6_file_gets_them() {
+        use elhub_explorer::model::Dataset;
+        use elhub_explorer::store::Scope;
+        let (dir, store) = open("month_all").await;
+        let dataset = Dataset::CONSUMPTION_MUNICIPALITY;
+        super::write_month(&store, dataset, super::month("2021-03"), 0, 0.0).await;
+        super::write_month(&store, dataset, super::month("2021-04"), 0, 0.0).await;
+        // A revision of some days: the all-entity totals follow it.
+        super::write_month(&store, dataset, super::month("2021-03"), 3, 10.0).await;
+        let summed_over_entities = |totals: Vec<(String, f64)>| totals.iter().map(|t| t.1).sum::<f64>();
+        let by_entity = summed_over_entities(store.entity_totals(dataset, None, 2021).await.unwrap());
+        let all = store.annual_totals(dataset, &Scope::All, 2021).await.unwrap();
+        let all_kwh: f64 = all.iter().map(|t| t.kwh).sum();
+        assert!(all_kwh > 0.0);
+        assert!((all_kwh - by_entity).abs() < 1e-6 * by_entity, "{all_kwh} vs {by_entity}");
+        let path = dir.path().join("test.sqlite");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("UPDATE month_all SET kwh = 0").unwrap();
+        let read = store.annual_totals(dataset, &Scope::All, 2021).await.unwrap();
+        assert!(read.iter().all(|t| t.kwh == 0.0), "read from month_all, not summed anew");
+        // Back to schema 6: no month_all. Opening migrates and fills it from the rollups.
+        conn.execute_batch("DROP TABLE month_all; UPDATE meta SET value = '6' WHERE key = 'schema_version';")
+            .unwrap();
+        drop(conn);
+        drop(store);
+        let store = crate::common::temp_sqlite(&dir);
+        assert_eq!(store.annual_totals(dataset, &Scope::All, 2021).await.unwrap(), all);
+    }
 
     /// All of Norway's curve is read from the step sums kept with the records (not summed over
     /// every series at each look); a file of schema 4, which had none, gets them on opening.

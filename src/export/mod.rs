@@ -285,16 +285,7 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-/// A quantity in the shortest text that reads back exactly: plain decimals as always
-/// (`2507716.8`), and for the tiniest and the hugest values the exponent form (`5e-324`, not 327
-/// digits).
-pub fn shortest(v: f64) -> String {
-    if v != 0.0 && v.is_finite() && !(1e-5..1e16).contains(&v.abs()) {
-        ryu::Buffer::new().format_finite(v).to_string()
-    } else {
-        v.to_string()
-    }
-}
+pub use crate::model::shortest;
 
 /// One record as a JSON object, keys in the CSV's order (serde_json keeps the order written).
 fn json_record(out: impl Write, r: &Record, local: &str, name: &str) -> serde_json::Result<()> {

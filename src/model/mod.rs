@@ -7,6 +7,8 @@ mod record;
 mod time;
 
 pub use catalogue::{Dataset, DatasetSpec, EntityKind, PriceArea, Resolution, Shape, WindowLimit, CATALOGUE};
+#[cfg(test)]
+pub(crate) use names::municipalities_of;
 pub use names::{repair_mojibake, resolve_entity, suggest_entities, Resolved};
 pub use record::{Entity, Group, Point, Record, SeriesData, SeriesKey, WindowData};
 pub(crate) use time::deserialize_from_str;
@@ -78,6 +80,17 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn is_unprintable(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A quantity in the shortest text that reads back exactly: plain decimals as always
+/// (`2507716.8`), and for the tiniest and the hugest values the exponent form (`5e-324`, not 327
+/// digits).
+pub fn shortest(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-5..1e16).contains(&v.abs()) {
+        ryu::Buffer::new().format_finite(v).to_string()
+    } else {
+        v.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -128,6 +128,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Municipalities from (number, name) pairs, for the tests of every module.
+#[cfg(test)]
+pub(crate) fn municipalities_of(pairs: &[(&str, &str)]) -> Vec<Entity> {
+    pairs
+        .iter()
+        .map(|(id, name)| Entity {
+            kind: EntityKind::Municipality,
+            id: id.to_string(),
+            name: name.to_string(),
+            price_area: None,
+        })
+        .collect()
+}
+
 /// What a user's `--entity` named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
@@ -233,7 +247,7 @@ mod tests {
     }
 
     fn municipalities() -> Vec<Entity> {
-        [
+        municipalities_of(&[
             ("0301", "Oslo"),
             ("5401", "Tromsø"),
             ("5036", "SnÃ¥sa"),
@@ -242,15 +256,7 @@ mod tests {
             ("1101", "Eigersund"),
             ("1103", "Stavanger"),
             ("0000", "Ukjent"),
-        ]
-        .iter()
-        .map(|(id, name)| Entity {
-            kind: EntityKind::Municipality,
-            id: id.to_string(),
-            name: name.to_string(),
-            price_area: None,
-        })
-        .collect()
+        ])
     }
 
     #[test]

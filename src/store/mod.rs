@@ -10,6 +10,8 @@ pub mod cassandra;
 pub mod merge;
 pub mod mongodb;
 pub mod postgres;
+mod queries;
+pub use queries::PointCount;
 pub mod secrets;
 pub mod sqlite;
 pub mod views;
@@ -21,9 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use crate::model::{
-    month_key, Dataset, Entity, EntityKind, Group, Month, Record, SeriesKey, Window, WindowData,
-};
+use crate::model::{Dataset, Entity, EntityKind, Group, Month, Record, SeriesKey, Window, WindowData};
 
 pub use self::cassandra::{CassandraSettings, CassandraStore};
 pub use self::mongodb::{MongoSettings, MongoStore};
@@ -272,6 +272,19 @@ pub trait Backend: Send + Sync {
         }
     }
 
+    /// The metering point count of every step of one series in [from, to) that has one, sorted:
+    /// (Unix seconds of the start, count). What kWh per metering point is read from.
+    async fn point_steps(
+        &self,
+        dataset: Dataset,
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, u32)>> {
+        let records = self.series_records(dataset, series, from, to).await?;
+        Ok(records.into_iter().filter_map(|r| Some((r.start.timestamp(), r.metering_points?))).collect())
+    }
+
     /// The values of one series in [from, to), sorted by start: the curve.
     async fn steps(
         &self,
@@ -322,89 +335,6 @@ pub struct Store(Box<dyn Backend>);
 impl Store {
     pub fn new(backend: impl Backend + 'static) -> Store {
         Store(Box::new(backend))
-    }
-
-    /// Totals per group of `scope` over a local year, from the monthly rollups; sorted by group.
-    pub async fn annual_totals(&self, dataset: Dataset, scope: &Scope, year: i32) -> Result<Vec<GroupTotal>> {
-        let (Some(first), Some(last)) = (Month::new(year, 1), Month::new(year, 12)) else {
-            return Ok(Vec::new());
-        };
-        self.totals_between(dataset, scope, first, last).await
-    }
-
-    /// Totals per group of `scope` over the local months `first..=last`, from the monthly
-    /// rollups; sorted by group.
-    pub async fn totals_between(
-        &self,
-        dataset: Dataset,
-        scope: &Scope,
-        first: Month,
-        last: Month,
-    ) -> Result<Vec<GroupTotal>> {
-        let months = self.rollups(dataset, scope, Period::Month, month_key(first), month_key(last)).await?;
-        let mut out: Vec<GroupTotal> = Vec::new();
-        for r in months {
-            match out.last_mut() {
-                Some(t) if t.group == r.group => {
-                    t.kwh += r.kwh;
-                    t.count += r.count;
-                }
-                _ => out.push(GroupTotal { group: r.group, kwh: r.kwh, count: r.count }),
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl Store {
-    /// A curve summed over series: of one entity (or every entity, `None`) and one group (or
-    /// every group, `None`), per step, sorted by start. All of Norway's hydro, NO1's groups
-    /// together, or everything.
-    pub async fn summed_steps(
-        &self,
-        dataset: Dataset,
-        entity: Option<&str>,
-        group: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<StepValue>> {
-        if entity.is_none() {
-            if let Some(steps) = self.0.all_entity_steps(dataset, group, from, to).await? {
-                return Ok(steps);
-            }
-        }
-        let mut sums: std::collections::BTreeMap<DateTime<Utc>, f64> = std::collections::BTreeMap::new();
-        let wanted =
-            |k: &SeriesKey| entity.is_none_or(|e| k.entity == e) && group.is_none_or(|g| k.group == g);
-        for key in self.series(dataset).await?.into_iter().filter(wanted) {
-            for s in self.steps(dataset, &key, from, to).await? {
-                *sums.entry(s.start).or_default() += s.kwh;
-            }
-        }
-        Ok(sums.into_iter().map(|(start, kwh)| StepValue { start, kwh }).collect())
-    }
-
-    /// One group's total (or every group's together, `None`) over a local year for every
-    /// entity of a dataset that has it, in the store's entity order: the entities side by side.
-    pub async fn entity_totals(
-        &self,
-        dataset: Dataset,
-        group: Option<&str>,
-        year: i32,
-    ) -> Result<Vec<(String, f64)>> {
-        let wanted = |g: &str| group.is_none_or(|w| w == g);
-        let mut entities: Vec<String> =
-            self.series(dataset).await?.into_iter().filter(|k| wanted(&k.group)).map(|k| k.entity).collect();
-        entities.dedup();
-        let mut out = Vec::new();
-        for entity in entities {
-            let totals = self.annual_totals(dataset, &Scope::Entity(entity.clone()), year).await?;
-            let mut matching = totals.iter().filter(|t| wanted(&t.group)).peekable();
-            if matching.peek().is_some() {
-                out.push((entity, matching.map(|t| t.kwh).sum()));
-            }
-        }
-        Ok(out)
     }
 }
 

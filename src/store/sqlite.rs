@@ -29,7 +29,7 @@ use crate::model::{
     day_key, instant, month_key, Dataset, Entity, EntityKind, Month, Point, Record, SeriesKey, WindowData,
 };
 
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,6 +102,14 @@ CREATE TABLE IF NOT EXISTS rollup_month (
     max_kwh   REAL    NOT NULL,
     PRIMARY KEY (series_id, month)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS month_all (   -- per dataset, group and local month the sum over every entity (schema 7)
+    dataset   TEXT    NOT NULL,
+    grp       TEXT    NOT NULL,
+    month     INTEGER NOT NULL,        -- local month, yyyymm
+    kwh       REAL    NOT NULL,
+    n         INTEGER NOT NULL,        -- records
+    PRIMARY KEY (dataset, grp, month)
+) WITHOUT ROWID;
 ";
 
 /// Schema 1 keyed records on (dataset, price_area, grp, start_utc) text; moved over in one
@@ -149,6 +157,29 @@ const SUM_STEPS_ALL: &str = "INSERT INTO steps_all (dataset, grp, start_utc, kwh
     WHERE s.dataset = ?1 AND r.start_utc >= ?2 AND r.start_utc < ?3
     GROUP BY s.grp, r.start_utc";
 
+/// The all-entity monthly totals (schema 7) of `dataset`'s local months `from..=to` (yyyymm),
+/// recomputed from the series' monthly rollups: all of Norway's year is twelve rows per group,
+/// not 13,000 (1,083 municipality series).
+fn refresh_month_all(tx: &Transaction, dataset: &str, from: i32, to: i32) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM month_all WHERE dataset = ?1 AND month BETWEEN ?2 AND ?3")?
+        .execute(params![dataset, from, to])?;
+    tx.prepare_cached(
+        "INSERT INTO month_all (dataset, grp, month, kwh, n)
+         SELECT s.dataset, s.grp, t.month, SUM(t.kwh), SUM(t.n) FROM series s JOIN rollup_month t ON t.series_id = s.id
+         WHERE s.dataset = ?1 AND t.month BETWEEN ?2 AND ?3 GROUP BY s.grp, t.month",
+    )?
+    .execute(params![dataset, from, to])?;
+    Ok(())
+}
+
+/// Recomputes the all-entity monthly totals of `dataset` (every dataset: `None`) over all time.
+fn rebuild_month_all(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<()> {
+    for d in datasets_of(tx, dataset)? {
+        refresh_month_all(tx, &d, i32::MIN, i32::MAX)?;
+    }
+    Ok(())
+}
+
 /// Adds a write's changes to the all-entity step sums (in its transaction, so they stay the
 /// sums of the records; `rebuild` recomputes them from the records).
 fn add_to_steps_all(
@@ -173,19 +204,23 @@ fn add_to_steps_all(
 
 /// Recomputes the all-entity step sums of `dataset` (every dataset: `None`) over all time.
 fn rebuild_steps_all(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<()> {
-    let datasets: Vec<String> = match dataset {
-        Some(d) => vec![d.as_str().to_string()],
-        None => {
-            let mut stmt = tx.prepare("SELECT DISTINCT dataset FROM series")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        }
-    };
-    for d in datasets {
+    for d in datasets_of(tx, dataset)? {
         tx.execute(CLEAR_STEPS_ALL, params![d, i64::MIN, i64::MAX])?;
         tx.execute(SUM_STEPS_ALL, params![d, i64::MIN, i64::MAX])?;
     }
     Ok(())
+}
+
+/// `dataset`'s name, or (`None`) every dataset stored.
+fn datasets_of(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<Vec<String>> {
+    match dataset {
+        Some(d) => Ok(vec![d.as_str().to_string()]),
+        None => {
+            let mut stmt = tx.prepare("SELECT DISTINCT dataset FROM series")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        }
+    }
 }
 
 /// Rows per multi-row upsert statement (fewer statement steps per record).
@@ -443,6 +478,30 @@ impl Backend for SqliteStore {
         }
     }
 
+    async fn point_steps(
+        &self,
+        dataset: Dataset,
+        series: &SeriesKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, u32)>> {
+        let series = series.clone();
+        self.with(&self.reader, move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.start_utc, r.metering_points FROM series s JOIN records r ON r.series_id = s.id
+                 WHERE s.dataset = ?1 AND s.entity = ?2 AND s.grp = ?3 AND r.start_utc >= ?4 AND r.start_utc < ?5
+                   AND r.metering_points IS NOT NULL
+                 ORDER BY r.start_utc",
+            )?;
+            let rows = stmt.query_map(
+                params![dataset.as_str(), series.entity, series.group, from.timestamp(), to.timestamp()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            rows.collect()
+        })
+        .await
+    }
+
     async fn steps(
         &self,
         dataset: Dataset,
@@ -485,6 +544,9 @@ impl Backend for SqliteStore {
                     "SELECT s.grp, t.{key}, t.kwh, t.n, t.min_kwh, t.max_kwh FROM series s JOIN {table} t ON t.series_id = s.id
                      WHERE s.dataset = ?1 AND s.entity = ?2 AND t.{key} BETWEEN ?3 AND ?4 ORDER BY s.grp, t.{key}"
                 ),
+                Scope::All if period == Period::Month => "SELECT grp, month, kwh, n, NULL, NULL FROM month_all
+                     WHERE dataset = ?1 AND ?2 IS NULL AND month BETWEEN ?3 AND ?4 ORDER BY grp, month"
+                    .to_string(),
                 Scope::All => format!(
                     "SELECT s.grp, t.{key}, SUM(t.kwh), SUM(t.n), NULL, NULL FROM series s JOIN {table} t ON t.series_id = s.id
                      WHERE s.dataset = ?1 AND ?2 IS NULL AND t.{key} BETWEEN ?3 AND ?4 GROUP BY s.grp, t.{key} ORDER BY s.grp, t.{key}"
@@ -729,6 +791,9 @@ fn write_in(
         }
     }
     add_to_steps_all(tx, dataset, deltas)?;
+    if !data.series.is_empty() {
+        refresh_month_all(tx, dataset.as_str(), first_day / 100, last_day / 100)?;
+    }
     if let Some(c) = checkpoint {
         tx.execute(
             "INSERT INTO fetched_windows (dataset, month, start_utc, end_utc, fetched_at, records, rejected)
@@ -872,6 +937,7 @@ fn rebuild(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<u64> 
             }
         }
     }
+    rebuild_month_all(tx, dataset)?;
     Ok(ids.len() as u64)
 }
 
@@ -982,7 +1048,7 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
             tx.execute("INSERT INTO meta VALUES ('schema_version', ?1)", params![SCHEMA_VERSION.to_string()])
                 .map_err(err)?;
         }
-        Some(Ok(v @ 1..=5)) => {
+        Some(Ok(v @ 1..=6)) => {
             if v == 1 {
                 tx.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
             }
@@ -998,15 +1064,20 @@ fn init_schema(conn: &mut Connection, path: &Path) -> Result<()> {
                 )
                 .map_err(err)?;
             }
-            // Creates what later schemas added (4: `synced`, 5: `steps_all`, 6: `oslo_offsets`).
+            // Creates what later schemas added (4: `synced`, 5: `steps_all`, 6: `oslo_offsets`,
+            // 7: `month_all`).
             tx.execute_batch(SCHEMA).map_err(err)?;
             if v <= 2 {
                 tx.execute_batch(MIGRATE_2_TO_3).map_err(err)?;
                 let series = rebuild(&tx, None).map_err(err)?;
                 tracing::info!(path = %path.display(), series, "rebuilt the rollups");
-            } else if v <= 4 {
-                // Schema 5: the all-entity step sums, from the records.
-                rebuild_steps_all(&tx, None).map_err(err)?;
+            } else {
+                if v <= 4 {
+                    // Schema 5: the all-entity step sums, from the records.
+                    rebuild_steps_all(&tx, None).map_err(err)?;
+                }
+                // Schema 7: the all-entity monthly totals, from the monthly rollups.
+                rebuild_month_all(&tx, None).map_err(err)?;
             }
             write_interface(&tx).map_err(err)?;
             tx.execute(
