@@ -27,17 +27,18 @@ use elhub_explorer::ingest::{self, IngestPlan};
 use elhub_explorer::model::{Dataset, MonthRange};
 use elhub_explorer::replica::{self, ReplicaState};
 use elhub_explorer::store::{Scope, SqliteStore, Store};
-use elhub_explorer::tui::keys::handle_key;
-use elhub_explorer::tui::state::{update, Action, App, Effect};
+use elhub_explorer::tui::input::handle_key;
+use elhub_explorer::tui::state::{update, Action, App, Cache, Effect};
 use elhub_explorer::tui::theme::Theme;
 use elhub_explorer::tui::{query, view};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-/// Areas and all of Norway; then each dataset in turn (`d`), moving through its entities,
-/// months, groups and years.
-const KEY_TOUR: &str =
-    "23ll gyYh b4Gl51hhjjkgyb 0lg v]]yv]>v c]o]hl z d0h2 a3a d jjjjlgkk0h vYv]v d jjjl0gh d jjlh y0d";
+/// Areas and all of Norway; zoom to a day and back; pins of three areas and their difference;
+/// production minus consumption of an area; then each dataset in turn (`d`), moving through its
+/// entities, months, groups and years, per metering point too.
+const KEY_TOUR: &str = "23ll gyYh b4Gl51hhjjkgyb 0lg v]]yv]>v c]o]hl z ++]]>+]]<[-- 1p2p3p ]>=v=v=vP \
+     2pd2p= lh=P D d0h2 a3a d jjjjlgkk0h vYv]v m]m d jjjl0gh d jjlh m+]-m y0d";
 
 fn five_years() -> MonthRange {
     MonthRange::new("2021-01".parse().expect("month"), "2025-12".parse().expect("month")).expect("range")
@@ -86,12 +87,12 @@ fn key(c: char) -> KeyEvent {
 async fn settle(store: &Store, app: &mut App, mut effects: Vec<Effect>) -> Vec<(Duration, String)> {
     let mut took = Vec::new();
     while let Some(effect) = effects.pop() {
+        let Effect::Query(q) = effect else { continue };
         let started = Instant::now();
-        let what = format!("{effect:?}");
-        if let Some(answer) = query(store, effect).await {
-            took.push((started.elapsed(), what));
-            effects.extend(update(app, answer));
-        }
+        let what = format!("{q:?}");
+        let answer = query(store, q).await;
+        took.push((started.elapsed(), what));
+        effects.extend(update(app, Action::Answered(answer)));
     }
     took
 }
@@ -115,13 +116,14 @@ fn key_to_frame(rt: &tokio::runtime::Runtime, store: &Store, cold: bool) {
     update(&mut app, Action::CurveWidth(width));
     let mut times = Vec::new();
     let mut slowest = Vec::new();
-    for c in KEY_TOUR.chars().filter(|c| *c != ' ').cycle().take(600) {
+    for c in KEY_TOUR.chars().filter(|c| !c.is_whitespace()).cycle().take(600) {
         if cold {
             // Forget every answer: this press pays for its totals and hourly queries.
-            app.totals.clear();
-            app.curves.clear();
-            app.years.clear();
-            app.sides.clear();
+            app.q.totals = Cache::default();
+            app.q.curves = Cache::default();
+            app.q.years = Cache::default();
+            app.q.sides = Cache::default();
+            app.q.points = Cache::default();
         }
         let started = Instant::now();
         let mut queries = Vec::new();

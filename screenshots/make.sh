@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in this folder from the real binary, driven in tmux against the
 # replica: progress while fetching, bars, sectors, help, the curve as a line with the cursor,
-# the year, the average day, the areas side by side, municipalities found by a filter. Run after
+# the year, the average day, the areas side by side, a day zoomed to its hours, three areas
+# pinned, production minus consumption, municipalities found by a filter. Run after
 # any change to the TUI:
 #   bash screenshots/make.sh
 # Needs tmux and python3. Writes NAME.txt (plain text, from tmux) and NAME.svg (colours: saved by
@@ -17,7 +18,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 sock=elhub-shots-$$
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
-sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
+  sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
   kill "$replica" "${fast:-}" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -63,7 +64,7 @@ wait_for "Esc closes"
 shot help
 tmux -L "$sock" send-keys -t s Escape q
 tmux -L "$sock" kill-server 2>/dev/null || true
-sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
+  sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
 
 # The analyst's views on two years of production: the curve as a line with the cursor, the
 # year, the average day, the areas side by side against the year before.
@@ -89,9 +90,33 @@ tmux -L "$sock" send-keys -t s v a
 wait_for "hydro by price area · side by side"
 wait_for "NO2 Kristiansand"
 shot compare
+# Down to the hour: the day summer time ends, the cursor on its second 02:00.
+tmux -L "$sock" send-keys -t s a c : 2022-10-30 Enter
+wait_for "Sun 30 Oct 2022 (25 h)"
+tmux -L "$sock" send-keys -t s ']' ']' ']'
+wait_for "hour 4 of 25"
+shot zoom
+# Three areas side by side: NO1 and NO2 pinned beside NO5.
+tmux -L "$sock" send-keys -t s Escape
+sleep 0.3
+tmux -L "$sock" send-keys -t s Escape
+sleep 0.3
+tmux -L "$sock" send-keys -t s 1 p 2 p 5
+wait_for "NO2 Kristiansand total"
+shot pins
+# Production minus consumption of NO2, all groups: the area's net export.
+tmux -L "$sock" send-keys -t s P d r
+wait_for "Fetched consumption"
+tmux -L "$sock" send-keys -t s D 2 : 'all groups' Enter
+wait_for "NO2 Kristiansand all groups"
+tmux -L "$sock" send-keys -t s p d : 'all groups' Enter
+wait_for "Totals · consumption 2022"
+tmux -L "$sock" send-keys -t s p =
+wait_for "production − consumption"
+shot net
 tmux -L "$sock" send-keys -t s q
 tmux -L "$sock" kill-server 2>/dev/null || true
-sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
+  sleep 1 # a new session on a server still going away fails ("server exited unexpectedly")
 
 # Municipalities: a month fetched a day at a time, then found by typing.
 tmux -L "$sock" new-session -d -s s -x $cols -y $rows \

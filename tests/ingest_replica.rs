@@ -346,8 +346,9 @@ async fn a_failing_day_leaves_its_month_to_the_rerun() {
 /// the areas' curves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorers_totals_are_those_of_summary() {
+    use elhub_explorer::store::Scope;
     use elhub_explorer::summary::{year_rows, Level, Selection};
-    use elhub_explorer::tui::state::{Action, CurveKey, Effect, TotalsKey, ALL};
+    use elhub_explorer::tui::state::{Answer, CurveKey, Groups, Query, Series, TotalsKey};
     let replica = start_replica().await;
     let dir = tempfile::tempdir().unwrap();
     let sinks = Arc::new(vec![temp_sqlite(&dir)]);
@@ -367,10 +368,10 @@ async fn the_explorers_totals_are_those_of_summary() {
         let rows = year_rows(store, dataset, year, &Selection { ids: ids.clone(), filtered: false }, &names)
             .await
             .unwrap();
-        for (entity, level) in [(ids[1].as_str(), Level::Entity), (ALL, Level::All)] {
-            let key = TotalsKey { dataset, entity: entity.to_string(), year: 2021 };
-            let Some(Action::TotalsLoaded(_, Ok(totals))) =
-                elhub_explorer::tui::query(store, Effect::LoadTotals(key)).await
+        for (entity, level) in [(ids[1].as_str(), Level::Entity), ("", Level::All)] {
+            let scope = if entity.is_empty() { Scope::All } else { Scope::Entity(entity.to_string()) };
+            let key = TotalsKey { dataset, entity: scope, year: 2021 };
+            let Answer::Totals(_, Ok(totals)) = elhub_explorer::tui::query(store, Query::Totals(key)).await
             else {
                 panic!("no totals for {entity}");
             };
@@ -396,10 +397,9 @@ async fn the_explorers_totals_are_those_of_summary() {
         // All of Norway's curve: per hour, the sum of every entity's value.
         let group = dataset.known_groups()[0].to_string();
         let month: Month = "2021-03".parse().unwrap();
-        let key = CurveKey { dataset, entity: ALL.to_string(), group: group.clone(), month };
-        let Some(Action::CurveLoaded(_, Ok(curve))) =
-            elhub_explorer::tui::query(store, Effect::LoadCurve(key)).await
-        else {
+        let series = Series { dataset, entity: Scope::All, group: Groups::One(group.clone()) };
+        let key = CurveKey { series, month, per_point: false };
+        let Answer::Curve(_, Ok(curve)) = elhub_explorer::tui::query(store, Query::Curve(key)).await else {
             panic!("no curve");
         };
         assert_eq!(curve.len(), 743);

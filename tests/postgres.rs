@@ -351,7 +351,7 @@ async fn the_explorer_on_postgres_shows_what_it_shows_on_sqlite() {
         tmux.run(&["new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", &script]);
         tmux.wait_for(&["Hourly · NO1 Oslo hydro · Mar 2021", "743 h"]);
         tmux.keys(&["v"]);
-        tmux.wait_for(&["Daily · NO1 Oslo hydro · 2021", "1 day/col"]);
+        tmux.wait_for(&["Daily · NO1 Oslo hydro · 2021", "total ", "days/col"]);
         let screen = tmux.screen();
         tmux.keys(&["q"]);
         // The last line names the store; the rest is the data.

@@ -4,96 +4,22 @@
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use common::screens::{answer_queries, app_of, app_with_data, draw, laid_out, month, screen};
 use elhub_explorer::ingest::Progress;
-use elhub_explorer::model::{Dataset, Entity, EntityKind, Month, MonthRange, Window};
-use elhub_explorer::replica::generator;
-use elhub_explorer::store::{GroupTotal, MonthCoverage, StepValue, UpsertStats};
-use elhub_explorer::tui::state::{update, Action, App, ChartKind, TotalsKey};
+use elhub_explorer::model::{Dataset, EntityKind, Month, MonthRange};
+use elhub_explorer::store::{GroupTotal, MonthCoverage, Scope, UpsertStats};
+use elhub_explorer::tui::state::{update, Action, Answer, App, ChartKind, Groups};
 use elhub_explorer::tui::theme::Theme;
 use elhub_explorer::tui::view::{self, EntitiesPane};
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::widgets::Widget;
-use ratatui::Terminal;
-
-fn month(s: &str) -> Month {
-    s.parse().unwrap()
-}
-
-/// An explorer showing NO1 in March 2021 with the replica's data, as the loop would after its
-/// first queries came back.
-fn app_with_data(theme: Theme) -> App {
-    app_of(Dataset::PRODUCTION, theme)
-}
-
-fn app_of(dataset: Dataset, theme: Theme) -> App {
-    let year = MonthRange::new(month("2021-01"), month("2021-12")).unwrap();
-    let t0 = Instant::now();
-    let mut app = App::new(dataset, year, "sqlite elhub.sqlite".into(), theme, t0);
-    app.start();
-    answer_queries(&mut app);
-    // The explorer opened on the newest month stored; show March, with its DST change.
-    app.month = month("2021-03");
-    answer_queries(&mut app);
-    app
-}
-
-/// Answers the entity, totals, curve and coverage queries of what `app` shows, from the generator.
-fn answer_queries(app: &mut App) {
-    let year = app.range;
-    let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let window = Window { start: year.from().start_utc(), end: year.to().end_utc() };
-    let dataset = app.dataset;
-    if dataset.entity() != EntityKind::PriceArea
-        && app
-            .entities
-            .get(&dataset.entity())
-            .is_none_or(|e| !matches!(e, elhub_explorer::tui::state::Loadable::Ready(_)))
-    {
-        let day = Window::of_day(chrono::NaiveDate::from_ymd_opt(2021, 3, 1).unwrap());
-        let entities: Vec<Entity> = generator::window_data(dataset, day, until, None, None, &[]).entities;
-        update(app, Action::EntitiesLoaded(dataset.entity(), Ok(entities)));
-    }
-    let data = generator::window_data(dataset, window, until, Some(&app.entity), None, &[]);
-    let mut sums: BTreeMap<String, (f64, u64)> = BTreeMap::new();
-    for s in &data.series {
-        let e = sums.entry(s.key.group.clone()).or_default();
-        e.0 += s.points.iter().map(|p| p.kwh).sum::<f64>();
-        e.1 += s.points.len() as u64;
-    }
-    let totals = sums.into_iter().map(|(group, (kwh, count))| GroupTotal { group, kwh, count }).collect();
-    let key = app.totals_key();
-    update(app, Action::TotalsLoaded(key, Ok(totals)));
-    let m = app.month;
-    let curve: Vec<StepValue> = data
-        .records()
-        .filter(|r| r.group == app.group && m.start_utc() <= r.start && r.start < m.end_utc())
-        .map(|r| StepValue { start: r.start, kwh: r.quantity_kwh })
-        .collect();
-    let key = app.curve_key();
-    update(app, Action::CurveLoaded(key, Ok(curve)));
-    let coverage = year
-        .months()
-        .map(|m| MonthCoverage { month: m, records: 17_856, rejected: 0, fetched_at: until })
-        .collect();
-    update(app, Action::CoverageLoaded(dataset, Ok(coverage)));
-}
-
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| view::render(app, f)).unwrap();
-    terminal
-}
-
-fn screen(app: &App, width: u16, height: u16) -> String {
-    draw(app, width, height).backend().to_string()
-}
 
 #[test]
 fn bars_view() {
@@ -104,7 +30,7 @@ fn bars_view() {
 fn sector_view() {
     let mut app = app_with_data(Theme::default());
     update(&mut app, Action::ToggleChart);
-    assert_eq!(app.chart, ChartKind::Sectors);
+    assert_eq!(app.look.chart, ChartKind::Sectors);
     insta::assert_snapshot!(screen(&app, 100, 30));
 }
 
@@ -195,7 +121,7 @@ fn colored_cells(buf: &Buffer, color: Color) -> usize {
 #[test]
 fn a_group_has_one_colour_in_every_pane() {
     let app = app_with_data(Theme::default());
-    assert_eq!(app.group, "hydro");
+    assert_eq!(app.group, Groups::One("hydro".into()));
     let terminal = draw(&app, 100, 30);
     let buf = terminal.backend().buffer();
     // Hydro is (bright) blue in the bars and in the hourly curve.
@@ -217,7 +143,7 @@ fn no_color_means_no_colour() {
     let app = app_with_data(Theme { color: false, ascii: false });
     for chart in [ChartKind::Bars, ChartKind::Sectors] {
         let mut app = app.clone();
-        app.chart = chart;
+        app.look.chart = chart;
         let terminal = draw(&app, 100, 30);
         let buf = terminal.backend().buffer();
         assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "{chart:?}");
@@ -249,13 +175,13 @@ fn areas_pane_renders_cities_and_the_selection() {
 #[test]
 fn municipalities_list_filters_as_you_type() {
     let mut app = app_of(Dataset::CONSUMPTION_MUNICIPALITY, Theme { ascii: true, color: false });
-    assert_eq!(app.entity, "0000", "the first municipality, unknown");
+    assert_eq!(app.entity, Some(Scope::All), "all municipalities, never 0000 (unknown)");
     update(&mut app, Action::StartFilter);
     for c in "tromso".chars() {
         update(&mut app, Action::FilterType(c));
     }
     answer_queries(&mut app);
-    assert_eq!(app.entity, "5501");
+    assert_eq!(app.entity, Some(Scope::Entity("5501".into())));
     let mut buf = Buffer::empty(Rect::new(0, 0, 26, 5));
     EntitiesPane { app: &app }.render(buf.area, &mut buf);
     let expected = Buffer::with_lines([
@@ -275,7 +201,7 @@ fn grid_areas_and_quarter_hours() {
     let app = app_of(Dataset::CONSUMPTION_GRID_AREA, Theme::default());
     let text = screen(&app, 100, 30);
     assert!(text.contains("Grid areas · 99"), "{text}");
-    assert!(text.contains("EIDSIVA-D"), "{text}");
+    assert!(text.contains("ELVIA"), "grid areas by name, not by their 16-character EIC: {text}");
     let mut quarter = app_of(Dataset::PRODUCTION_15MIN, Theme::default());
     quarter.month = month("2024-03");
     quarter.range = MonthRange::new(month("2024-01"), month("2024-12")).unwrap();
@@ -298,8 +224,8 @@ fn a_dataset_with_nothing_stored_says_so_instead_of_loading() {
         update(&mut app, Action::StepDataset(1));
     }
     assert_eq!(app.dataset, Dataset::CONSUMPTION_GRID_AREA);
-    update(&mut app, Action::EntitiesLoaded(EntityKind::GridArea, Ok(vec![])));
-    update(&mut app, Action::CoverageLoaded(Dataset::CONSUMPTION_GRID_AREA, Ok(vec![])));
+    update(&mut app, Action::Answered(Answer::Entities(EntityKind::GridArea, Ok(vec![]))));
+    update(&mut app, Action::Answered(Answer::Coverage(Dataset::CONSUMPTION_GRID_AREA, Ok(vec![]))));
     let text = screen(&app, 100, 30);
     assert!(text.contains("No consumption-grid-area data stored yet, so no grid area to show."), "{text}");
     assert!(!text.contains("loading"), "{text}");
@@ -311,30 +237,23 @@ fn a_dataset_with_nothing_stored_says_so_instead_of_loading() {
 #[test]
 fn names_from_the_network_cannot_drive_the_terminal() {
     let mut app = app_with_data(Theme::default());
-    let key = app.totals_key();
+    let key = app.totals_key().unwrap();
     let evil = "hydro\u{1b}]0;pwned\u{7}\u{1b}[2J".to_string();
     let totals = vec![
         GroupTotal { group: evil.clone(), kwh: 5.0, count: 1 },
         GroupTotal { group: "wind".into(), kwh: 1.0, count: 1 },
     ];
-    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
-    assert_eq!(app.group, evil);
+    update(&mut app, Action::Answered(Answer::Totals(key, Ok(totals))));
+    assert_eq!(app.group, Groups::One(evil));
     update(&mut app, Action::Ingest(Progress::Notice("note \u{1b}[31mred".into())));
     for chart in [ChartKind::Bars, ChartKind::Sectors] {
-        app.chart = chart;
+        app.look.chart = chart;
         let terminal = draw(&app, 100, 30);
         let buf = terminal.backend().buffer();
         assert!(buf.content.iter().all(|c| !c.symbol().chars().any(char::is_control)), "{chart:?}");
         let text = terminal.backend().to_string();
         assert!(text.contains("hydro\\u{1b}]0;pwned"), "{text}");
     }
-}
-
-/// A view at a realistic size with the plot's width told to the state, as the loop does.
-fn laid_out(mut app: App, width: u16, height: u16) -> App {
-    let w = view::curve_width(&app, width, height);
-    update(&mut app, Action::CurveWidth(w));
-    app
 }
 
 /// The month's curve: a y-axis with the unit, local days under it, stats that say what they are
@@ -354,7 +273,7 @@ fn month_curve_reads_with_axis_line_and_cursor() {
     assert!(text.contains("day "), "the cursor reads the day's total: {text}");
     let before = app.cursor;
     update(&mut app, Action::MoveCursor(1));
-    assert_eq!(app.cursor, before.map(|c| c + 1));
+    assert_eq!(app.cursor, before.map(|c| c + chrono::Duration::hours(4)), "a column of four hours on");
     insta::assert_snapshot!(text);
 }
 
@@ -366,33 +285,13 @@ fn a_wide_terminal_shows_every_hour() {
     assert!(text.contains("743 h · 1 h/col"), "{}", text.lines().rev().nth(2).unwrap_or(""));
 }
 
-/// Daily totals of a year from the generator, as the year view's rollup query answers them.
-fn daily(app: &App) -> Vec<(i32, f64)> {
-    let until = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let year =
-        MonthRange::new(Month::new(app.year(), 1).unwrap(), Month::new(app.year(), 12).unwrap()).unwrap();
-    let window = Window { start: year.from().start_utc(), end: year.to().end_utc() };
-    let data = generator::window_data(app.dataset, window, until, Some(&app.entity), None, &[]);
-    let mut days: BTreeMap<i32, f64> = BTreeMap::new();
-    for r in data.records().filter(|r| r.group == app.group) {
-        let d = r.start.with_timezone(&elhub_explorer::model::LOCAL_TZ).date_naive();
-        use chrono::Datelike;
-        *days.entry(d.year() * 10_000 + d.month() as i32 * 100 + d.day() as i32).or_default() +=
-            r.quantity_kwh;
-    }
-    days.into_iter().collect()
-}
-
 /// The year view: the daily totals as a curve and the twelve monthly totals beside it (wide) or
-/// under it; their sum is the year's total of the bars.
+/// under it (at 80×24 too); their sum is the year's total of the bars.
 #[test]
 fn year_view_shows_days_and_twelve_months() {
     let mut app = app_with_data(Theme::default());
     update(&mut app, Action::StepView);
-    let key = app.year_key();
-    let days = daily(&app);
-    assert_eq!(days.len(), 365);
-    update(&mut app, Action::YearLoaded(key, Ok(days)));
+    answer_queries(&mut app);
     let app = laid_out(app, 140, 45);
     let text = screen(&app, 140, 45);
     assert!(text.contains("Daily · NO1 Oslo hydro · 2021"), "{text}");
@@ -401,50 +300,47 @@ fn year_view_shows_days_and_twelve_months() {
         assert!(text.contains(&format!("{m} ")), "{m}: {text}");
     }
     insta::assert_snapshot!(text);
+    let app = laid_out(app, 80, 24);
     let narrow = screen(&app, 80, 24);
-    assert!(narrow.contains("TWh Jan"), "the months under the curve when narrow: {narrow}");
+    assert!(narrow.contains("TWh Jan"), "the twelve months under the curve at 80×24: {narrow}");
+    assert!(narrow.contains("Dec"), "{narrow}");
 }
 
-/// The average day: weekdays drawn, weekends dotted, each hour readable with the cursor.
+/// The average day: weekdays drawn, weekends a line of their own (a mark of their own without
+/// colour), each hour readable with the cursor.
 #[test]
 fn profile_view_shows_the_average_day() {
     let mut app = app_with_data(Theme::default());
     update(&mut app, Action::StepView);
     update(&mut app, Action::StepView);
+    answer_queries(&mut app);
     let mut app = laid_out(app, 100, 30);
     let text = screen(&app, 100, 30);
     assert!(text.contains("Average day · NO1 Oslo hydro · Mar 2021"), "{text}");
     assert!(text.contains("|00") && text.contains("|12"), "hours under the curve: {text}");
-    assert!(text.contains("•"), "weekends dotted: {text}");
+    assert!(text.contains("━ weekends: peak"), "weekends a line with a legend: {text}");
     insta::assert_snapshot!(text);
     update(&mut app, Action::MoveCursor(1));
     let text = screen(&app, 100, 30);
-    assert!(text.contains("12:00–13:00 · weekdays "), "{text}");
+    assert!(text.contains("12:00–13:00"), "{text}");
+    assert!(text.contains("weekdays ") && text.contains("weekends "), "{text}");
+    let mut plain = app.clone();
+    plain.theme = Theme { color: false, ascii: false };
+    assert!(screen(&plain, 100, 30).contains("○ weekends"), "without colour, weekends have a mark");
 }
 
-/// Totals against the year before, with the change in %; the entities side by side.
+/// Totals against the year before, with the change in %; the entities side by side, largest
+/// first.
 #[test]
 fn comparisons_with_the_year_before_and_side_by_side() {
     let mut app = app_with_data(Theme::default());
     update(&mut app, Action::StepYear(1));
-    app.range = MonthRange::new(month("2022-01"), month("2022-12")).unwrap();
     answer_queries(&mut app);
-    // Both years stored whole: only whole years are compared.
-    let both = MonthRange::new(month("2021-01"), month("2022-12")).unwrap();
-    let cov = both
-        .months()
-        .map(|m| MonthCoverage { month: m, records: 1, rejected: 0, fetched_at: Utc::now() })
-        .collect();
-    update(&mut app, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(cov)));
-    // 2021's totals, for the change column.
-    let mut before = app.clone();
-    update(&mut before, Action::StepYear(-1));
-    let key = TotalsKey { year: 2021, ..app.totals_key() };
-    let totals = before.current_totals().cloned();
-    let Some(elhub_explorer::tui::state::Loadable::Ready(totals)) = totals else { panic!("2021 totals") };
-    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
     let text = screen(&app, 140, 45);
-    assert!(text.contains("Totals · production 2022 vs 2021 · NO1 Oslo"), "{text}");
+    assert!(
+        text.contains("Totals · production 2022 vs 2021 · NO1 Oslo"),
+        "both years are stored whole: {text}"
+    );
     let all = text.lines().find(|l| l.contains(" all ")).unwrap();
     assert!(all.contains("8760 h") && all.trim_end_matches(['"', '│', ' ']).ends_with('%'), "{all}");
     let hydro = text.lines().find(|l| l.contains(">hydro")).unwrap();
@@ -453,21 +349,22 @@ fn comparisons_with_the_year_before_and_side_by_side() {
         "{hydro}"
     );
     update(&mut app, Action::ToggleSideBySide);
-    let side = app.side_key();
-    update(
-        &mut app,
-        Action::SideLoaded(
-            side,
-            Ok(vec![("NO1".into(), 2.0e10), ("NO2".into(), 5.0e10), ("NO5".into(), 4.0e10)]),
-        ),
-    );
+    answer_queries(&mut app);
     let text = screen(&app, 140, 45);
     assert!(text.contains("hydro by price area · side by side"), "{text}");
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains("TWh") && l.contains("NO")).collect();
-    assert!(
-        rows[0].contains("NO2 Kristiansand") && rows[1].contains("NO5 Bergen"),
-        "largest first: {rows:?}"
-    );
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|l| (l.contains("│ NO") || l.contains("│>NO")) && l.contains("Wh "))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .find(|w| w[1].ends_with("Wh"))
+                .and_then(|w| w[0].parse().ok())
+        })
+        .collect();
+    assert_eq!(values.len(), 5, "{text}");
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "largest first: {values:?}");
     insta::assert_snapshot!(text);
 }
 
@@ -501,26 +398,30 @@ fn a_failed_fetch_is_red_and_says_why() {
     assert!(colored_cells(buf, Color::Red) > 5, "a red gauge: {text}");
 }
 
-/// A year stored in part says so in the totals' title; a series stored for part of the year is
-/// marked with `*`, explained in the total line.
-#[test]
-fn partial_data_is_marked() {
-    let mut app = app_with_data(Theme::default());
-    let cov = (1..=3)
+/// The first `months` months of 2021 stored, as the coverage query answers.
+fn stored_2021(months: u32) -> Vec<MonthCoverage> {
+    (1..=months)
         .map(|m| MonthCoverage {
             month: Month::new(2021, m).unwrap(),
             records: 1,
             rejected: 0,
             fetched_at: Utc::now(),
         })
-        .collect();
-    update(&mut app, Action::CoverageLoaded(Dataset::PRODUCTION, Ok(cov)));
-    let key = app.totals_key();
+        .collect()
+}
+
+/// A year stored in part says so in the totals' title; a series stored for part of the year is
+/// marked with `*`, explained in the total line.
+#[test]
+fn partial_data_is_marked() {
+    let mut app = app_with_data(Theme::default());
+    update(&mut app, Action::Answered(Answer::Coverage(Dataset::PRODUCTION, Ok(stored_2021(3)))));
+    let key = app.totals_key().unwrap();
     let totals = vec![
         GroupTotal { group: "hydro".into(), kwh: 5.0e9, count: 2160 },
         GroupTotal { group: "solar".into(), kwh: 1.0e6, count: 1000 },
     ];
-    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
+    update(&mut app, Action::Answered(Answer::Totals(key, Ok(totals))));
     let text = screen(&app, 120, 34);
     assert!(text.contains("production 2021 (3 of 12 months)"), "{text}");
     assert!(text.contains(" <0.1%"), "a tiny share is not 0.0%: {text}");
@@ -599,16 +500,9 @@ fn focus_is_visible() {
 fn the_year_before_overlays_and_all_groups_are_a_series() {
     let mut app = app_with_data(Theme::default());
     update(&mut app, Action::StepYear(1));
-    app.range = MonthRange::new(month("2022-01"), month("2022-12")).unwrap();
-    answer_queries(&mut app);
     update(&mut app, Action::ToggleOverlay);
     update(&mut app, Action::ToggleLine);
-    // March 2021's curve (the year before), from the first app.
-    let earlier = app_with_data(Theme::default());
-    let key = elhub_explorer::tui::state::CurveKey { month: month("2021-03"), ..app.curve_key() };
-    let curve = earlier.current_curve().cloned();
-    let Some(elhub_explorer::tui::state::Loadable::Ready(curve)) = curve else { panic!("March 2021") };
-    update(&mut app, Action::CurveLoaded(key, Ok(curve)));
+    answer_queries(&mut app);
     let app = laid_out(app, 120, 34);
     let terminal = draw(&app, 120, 34);
     let text = terminal.backend().to_string();
@@ -620,7 +514,7 @@ fn the_year_before_overlays_and_all_groups_are_a_series() {
     for _ in 0..5 {
         update(&mut app, Action::StepGroup(1));
     }
-    assert_eq!(app.group, elhub_explorer::tui::state::ALL);
+    assert_eq!(app.group, Groups::All);
     let text = screen(&app, 120, 34);
     assert!(text.contains("NO1 Oslo all groups"), "{text}");
 }
@@ -634,7 +528,10 @@ fn the_month_being_typed_shows() {
         update(&mut app, Action::JumpType(c));
     }
     let status = screen(&app, 100, 30).lines().last().unwrap().to_string();
-    assert!(status.contains(":2023-0_") && status.contains("Enter goes"), "{status}");
+    assert!(status.contains(":2023-0_") && status.contains("is not a day"), "{status}");
+    update(&mut app, Action::JumpType('7'));
+    let status = screen(&app, 100, 30).lines().last().unwrap().to_string();
+    assert!(status.contains(":2023-07_  → 2023-07"), "what Enter would do: {status}");
 }
 
 /// A partial year is not compared with a whole one; all groups together are marked when chosen.
@@ -643,12 +540,10 @@ fn only_whole_years_are_compared_and_all_groups_is_marked() {
     let mut app = app_with_data(Theme::default());
     update(&mut app, Action::StepYear(1));
     answer_queries(&mut app);
-    let key = TotalsKey { year: 2021, ..app.totals_key() };
-    let totals = vec![GroupTotal { group: "hydro".into(), kwh: 1.0e10, count: 8760 }];
-    update(&mut app, Action::TotalsLoaded(key, Ok(totals)));
+    update(&mut app, Action::Answered(Answer::Coverage(Dataset::PRODUCTION, Ok(stored_2021(12)))));
     let text = screen(&app, 120, 34);
     assert!(!text.contains(" vs 2021"), "2022 is not stored: {text}");
-    while app.group != elhub_explorer::tui::state::ALL {
+    while app.group != Groups::All {
         update(&mut app, Action::StepGroup(1));
     }
     let text = screen(&app, 120, 34);
@@ -660,11 +555,10 @@ fn only_whole_years_are_compared_and_all_groups_is_marked() {
 #[test]
 fn the_cursor_reads_local_times_across_dst() {
     let mut app = app_with_data(Theme::default());
-    app.month = month("2021-10");
+    app.set_month(month("2021-10"));
     answer_queries(&mut app);
     let mut app = laid_out(app, 300, 40);
-    update(&mut app, Action::MoveCursor(1));
-    app.cursor = Some(240); // 31 October, from local midnight
+    app.cursor = Some(Utc.with_ymd_and_hms(2021, 10, 30, 22, 0, 0).unwrap()); // 31 October 00:00
     let text = screen(&app, 300, 40);
     assert!(text.contains("Sun 31 Oct 00:00–03:00"), "{}", text.lines().rev().nth(2).unwrap_or(""));
 }

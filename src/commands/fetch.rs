@@ -10,7 +10,7 @@ use crate::ingest::{CancellationToken, FetchMode, Launch};
 use crate::model::{printable, Month, MonthRange};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{SqliteStore, Store, StoreKind};
+use crate::store::{Store, StoreKind};
 
 pub(super) fn fetch_mode(cli: &Cli) -> FetchMode {
     match (cli.force, cli.refresh) {
@@ -72,24 +72,12 @@ fn launch(
     }
 }
 
-/// A range wholly after this month has no data to fetch or read: a usage error naming the last
-/// month that can have some.
-pub(super) fn not_in_the_future(range: MonthRange) -> Result<(), Failure> {
-    let this = Month::containing(chrono::Utc::now());
-    if range.from() > this {
-        return Err(Failure::usage(format!(
-            "the range {range} lies in the future: {this} is the last month that can have data"
-        )));
-    }
-    Ok(())
-}
-
 /// The part of the settings' range that can have data: a range wholly in the future, or wholly
 /// before the dataset's first month, is a usage error naming the bound; one that starts before
 /// the first month starts there (with one line saying so when `say` is set).
 fn fetchable_range(settings: &Settings, say: bool) -> Result<MonthRange, Failure> {
     let (range, dataset) = (settings.range, settings.dataset);
-    not_in_the_future(range)?;
+    super::asked::not_in_the_future(range)?;
     let first = dataset.spec().first_month;
     let since = match dataset.spec().shape {
         crate::model::Shape::Verified => format!("{dataset} has data from {first}"),
@@ -137,25 +125,27 @@ pub(super) async fn run_tui(
     launched: std::time::Instant,
 ) -> Result<i32, Failure> {
     use std::io::IsTerminal;
-    let range = fetchable_range(settings, false)?;
-    // The explorer creates the default store on a first run; an explicit --db must exist.
-    if settings.read_store == StoreKind::Sqlite && !settings.db_is_default {
-        SqliteStore::must_exist(&settings.db_path)?;
-    }
+    // With no range named, a dataset that starts after the configured range opens on its
+    // first year rather than refusing (the explorer browses; `r` fetches what is shown).
+    let first = settings.dataset.spec().first_month;
+    let range = match fetchable_range(settings, false) {
+        Err(_) if !cli.options().range.given() && settings.range.to() < first => {
+            let last = Month::new(first.year(), 12).unwrap_or(first);
+            MonthRange::new(first, last).map_err(Failure::usage)?
+        }
+        range => range?,
+    };
     if !std::io::stdout().is_terminal() {
         return Err(Failure::usage(
             "the explorer needs a terminal; use --ingest-only, export or summary in scripts",
         ));
     }
     let client = ElhubClient::new(settings.client.clone()).map_err(|e| Failure::usage(e.to_string()))?;
-    let read = open_store(
-        settings,
-        settings.read_store,
-        if settings.db_is_default { Access::Create } else { Access::Write },
-    )
-    .await?;
+    // The explorer fetches on a first run: like `--ingest-only`, it makes the store where none
+    // is (the default one, or the file `--db` names in a directory that exists).
+    let read = open_store(settings, settings.read_store, Access::Create).await?;
     let entity = match &cli.entity {
-        Some(query) => Some(super::read::resolve(&read, settings.dataset, query).await?),
+        Some(query) => Some(super::asked::resolve(&read, settings.dataset, query).await?),
         None => None,
     };
     let (sinks, unavailable) = open_sinks(settings).await?;

@@ -3,6 +3,7 @@
 //! beside: `fetch` (headless ingest and the explorer), `read` (export, summary, datasets,
 //! entities), `docs` (completion scripts and manual pages).
 
+mod asked;
 mod docs;
 mod fetch;
 mod read;

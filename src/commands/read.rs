@@ -6,60 +6,12 @@ use std::io::BufWriter;
 use super::{exit, open_store, print_out, Access, Failure};
 use crate::cli::{Cli, ExportArgs, ListFormat, SummaryArgs};
 use crate::export;
-use crate::model::{
-    all_time_utc, count, printable, resolve_entity, suggest_entities, Dataset, Entity, EntityKind, Month,
-    PriceArea, Resolved, SeriesKey,
-};
+use crate::model::{all_time_utc, printable, Dataset, Entity, EntityKind, Month, PriceArea, SeriesKey};
 use crate::outfile::{Links, OutFile};
 use crate::report;
 use crate::settings::Settings;
 use crate::store::{Store, StoreKind};
 use crate::summary::{self, SummaryFormat};
-
-/// The entity `--entity` names (a number, an EIC or a name, ignoring case and accents) among
-/// those the store knows: its id, or a usage error listing the candidates or saying none match.
-pub(super) async fn resolve(store: &Store, dataset: Dataset, query: &str) -> Result<String, Failure> {
-    let kind = dataset.entity();
-    let known = store.entities(kind).await?;
-    match resolve_entity(query, kind, &known) {
-        Resolved::One(id) => Ok(id),
-        Resolved::Ambiguous(found) => {
-            let n = found.len();
-            let shown: Vec<String> = found
-                .iter()
-                .take(8)
-                .map(|(id, name)| format!("{} {}", printable(id), printable(name)))
-                .collect();
-            let more = if n > 8 { format!(", … ({n} in all)") } else { String::new() };
-            Err(Failure::usage(format!(
-                "--entity {} matches {}: {}{more}; give one of the ids",
-                printable(query),
-                count(n, kind.noun()),
-                shown.join(", ")
-            )))
-        }
-        Resolved::None if known.is_empty() && kind != EntityKind::PriceArea => Err(Failure::usage(format!(
-            "--entity {}: no {} are stored yet for {dataset} (an ingest brings them)",
-            printable(query),
-            kind.title().to_lowercase()
-        ))),
-        Resolved::None => {
-            let near = suggest_entities(query, kind, &known);
-            let list = format!("elhub-explorer entities --dataset {dataset} lists them");
-            let hint = match near.as_slice() {
-                [] => list,
-                _ => format!(
-                    "did you mean {}? {list}",
-                    near.iter()
-                        .map(|(id, name)| format!("{} ({})", printable(name), printable(id)))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ),
-            };
-            Err(Failure::usage(format!("no {} matches --entity {} ({hint})", kind.noun(), printable(query))))
-        }
-    }
-}
 
 /// The entities `--entity` and `--area` choose among those stored (None: all of them).
 async fn chosen_entities(
@@ -71,7 +23,7 @@ async fn chosen_entities(
     let kind = dataset.entity();
     match (entity, area) {
         (Some(e), _) => {
-            let id = resolve(store, dataset, e).await?;
+            let id = super::asked::resolve(store, dataset, e).await?;
             if let (EntityKind::PriceArea, Some(a)) = (kind, area) {
                 if a.as_str() != id {
                     return Err(Failure::usage(format!("--entity {} and --area {a} name different areas", printable(e))));
@@ -116,7 +68,7 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
     }
     // The range given on the command line (--year, --from, --to), else everything stored.
     let (from, to) = if cli.options().range.given() {
-        super::fetch::not_in_the_future(settings.range)?;
+        super::asked::not_in_the_future(settings.range)?;
         (settings.range.from().start_utc(), settings.range.to().end_utc())
     } else {
         all_time_utc()
@@ -267,7 +219,7 @@ pub(super) async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryAr
     // (given neither) every year something is stored of, said on stderr.
     let spans: Vec<(Month, Month)> = if cli.options().range.given() {
         let range = settings.range;
-        super::fetch::not_in_the_future(range)?;
+        super::asked::not_in_the_future(range)?;
         range
             .years()
             .filter_map(|y| {

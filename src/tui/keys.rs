@@ -1,9 +1,10 @@
-//! The one key table: it maps keys to actions (`handle_key`), and the help overlay and the
-//! status line's hints are drawn from it, so the three never disagree.
+//! The one key table: each binding makes its `Action`, and the help overlay and the status
+//! line's hints are drawn from the same rows, so the three never disagree. Which table applies
+//! (help open, a filter or `:` being typed) is `input::handle_key`'s business.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::KeyCode;
 
-use super::state::{Action, App, Pane};
+use super::state::Action;
 use crate::ingest::FetchMode;
 
 /// A key as the table matches it.
@@ -12,38 +13,8 @@ pub enum Key {
     Char(char),
     Code(KeyCode),
     Ctrl(char),
-    /// `1` to `9`: the n-th entry of the entity list.
+    /// `0` to `9`: the n-th entry of the entity list (the step is the digit).
     Digit,
-}
-
-/// What a key does; the table's rows turn into these, with the matched key's step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    Quit,
-    SelectNth,
-    Move,
-    StepMonth,
-    StepGroup,
-    StepYear,
-    ToggleChart,
-    StepDataset,
-    /// `R`: the range given at start.
-    FetchRange,
-    /// `r`: the viewed year.
-    FetchViewed,
-    StepFocus,
-    ToggleHelp,
-    Filter,
-    StepView,
-    ToggleLine,
-    ToggleZero,
-    MoveCursor,
-    ToggleOverlay,
-    ToggleSideBySide,
-    JumpEnd,
-    Jump,
-    Save,
-    Back,
 }
 
 /// How the status line hints at a binding.
@@ -67,7 +38,8 @@ pub struct Binding {
     pub ascii_label: &'static str,
     pub help: &'static str,
     pub hint: Option<Hint>,
-    pub command: Command,
+    /// The action, from the matched key's step.
+    pub make: fn(i32) -> Action,
 }
 
 const fn hint(key: &'static str, ascii_key: &'static str, word: &'static str, rank: u8) -> Option<Hint> {
@@ -81,8 +53,8 @@ pub const KEYS: &[Binding] = &[
         label: "0-9",
         ascii_label: "0-9",
         help: "0: all of Norway; 1-9: the n-th entity of the list (1-5: NO1..NO5)",
-        hint: hint("0-9", "0-9", "entity", 0),
-        command: Command::SelectNth,
+        hint: hint("0-9", "0-9", "entity", 10),
+        make: |n| Action::SelectNth(n.max(0) as usize),
     },
     Binding {
         keys: &[
@@ -95,7 +67,7 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "k j",
         help: "move in the focused pane (entity, group, progress)",
         hint: None,
-        command: Command::Move,
+        make: Action::Move,
     },
     Binding {
         keys: &[(Key::Code(KeyCode::PageUp), -10), (Key::Code(KeyCode::PageDown), 10)],
@@ -103,15 +75,15 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "PgUp PgDn",
         help: "move ten entities",
         hint: None,
-        command: Command::Move,
+        make: Action::Move,
     },
     Binding {
         keys: &[(Key::Char('/'), 0)],
         label: "/",
         ascii_label: "/",
-        help: "filter by number or name (Enter keeps, Esc drops)",
-        hint: hint("/", "/", "find", 2),
-        command: Command::Filter,
+        help: "find an entity by number or name: a new filter as you type (Enter keeps, Esc drops, C-u clears)",
+        hint: hint("/", "/", "find", 8),
+        make: |_| Action::StartFilter,
     },
     Binding {
         keys: &[
@@ -122,17 +94,17 @@ pub const KEYS: &[Binding] = &[
         ],
         label: "← →  h l",
         ascii_label: "h l",
-        help: "previous / next month",
+        help: "previous / next month (zoomed: the span before / after)",
         hint: hint("←→", "h/l", "month", 1),
-        command: Command::StepMonth,
+        make: Action::StepMonth,
     },
     Binding {
         keys: &[(Key::Char('y'), 1), (Key::Char('Y'), -1)],
         label: "y  Y",
         ascii_label: "y  Y",
         help: "next / previous year",
-        hint: hint("y", "y", "year", 9),
-        command: Command::StepYear,
+        hint: hint("y", "y", "year", 13),
+        make: Action::StepYear,
     },
     Binding {
         keys: &[(Key::Code(KeyCode::Home), -1), (Key::Code(KeyCode::End), 1)],
@@ -140,47 +112,103 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "Home End",
         help: "the first / last month stored",
         hint: None,
-        command: Command::JumpEnd,
+        make: Action::JumpEnd,
     },
     Binding {
         keys: &[(Key::Char(':'), 0)],
         label: ":",
         ascii_label: ":",
-        help: "go to a month (2023-07) or a year (2023); Enter goes, Esc leaves",
-        hint: hint(":", ":", "go to", 10),
-        command: Command::Jump,
+        help: "go to a day (2021-10-31), month (2023-07) or year, a dataset, an entity (number or name), a group; q quits",
+        hint: hint(":", ":", "go to", 12),
+        make: |_| Action::StartJump,
     },
     Binding {
         keys: &[(Key::Char('g'), 1), (Key::Char('G'), -1)],
         label: "g  G",
         ascii_label: "g  G",
         help: "next / previous group (the last is all groups together)",
-        hint: hint("g", "g", "group", 3),
-        command: Command::StepGroup,
+        hint: hint("g", "g", "group", 7),
+        make: Action::StepGroup,
     },
     Binding {
         keys: &[(Key::Char('d'), 1), (Key::Char('D'), -1)],
         label: "d  D",
         ascii_label: "d  D",
         help: "next / previous dataset",
-        hint: hint("d", "d", "dataset", 5),
-        command: Command::StepDataset,
+        hint: hint("d", "d", "dataset", 2),
+        make: Action::StepDataset,
     },
     Binding {
         keys: &[(Key::Char('v'), 0)],
         label: "v",
         ascii_label: "v",
         help: "curve of the month / days of the year / average day of the month",
-        hint: hint("v", "v", "view", 6),
-        command: Command::StepView,
+        hint: hint("v", "v", "view", 3),
+        make: |_| Action::StepView,
+    },
+    Binding {
+        keys: &[(Key::Char('+'), 1), (Key::Char('-'), -1)],
+        label: "+  -",
+        ascii_label: "+  -",
+        help: "zoom in around the cursor: two weeks, a week, three days, a day (six hours of quarter-hours); - zooms out, then to the year",
+        hint: hint("+-", "+-", "zoom", 6),
+        make: Action::Zoom,
+    },
+    Binding {
+        keys: &[(Key::Char('['), -1), (Key::Char(']'), 1)],
+        label: "[ ]",
+        ascii_label: "[ ]",
+        help: "cursor a column left / right (zoomed: a step); it reads every series drawn, exactly once a step has its own column",
+        hint: hint("[]", "[]", "cursor", 9),
+        make: Action::MoveCursor,
+    },
+    Binding {
+        keys: &[(Key::Char('<'), -1), (Key::Char('>'), 1)],
+        label: "< >",
+        ascii_label: "< >",
+        help: "cursor a day earlier / later (a week in the year view)",
+        hint: None,
+        make: Action::MoveDay,
+    },
+    Binding {
+        keys: &[(Key::Char('p'), 0)],
+        label: "p",
+        ascii_label: "p",
+        help: "pin the series on screen (again: unpin); up to four pins are drawn beside the current series, across datasets",
+        hint: hint("p", "p", "pin", 11),
+        make: |_| Action::TogglePin,
+    },
+    Binding {
+        keys: &[(Key::Char('P'), 0)],
+        label: "P",
+        ascii_label: "P",
+        help: "drop every pin",
+        hint: None,
+        make: |_| Action::ClearPins,
+    },
+    Binding {
+        keys: &[(Key::Char('='), 0)],
+        label: "=",
+        ascii_label: "=",
+        help: "the first pin minus the second (production minus consumption: net export), with a zero line",
+        hint: None,
+        make: |_| Action::ToggleDifference,
+    },
+    Binding {
+        keys: &[(Key::Char('m'), 0)],
+        label: "m",
+        ascii_label: "m",
+        help: "kWh per metering point (consumption datasets): each step by its count, a year by its mean count",
+        hint: None,
+        make: |_| Action::TogglePerPoint,
     },
     Binding {
         keys: &[(Key::Char('c'), 0)],
         label: "c",
         ascii_label: "c",
         help: "curve as bars / as a line",
-        hint: hint("c", "c", "line", 8),
-        command: Command::ToggleLine,
+        hint: hint("c", "c", "line", 14),
+        make: |_| Action::ToggleLine,
     },
     Binding {
         keys: &[(Key::Char('z'), 0)],
@@ -188,15 +216,7 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "z",
         help: "curve scale from zero / from its minimum",
         hint: None,
-        command: Command::ToggleZero,
-    },
-    Binding {
-        keys: &[(Key::Char('['), -1), (Key::Char(']'), 1), (Key::Char('<'), -1), (Key::Char('>'), 1)],
-        label: "[ ]  < >",
-        ascii_label: "[ ]  < >",
-        help: "cursor on the curve: reads its column (an hour, or a run of hours when the month is wider than the pane), the value and the day's total",
-        hint: hint("[]", "[]", "cursor", 7),
-        command: Command::MoveCursor,
+        make: |_| Action::ToggleZero,
     },
     Binding {
         keys: &[(Key::Char('o'), 0)],
@@ -204,7 +224,7 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "o",
         help: "the same month a year earlier over the curve (dotted)",
         hint: None,
-        command: Command::ToggleOverlay,
+        make: |_| Action::ToggleOverlay,
     },
     Binding {
         keys: &[(Key::Char('a'), 0)],
@@ -212,15 +232,15 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "a",
         help: "totals: every entity side by side for the group",
         hint: None,
-        command: Command::ToggleSideBySide,
+        make: |_| Action::ToggleSideBySide,
     },
     Binding {
         keys: &[(Key::Char('b'), 0)],
         label: "b",
         ascii_label: "b",
         help: "totals as bars / sectors (pie)",
-        hint: hint("b", "b", "chart", 11),
-        command: Command::ToggleChart,
+        hint: hint("b", "b", "chart", 15),
+        make: |_| Action::ToggleChart,
     },
     Binding {
         keys: &[(Key::Char('r'), 0)],
@@ -228,7 +248,7 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "r",
         help: "fetch the year on screen: months missing, and those Elhub revised",
         hint: hint("r", "r", "fetch", 4),
-        command: Command::FetchViewed,
+        make: |_| Action::FetchViewed,
     },
     Binding {
         keys: &[(Key::Char('R'), 0)],
@@ -236,39 +256,39 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "R",
         help: "the same for the range given at start (--year, --from/--to)",
         hint: None,
-        command: Command::FetchRange,
+        make: |_| Action::Fetch(FetchMode::Refresh),
     },
     Binding {
         keys: &[(Key::Char('s'), 0)],
         label: "s",
         ascii_label: "s",
         help: "save the view here: the screen as SVG, its data as CSV",
-        hint: hint("s", "s", "save", 12),
-        command: Command::Save,
+        hint: hint("s", "s", "save", 5),
+        make: |_| Action::Save,
     },
     Binding {
         keys: &[(Key::Code(KeyCode::Tab), 1), (Key::Code(KeyCode::BackTab), -1)],
         label: "Tab  S-Tab",
         ascii_label: "Tab  S-Tab",
         help: "focus the next / previous pane",
-        hint: hint("Tab", "Tab", "focus", 13),
-        command: Command::StepFocus,
+        hint: hint("Tab", "Tab", "focus", 16),
+        make: Action::StepFocus,
     },
     Binding {
         keys: &[(Key::Code(KeyCode::Esc), 0)],
         label: "Esc",
         ascii_label: "Esc",
-        help: "back: cursor off, side by side off, filter dropped (never quits)",
+        help: "back: cursor off, difference off, side by side off, zoom out, filter dropped (never quits)",
         hint: None,
-        command: Command::Back,
+        make: |_| Action::Back,
     },
     Binding {
         keys: &[(Key::Char('?'), 0)],
         label: "?",
         ascii_label: "?",
-        help: "this help (Esc, ? or q closes it)",
+        help: "this help (Esc, ? or q closes it; another key closes it and does what it does)",
         hint: hint("?", "?", "help", ALWAYS + 1),
-        command: Command::ToggleHelp,
+        make: |_| Action::ToggleHelp,
     },
     Binding {
         keys: &[(Key::Char('q'), 0), (Key::Ctrl('c'), 0)],
@@ -276,12 +296,22 @@ pub const KEYS: &[Binding] = &[
         ascii_label: "q  C-c",
         help: "quit (a fetch under way stops; a rerun goes on from there)",
         hint: hint("q", "q", "quit", ALWAYS),
-        command: Command::Quit,
+        make: |_| Action::Quit,
     },
 ];
 
+/// The binding of a key press, and the action it makes (Ctrl held or not).
+pub fn action_of(code: KeyCode, ctrl: bool) -> Option<Action> {
+    KEYS.iter().find_map(|b| {
+        b.keys.iter().find(|(k, _)| k.matches(code, ctrl)).map(|(k, step)| match (k, code) {
+            (Key::Digit, KeyCode::Char(c)) => (b.make)(c.to_digit(10).map_or(0, |d| d as i32)),
+            _ => (b.make)(*step),
+        })
+    })
+}
+
 /// The symbols the panes use: (glyph, ASCII glyph, meaning).
-const SYMBOLS: [(&str, &str, &str); 8] = [
+const SYMBOLS: [(&str, &str, &str); 9] = [
     ("✓", "+", "month stored: records (-n rejected)"),
     ("…", ">", "month being fetched: days written"),
     ("↻", "~", "month retried: attempt and reason"),
@@ -289,7 +319,12 @@ const SYMBOLS: [(&str, &str, &str); 8] = [
     ("·", "-", "month waiting its turn"),
     ("*", "*", "series stored for part of the year"),
     ("(k of 12 months)", "(k of 12 months)", "the year is not stored whole"),
-    ("dotted", "dotted", "the year before (o), or weekends"),
+    ("dotted", "dotted", "the year before (o)"),
+    (
+        "23 h  25 h  ▴",
+        "23 h  25 h  ^",
+        "the day summer time starts (23 hours) or ends (25 hours); ▴ in the year",
+    ),
 ];
 
 /// What help says besides the keys and symbols.
@@ -315,7 +350,7 @@ pub fn help_rows(ascii: bool) -> Vec<(&'static str, &'static str)> {
 pub const ALWAYS: u8 = 254;
 
 impl Key {
-    fn matches(self, code: KeyCode, ctrl: bool) -> bool {
+    pub fn matches(self, code: KeyCode, ctrl: bool) -> bool {
         match (self, code) {
             (Key::Ctrl(c), KeyCode::Char(k)) => ctrl && k.eq_ignore_ascii_case(&c),
             (Key::Char(c), KeyCode::Char(k)) => !ctrl && c == k,
@@ -324,97 +359,6 @@ impl Key {
             _ => false,
         }
     }
-}
-
-/// The keys that edit a filter while it is typed (Enter keeps it, Esc drops it, Backspace, the
-/// arrows move the selection, printable characters type).
-fn filter_key(code: KeyCode, ctrl: bool) -> Option<Action> {
-    match code {
-        KeyCode::Char('c') if ctrl => Some(Action::Quit),
-        KeyCode::Enter => Some(Action::KeepFilter),
-        KeyCode::Esc => Some(Action::DropFilter),
-        KeyCode::Backspace => Some(Action::FilterBackspace),
-        KeyCode::Up => Some(Action::Move(-1)),
-        KeyCode::Down => Some(Action::Move(1)),
-        KeyCode::Char(c) if !ctrl => Some(Action::FilterType(c)),
-        _ => None,
-    }
-}
-
-/// The keys while a month or year is typed after `:`: digits and `-` type, Enter goes, Esc
-/// leaves, Backspace deletes.
-fn jump_key(code: KeyCode, ctrl: bool) -> Option<Action> {
-    match code {
-        KeyCode::Char('c') if ctrl => Some(Action::Quit),
-        KeyCode::Enter => Some(Action::JumpGo),
-        KeyCode::Esc => Some(Action::Back),
-        KeyCode::Backspace => Some(Action::JumpBackspace),
-        KeyCode::Char(c) if !ctrl && (c.is_ascii_digit() || c == '-') => Some(Action::JumpType(c)),
-        _ => None,
-    }
-}
-
-/// The action of a key press, from the table. Only presses count (Windows terminals also send
-/// releases). While help is open Ctrl-C quits and any other key closes it; while a filter or a
-/// month is typed, keys edit it.
-pub fn handle_key(app: &App, key: KeyEvent) -> Option<Action> {
-    if key.kind != KeyEventKind::Press {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if app.show_help {
-        return match key.code {
-            KeyCode::Char('c') if ctrl => Some(Action::Quit),
-            KeyCode::Up | KeyCode::Char('k') => Some(Action::ScrollHelp(-1)),
-            KeyCode::Down | KeyCode::Char('j') => Some(Action::ScrollHelp(1)),
-            KeyCode::PageUp => Some(Action::ScrollHelp(-10)),
-            KeyCode::PageDown => Some(Action::ScrollHelp(10)),
-            // Saving keeps help on screen, so it can be pictured too.
-            KeyCode::Char('s') => Some(Action::Save),
-            _ => Some(Action::CloseHelp),
-        };
-    }
-    if app.filter.editing {
-        return filter_key(key.code, ctrl);
-    }
-    if app.jump.is_some() {
-        return jump_key(key.code, ctrl);
-    }
-    let (binding, step) = KEYS
-        .iter()
-        .find_map(|b| b.keys.iter().find(|(k, _)| k.matches(key.code, ctrl)).map(|(_, step)| (b, *step)))?;
-    // Esc first clears a kept filter when the entity list has the focus.
-    if key.code == KeyCode::Esc && !app.filter.text.is_empty() && app.focus == Pane::Entities {
-        return Some(Action::DropFilter);
-    }
-    Some(match binding.command {
-        Command::Quit => Action::Quit,
-        Command::SelectNth => match key.code {
-            KeyCode::Char(c) => Action::SelectNth(c.to_digit(10).unwrap_or(0) as usize),
-            _ => return None,
-        },
-        Command::Move => Action::Move(step),
-        Command::StepMonth => Action::StepMonth(step),
-        Command::StepGroup => Action::StepGroup(step),
-        Command::StepYear => Action::StepYear(step),
-        Command::ToggleChart => Action::ToggleChart,
-        Command::StepDataset => Action::StepDataset(step),
-        Command::FetchRange => Action::Fetch(FetchMode::Refresh),
-        Command::FetchViewed => Action::FetchViewed,
-        Command::StepFocus => Action::StepFocus(step),
-        Command::ToggleHelp => Action::ToggleHelp,
-        Command::Filter => Action::StartFilter,
-        Command::StepView => Action::StepView,
-        Command::ToggleLine => Action::ToggleLine,
-        Command::ToggleZero => Action::ToggleZero,
-        Command::MoveCursor => Action::MoveCursor(step),
-        Command::ToggleOverlay => Action::ToggleOverlay,
-        Command::ToggleSideBySide => Action::ToggleSideBySide,
-        Command::JumpEnd => Action::JumpEnd(step),
-        Command::Jump => Action::StartJump,
-        Command::Save => Action::Save,
-        Command::Back => Action::Back,
-    })
 }
 
 /// The status line's hints, most important first: (key as shown, word).
@@ -453,7 +397,13 @@ mod tests {
             }
         }
         let h = hints(false);
-        assert_eq!(h.first(), Some(&("0-9", "entity")));
+        assert_eq!(h.first(), Some(&("←→", "month")));
+        let order: Vec<&str> = h.iter().take(5).map(|(_, w)| *w).collect();
+        assert_eq!(
+            order,
+            ["month", "dataset", "view", "fetch", "save"],
+            "the most useful stay on a narrow line"
+        );
         assert_eq!(h.last(), Some(&("?", "help")), "help is hinted last, and always kept");
         let kept: Vec<&str> = KEYS
             .iter()

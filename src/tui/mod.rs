@@ -2,6 +2,7 @@
 //! key events, background results and a frame timer that is armed only when something changed
 //! (idle means no wake-ups). Queries and fetches run as tasks that send owned messages back.
 
+pub mod input;
 pub mod keys;
 pub mod remember;
 pub mod save;
@@ -23,7 +24,7 @@ use tokio::sync::mpsc;
 use crate::ingest::{CancellationToken, Launch};
 use crate::model::SeriesKey;
 use crate::store::{Scope, Store};
-use state::{update, Action, App, CurveKey, Effect, TotalsKey};
+use state::{update, Action, Answer, App, Effect, Query};
 use theme::Theme;
 
 /// Redraws at most this often while results stream in.
@@ -38,59 +39,42 @@ pub enum AppEvent {
     Background(Action),
 }
 
-/// The keys the panes show: a query for another is dropped when its turn comes.
-#[derive(Default)]
-struct Wanted {
-    totals: Vec<TotalsKey>,
-    curves: Vec<CurveKey>,
-    years: Vec<state::YearKey>,
-    sides: Vec<state::SideKey>,
-}
-
-/// How queries take turns so the explorer never waits on one it no longer needs: one totals
-/// and one curve query run at a time, and each asks, when its turn comes, whether its answer is
+/// How queries take turns so the explorer never waits on one it no longer needs: one totals,
+/// one curve and one metering-point query run at a time, and each asks, when its turn comes, whether its answer is
 /// still wanted (the selection may have moved on meanwhile); one that is not is dropped
 /// unanswered, so holding ↓ through 361 municipalities queries the last one, not all of them.
 #[derive(Clone, Default)]
 pub struct Turns {
-    wanted: Arc<std::sync::Mutex<Wanted>>,
+    /// The queries the screen needs now (`App::shown_queries`).
+    wanted: Arc<std::sync::Mutex<Vec<Query>>>,
     totals: Arc<tokio::sync::Mutex<()>>,
     curve: Arc<tokio::sync::Mutex<()>>,
+    /// Metering point counts read a year of records: their own turn, so a long one (every
+    /// municipality) never holds up the totals.
+    points: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Turns {
     /// What the panes show now.
     pub fn want(&self, app: &App) {
-        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) = Wanted {
-            totals: app.wanted_totals(),
-            curves: app.wanted_curves(),
-            years: app.wanted_years(),
-            sides: app.wanted_sides(),
-        };
+        *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) = app.shown_queries();
     }
 
-    /// Runs a query effect in its turn: its answer, or `QueryDropped` when the selection moved
-    /// on before its turn came (None for an effect that is not a query).
-    pub async fn query(&self, store: &Store, effect: Effect) -> Option<Action> {
-        let _turn = match &effect {
-            Effect::LoadTotals(_) | Effect::LoadSide(_) => Some(self.totals.lock().await),
-            Effect::LoadCurve(_) | Effect::LoadYear(_) => Some(self.curve.lock().await),
-            _ => None,
+    /// Runs a query in its turn: its answer, or `QueryDropped` when the selection moved on
+    /// before its turn came. Entities and coverage are always answered.
+    pub async fn query(&self, store: &Store, q: Query) -> Action {
+        let always = matches!(q, Query::Entities(_) | Query::Coverage(_));
+        let _turn = match &q {
+            _ if always => None,
+            Query::Points(_) => Some(self.points.lock().await),
+            q if q.is_curve() => Some(self.curve.lock().await),
+            _ => Some(self.totals.lock().await),
         };
-        let wanted = {
-            let w = &*self.wanted.lock().unwrap_or_else(|e| e.into_inner());
-            match &effect {
-                Effect::LoadTotals(key) => w.totals.contains(key),
-                Effect::LoadCurve(key) => w.curves.contains(key),
-                Effect::LoadYear(key) => w.years.contains(key),
-                Effect::LoadSide(key) => w.sides.contains(key),
-                _ => true,
-            }
-        };
+        let wanted = always || self.wanted.lock().unwrap_or_else(|e| e.into_inner()).contains(&q);
         if !wanted {
-            return Some(Action::QueryDropped(effect));
+            return Action::QueryDropped(q);
         }
-        query(store, effect).await
+        Action::Answered(query(store, q).await)
     }
 }
 
@@ -145,7 +129,7 @@ where
     app.message = explorer.notice.clone();
     app.range_given = explorer.range_given;
     if let Some(saved) = &explorer.restore {
-        app.restore(saved);
+        saved.restore(&mut app);
     }
     if let Some(id) = &explorer.entity {
         app.open_on(id.clone());
@@ -158,6 +142,10 @@ where
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     let mut first_full_frame_logged = false;
+    // A closed terminal (SIGHUP) or a polite kill (SIGTERM) quits as `q` does: the view is
+    // remembered and a fetch under way stops between windows.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -182,7 +170,7 @@ where
         let frame_due = tokio::time::sleep(FRAME.saturating_sub(last_frame.elapsed()));
         let action = tokio::select! {
             event = input.next() => match event {
-                Some(Ok(Event::Key(key))) => keys::handle_key(&app, key),
+                Some(Ok(Event::Key(key))) => input::handle_key(&app, key),
                 Some(Ok(Event::Resize(..))) => {
                     dirty = true;
                     None
@@ -194,6 +182,8 @@ where
             Some(AppEvent::Background(action)) = rx.recv() => Some(action),
             _ = frame_due, if dirty => None,
             _ = tick.tick(), if app.fetching() => Some(Action::Tick(Instant::now())),
+            _ = hangup.recv() => Some(Action::Quit),
+            _ = terminate.recv() => Some(Action::Quit),
         };
         if let Some(action) = action {
             let mut effects = update(&mut app, action);
@@ -225,62 +215,51 @@ where
     Ok(())
 }
 
-/// Runs a query effect against the store; the action that carries its answer (None for an
-/// effect that is not a query).
-pub async fn query(store: &Store, effect: Effect) -> Option<Action> {
-    Some(match effect {
-        Effect::LoadEntities(kind) => {
-            Action::EntitiesLoaded(kind, store.entities(kind).await.map_err(|e| e.to_string()))
+/// Asks the store a query; its answer (an error as text, for the status line).
+pub async fn query(store: &Store, q: Query) -> Answer {
+    let text = |e: crate::store::StoreError| e.to_string();
+    match q {
+        Query::Entities(kind) => Answer::Entities(kind, store.entities(kind).await.map_err(text)),
+        Query::Coverage(dataset) => Answer::Coverage(dataset, store.coverage(dataset).await.map_err(text)),
+        Query::Totals(key) => {
+            let r = store.annual_totals(key.dataset, &key.entity, key.year).await;
+            Answer::Totals(key, r.map_err(text))
         }
-        Effect::LoadTotals(key) => {
-            let scope = if key.entity == state::ALL { Scope::All } else { Scope::Entity(key.entity.clone()) };
-            let r = store.annual_totals(key.dataset, &scope, key.year).await;
-            Action::TotalsLoaded(key, r.map_err(|e| e.to_string()))
-        }
-        Effect::LoadCurve(key) => {
+        Query::Curve(key) => {
             let (from, to) = (key.month.start_utc(), key.month.end_utc());
-            let r = if key.entity == state::ALL || key.group == state::ALL {
-                let entity = (key.entity != state::ALL).then_some(key.entity.as_str());
-                let group = (key.group != state::ALL).then_some(key.group.as_str());
-                store.summed_steps(key.dataset, entity, group, from, to).await
-            } else {
-                store.steps(key.dataset, &SeriesKey::new(&key.entity, &key.group), from, to).await
+            let s = &key.series;
+            let (entity, group) = (s.entity_option(), s.group.as_option());
+            let r = match (entity, group) {
+                _ if key.per_point => store.steps_per_point(s.dataset, entity, group, from, to).await,
+                (Some(e), Some(g)) => store.steps(s.dataset, &SeriesKey::new(e, g), from, to).await,
+                _ => store.summed_steps(s.dataset, entity, group, from, to).await,
             };
-            Action::CurveLoaded(key, r.map_err(|e| e.to_string()))
+            Answer::Curve(key, r.map_err(text))
         }
-        Effect::LoadYear(key) => {
-            let scope = if key.entity == state::ALL { Scope::All } else { Scope::Entity(key.entity.clone()) };
-            let (from, to) = (key.year * 10_000 + 101, key.year * 10_000 + 1231);
-            let r = store.rollups(key.dataset, &scope, crate::store::Period::Day, from, to).await.map(
-                |rollups| {
-                    let mut days: std::collections::BTreeMap<i32, f64> = std::collections::BTreeMap::new();
-                    for r in rollups.iter().filter(|r| key.group == state::ALL || r.group == key.group) {
-                        *days.entry(r.key).or_default() += r.kwh;
-                    }
-                    days.into_iter().collect()
-                },
-            );
-            Action::YearLoaded(key, r.map_err(|e| e.to_string()))
+        Query::Year(key) => {
+            let s = &key.series;
+            let r = store.daily_totals(s.dataset, &s.entity, s.group.as_option(), key.year).await;
+            Answer::Year(key, r.map_err(text))
         }
-        Effect::LoadSide(key) => {
-            let group = (key.group != state::ALL).then_some(key.group.as_str());
-            let r = store.entity_totals(key.dataset, group, key.year).await;
-            Action::SideLoaded(key, r.map_err(|e| e.to_string()))
+        Query::Side(key) => {
+            let r = store.entity_totals(key.dataset, key.group.as_option(), key.year).await;
+            Answer::Side(key, r.map_err(text))
         }
-        Effect::SaveView => return None,
-        Effect::LoadCoverage(dataset) => {
-            let r = store.coverage(dataset).await;
-            Action::CoverageLoaded(dataset, r.map_err(|e| e.to_string()))
+        Query::Points(key) => {
+            let entity = match &key.entity {
+                Scope::Entity(id) => Some(id.as_str()),
+                Scope::All => None,
+            };
+            let r = store.point_counts(key.dataset, entity, key.year).await;
+            Answer::Points(key, r.map_err(text))
         }
-        Effect::StartFetch(..) => return None,
-    })
+    }
 }
 
 /// Whether the panes show data (or know there is none), not just "loading".
 fn full_frame(app: &App) -> bool {
     use state::Loadable::Loading;
-    !matches!(app.current_totals(), None | Some(Loading))
-        && !matches!(app.current_curve(), None | Some(Loading))
+    !matches!(app.current_totals(), None | Some(Loading)) && !matches!(app.main_curve(), Loading)
 }
 
 fn run_effects(
@@ -307,14 +286,12 @@ fn run_effects(
                 });
                 *fetch_task = Some((stop, task));
             }
-            query_effect => {
+            Effect::Query(q) => {
                 let turns = turns.clone();
-                tokio::spawn(async move {
-                    if let Some(answer) = turns.query(&store, query_effect).await {
-                        send(answer);
-                    }
-                });
+                tokio::spawn(async move { send(turns.query(&store, q).await) });
             }
+            // Saving needs the terminal's size: the loop does it before effects run.
+            Effect::SaveView => {}
         }
     }
 }
@@ -332,23 +309,21 @@ mod tests {
         let mut app = state::sample_app();
         app.start();
         let turns = Turns::default();
-        let left = app.totals_key();
+        let left = Query::Totals(app.totals_key().unwrap());
         update(&mut app, Action::SelectNth(2));
         turns.want(&app);
-        let dropped = turns.query(&store, Effect::LoadTotals(left.clone())).await;
-        assert_eq!(dropped, Some(Action::QueryDropped(Effect::LoadTotals(left))));
+        assert_eq!(turns.query(&store, left.clone()).await, Action::QueryDropped(left));
         // The year's days too: a year left behind is dropped.
         update(&mut app, Action::StepView);
         turns.want(&app);
-        let year = app.year_key();
+        let year = Query::Year(app.year_key(&app.series().unwrap()));
         update(&mut app, Action::StepYear(1));
         turns.want(&app);
-        let dropped = turns.query(&store, Effect::LoadYear(year.clone())).await;
-        assert_eq!(dropped, Some(Action::QueryDropped(Effect::LoadYear(year))));
-        let current = app.totals_key();
-        let answered = turns.query(&store, Effect::LoadTotals(current.clone())).await;
+        assert_eq!(turns.query(&store, year.clone()).await, Action::QueryDropped(year));
+        let current = app.totals_key().unwrap();
+        let answered = turns.query(&store, Query::Totals(current.clone())).await;
         assert!(
-            matches!(&answered, Some(Action::TotalsLoaded(k, Ok(t))) if *k == current && t.is_empty()),
+            matches!(&answered, Action::Answered(Answer::Totals(k, Ok(t))) if *k == current && t.is_empty()),
             "{answered:?}"
         );
     }

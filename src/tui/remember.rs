@@ -1,45 +1,63 @@
-//! The last view, kept between runs: dataset, entity, group, month and how the panes show them,
-//! written to `view.json` in the XDG state directory when the explorer quits and read when it
-//! starts (`--fresh` starts from the defaults). A missing, old or damaged file is no error: the
-//! explorer starts from the defaults and overwrites it at the next quit.
+//! The last view, kept between runs: dataset, entity, group, month, how the panes show them and
+//! the pins, written to `view.json` in the XDG state directory when the explorer quits and read
+//! when it starts (`--fresh` starts from the defaults). A missing, old or damaged file is no
+//! error: the explorer starts from the defaults and overwrites it at the next quit.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::state::{App, ChartKind, CurveView};
+use super::state::selection::{scope_from_key, scope_key, Groups, SavedSeries};
+use super::state::{App, Look, MAX_PINS};
 use crate::model::{Dataset, Month};
 
-/// What is remembered; names rather than internal values, so the file reads as what it is.
+/// What is remembered; names rather than internal values, so the file reads as what it is. Files
+/// of earlier versions (without pins, overlay, side by side) still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedView {
     pub dataset: String,
+    /// The entity's id, or `*` for all of them.
     pub entity: String,
+    /// The group, or `*` for all of them.
     pub group: String,
     pub month: String,
-    pub chart: ChartKind,
-    pub view: CurveView,
-    pub line: bool,
-    pub zero_based: bool,
+    #[serde(flatten)]
+    pub look: Look,
+    #[serde(default)]
+    pub pins: Vec<SavedSeries>,
 }
 
 impl SavedView {
     pub fn of(app: &App) -> SavedView {
         SavedView {
             dataset: app.dataset.to_string(),
-            entity: app.entity.clone(),
-            group: app.group.clone(),
+            entity: app.entity.as_ref().map_or(String::new(), |e| scope_key(e).to_string()),
+            group: app.group.key().to_string(),
             month: app.month.to_string(),
-            chart: app.chart,
-            view: app.view,
-            line: app.line,
-            zero_based: app.zero_based,
+            look: app.look,
+            pins: app.pins.iter().map(SavedSeries::of).collect(),
         }
     }
 
     /// The dataset and month, when they still parse.
     pub fn parsed(&self) -> Option<(Dataset, Month)> {
         Some((self.dataset.parse().ok()?, self.month.parse().ok()?))
+    }
+
+    /// Shows this view in `app`: the dataset, entity, group and month (kept within the months
+    /// there can be data for), how they are shown, and the pins whose datasets are still known.
+    pub fn restore(&self, app: &mut App) {
+        let Some((dataset, month)) = self.parsed() else { return };
+        app.set_dataset(dataset);
+        if !self.entity.is_empty() {
+            app.select_entity(scope_from_key(&self.entity));
+        }
+        app.group = Groups::from_key(&self.group);
+        app.set_month(month);
+        app.look = self.look;
+        app.pins = self.pins.iter().filter_map(SavedSeries::parsed).take(MAX_PINS).collect();
+        app.set_opened();
+        app.keep_selection_visible();
     }
 }
 

@@ -10,9 +10,12 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use super::series;
-use super::state::{App, CurveView, Loadable, ALL};
-use crate::model::LOCAL_TZ;
+use super::state::selection::scope_key;
+use super::state::{App, CurveView, Loadable, Series, Span};
+use super::view::{entity_name, names};
+use crate::model::{format_local, shortest};
 use crate::outfile::OutFile;
+use crate::store::Scope;
 
 /// One CSV file: its name's tail and its rows (the first is the header).
 struct Table {
@@ -29,7 +32,9 @@ pub fn save_view(app: &App, width: u16, height: u16, dir: &Path) -> Result<Vec<S
     let mut files: Vec<(String, Vec<u8>)> = vec![(".svg".into(), svg.into_bytes())];
     for table in tables(app) {
         if table.rows.len() > 1 {
-            files.push((format!("-{}.csv", table.suffix), csv_bytes(&table.rows)?));
+            let suffix =
+                if table.suffix.is_empty() { ".csv".to_string() } else { format!("-{}.csv", table.suffix) };
+            files.push((suffix, csv_bytes(&table.rows)?));
         }
     }
     // One number for the whole save, so its picture and its tables go together.
@@ -53,17 +58,28 @@ pub fn save_view(app: &App, width: u16, height: u16, dir: &Path) -> Result<Vec<S
 /// `elhub-production-NO1-hydro-2021-03`: what is viewed, safe as a file name anywhere.
 fn stem(app: &App) -> String {
     let part = |s: &str| -> String {
-        if s == ALL {
+        if s == "*" {
             return "all".into();
         }
         s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
     };
-    let when = match app.view {
+    let when = match app.look.view {
+        CurveView::Month if app.zoomed() => {
+            let span = app.curve_span();
+            let last = crate::tui::series::local_day(span.end - chrono::Duration::seconds(1));
+            let first = crate::tui::series::local_day(span.start);
+            if first == last {
+                first.to_string()
+            } else {
+                format!("{first}-to-{last}")
+            }
+        }
         CurveView::Month => app.month.to_string(),
         CurveView::Year => format!("{}-year", app.year()),
         CurveView::Profile => format!("{}-profile", app.month),
     };
-    format!("elhub-{}-{}-{}-{when}", app.dataset, part(&app.entity), part(&app.group))
+    let entity = app.entity.as_ref().map_or("none", scope_key);
+    format!("elhub-{}-{}-{}-{when}", app.dataset, part(entity), part(app.group.key()))
 }
 
 /// Writes `name` (or `name` with -2, -3… before its extension when taken) in `dir`, whole or not
@@ -85,6 +101,38 @@ fn kwh(v: f64) -> String {
     }
 }
 
+/// The columns that say which series a row is of: dataset, entity, its name, group.
+fn who(app: &App, s: &Series) -> Vec<String> {
+    let entity = match &s.entity {
+        Scope::Entity(id) => id.clone(),
+        Scope::All => "all".into(),
+    };
+    vec![
+        s.dataset.to_string(),
+        entity,
+        entity_name(app, s.dataset.entity(), &s.entity),
+        s.group.key().replace('*', "all"),
+    ]
+}
+
+fn header(value: &str, first: &[&str]) -> Vec<String> {
+    ["dataset", "entity", "entity_name", "group"]
+        .iter()
+        .chain(first)
+        .chain(std::iter::once(&value))
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The value column's name: `kwh`, or `kwh_per_metering_point` where `m` reads it so.
+fn value_column(app: &App, s: &Series) -> &'static str {
+    if app.per_point(s) {
+        "kwh_per_metering_point"
+    } else {
+        "kwh"
+    }
+}
+
 fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
@@ -93,10 +141,12 @@ fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
-/// The data behind the panes: the totals (with the year before), and the curve pane's series
-/// as the view shows it (steps, days, or the average day); the entities side by side when on.
+/// The data behind the panes: the totals (with the year before), the entities side by side when
+/// on, and every drawn series as the curve pane shows it (steps of the span on screen, days, or
+/// the average day), named and with local times that carry their offset.
 fn tables(app: &App) -> Vec<Table> {
     let mut out = Vec::new();
+    let Some(current) = app.series() else { return out };
     if let Some(Loadable::Ready(totals)) = app.current_totals() {
         let before = match app.previous_totals() {
             Some(Loadable::Ready(b)) => b.clone(),
@@ -105,18 +155,21 @@ fn tables(app: &App) -> Vec<Table> {
         let mut rows = vec![vec![
             "year".into(),
             "entity".into(),
+            "entity_name".into(),
             "group".into(),
             "kwh".into(),
             "records".into(),
             "previous_year_kwh".into(),
             "change_pct".into(),
         ]];
+        let who = who(app, &current);
         for t in totals {
             let prev = before.iter().find(|b| b.group == t.group).map(|b| b.kwh);
             let change = prev.and_then(|p| series::change_pct(t.kwh, p));
             rows.push(vec![
                 app.year().to_string(),
-                app.entity.clone(),
+                who[1].clone(),
+                who[2].clone(),
                 t.group.clone(),
                 kwh(t.kwh),
                 t.count.to_string(),
@@ -126,47 +179,105 @@ fn tables(app: &App) -> Vec<Table> {
         }
         out.push(Table { suffix: "totals", rows });
     }
-    if app.side_by_side {
-        if let Some(Loadable::Ready(sides)) = app.sides.get(&app.side_key()) {
-            let mut rows = vec![vec!["year".into(), "entity".into(), "group".into(), "kwh".into()]];
-            rows.extend(
-                sides
-                    .iter()
-                    .map(|(e, v)| vec![app.year().to_string(), e.clone(), app.group.clone(), kwh(*v)]),
-            );
+    if app.look.side_by_side {
+        if let Some(sides) = app.q.sides.ready(&app.side_key()) {
+            let mut rows = vec![vec![
+                "year".into(),
+                "entity".into(),
+                "entity_name".into(),
+                "group".into(),
+                "kwh".into(),
+            ]];
+            rows.extend(sides.iter().map(|(e, v)| {
+                let name = entity_name(app, app.kind(), &Scope::Entity(e.clone()));
+                vec![app.year().to_string(), e.clone(), name, app.group.key().replace('*', "all"), kwh(*v)]
+            }));
             out.push(Table { suffix: "entities", rows });
         }
     }
-    match app.view {
-        CurveView::Month | CurveView::Profile => {
-            if let Some(Loadable::Ready(steps)) = app.current_curve() {
-                if app.view == CurveView::Month {
-                    let mut rows = vec![vec!["start".into(), "local".into(), "kwh".into()]];
-                    rows.extend(steps.iter().map(|s| {
-                        vec![
-                            s.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                            s.start.with_timezone(&LOCAL_TZ).format("%Y-%m-%d %H:%M").to_string(),
-                            kwh(s.kwh),
-                        ]
+    let drawn = app.drawn();
+    match app.look.view {
+        CurveView::Month => {
+            let span = app.curve_span();
+            let mut rows = vec![header("value", &["start_utc", "start_local"])];
+            rows[0].push("unit".into());
+            for s in &drawn {
+                if let Loadable::Ready(steps) = app.curve_of(s, span) {
+                    let who = who(app, s);
+                    rows.extend(steps.iter().map(|st| {
+                        let mut row = who.clone();
+                        row.extend([
+                            st.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            format_local(st.start),
+                            shortest(st.kwh),
+                            value_column(app, s).into(),
+                        ]);
+                        row
                     }));
-                    out.push(Table { suffix: "curve", rows });
-                } else {
-                    let [weekday, weekend] =
-                        series::day_profile(steps, app.dataset.resolution().per_hour() as usize);
-                    let cell = |v: Option<f64>| v.map(kwh).unwrap_or_default();
-                    let mut rows =
-                        vec![vec!["local_hour".into(), "weekday_kwh".into(), "weekend_kwh".into()]];
-                    rows.extend((0..24).map(|h| vec![h.to_string(), cell(weekday[h]), cell(weekend[h])]));
-                    out.push(Table { suffix: "profile", rows });
+                }
+            }
+            out.push(Table { suffix: "curve", rows });
+            if app.difference_on() {
+                if let (Loadable::Ready(a), Loadable::Ready(b)) =
+                    (app.curve_of(&drawn[0], span), app.curve_of(&drawn[1], span))
+                {
+                    let names = names(app, &drawn);
+                    let mut rows = vec![vec![
+                        "start_utc".into(),
+                        "start_local".into(),
+                        "net_kwh".into(),
+                        "first".into(),
+                        "second".into(),
+                    ]];
+                    for (t, v) in series::subtract(&series::pairs(&a), &series::pairs(&b)) {
+                        rows.push(vec![
+                            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            format_local(t),
+                            shortest(v),
+                            names[0].clone(),
+                            names[1].clone(),
+                        ]);
+                    }
+                    out.push(Table { suffix: "difference", rows });
                 }
             }
         }
-        CurveView::Year => {
-            if let Some(Loadable::Ready(days)) = app.years.get(&app.year_key()) {
-                let mut rows = vec![vec!["local_day".into(), "kwh".into()]];
-                rows.extend(series::days_of(days).iter().map(|(d, v)| vec![d.to_string(), kwh(*v)]));
-                out.push(Table { suffix: "days", rows });
+        CurveView::Profile => {
+            let mut rows = vec![header("weekend", &["local_hour", "weekday"])];
+            for s in &drawn {
+                if let Loadable::Ready(steps) = app.curve_of(s, Span::of_month(app.month)) {
+                    let [weekday, weekend] =
+                        series::day_profile(&steps, s.dataset.resolution().per_hour() as usize);
+                    let cell = |v: Option<f64>| v.map(kwh).unwrap_or_default();
+                    let who = who(app, s);
+                    rows.extend((0..24).map(|h| {
+                        let mut row = who.clone();
+                        row.extend([h.to_string(), cell(weekday[h]), cell(weekend[h])]);
+                        row
+                    }));
+                }
             }
+            let unit = value_column(app, &current);
+            let last = rows[0].len() - 1;
+            rows[0][last - 1] = format!("weekday_{unit}");
+            rows[0][last] = format!("weekend_{unit}");
+            // The picture is `…-profile.svg`; its data `…-profile.csv`.
+            out.push(Table { suffix: "", rows });
+        }
+        CurveView::Year => {
+            let mut rows = vec![header("value", &["local_day"])];
+            rows[0].push("unit".into());
+            for s in &drawn {
+                if let Loadable::Ready(days) = app.year_of(s) {
+                    let who = who(app, s);
+                    rows.extend(days.iter().map(|(d, v)| {
+                        let mut row = who.clone();
+                        row.extend([d.to_string(), kwh(*v), value_column(app, s).into()]);
+                        row
+                    }));
+                }
+            }
+            out.push(Table { suffix: "days", rows });
         }
     }
     out
@@ -181,9 +292,10 @@ mod tests {
     fn a_saves_files_share_their_number() {
         let mut app = crate::tui::state::sample_app();
         app.start();
-        let key = app.totals_key();
+        let key = app.totals_key().unwrap();
         let totals = vec![crate::store::GroupTotal { group: "hydro".into(), kwh: 1.5, count: 1 }];
-        crate::tui::state::update(&mut app, crate::tui::state::Action::TotalsLoaded(key, Ok(totals)));
+        let answer = crate::tui::state::Answer::Totals(key, Ok(totals));
+        crate::tui::state::update(&mut app, crate::tui::state::Action::Answered(answer));
         let dir = tempfile::tempdir().unwrap();
         let first = save_view(&app, 80, 24, dir.path()).unwrap();
         std::fs::remove_file(&first[1]).unwrap(); // the CSV goes, the SVG stays
@@ -195,7 +307,11 @@ mod tests {
             ["elhub-production-NO1-hydro-2021-12-2.svg", "elhub-production-NO1-hydro-2021-12-2-totals.csv"]
         );
         let csv = std::fs::read_to_string(&second[1]).unwrap();
-        assert!(csv.starts_with("year,entity,group,kwh") && csv.contains("2021,NO1,hydro,1.5,1,,"), "{csv}");
+        assert!(
+            csv.starts_with("year,entity,entity_name,group,kwh")
+                && csv.contains("2021,NO1,NO1 Oslo,hydro,1.5,1,,"),
+            "{csv}"
+        );
     }
 
     /// A link at the name a save would take is never followed: the save takes the next name and

@@ -1,6 +1,8 @@
-//! Colours and glyphs: one colour per group across every pane, only the 16 ANSI colours (so
-//! any terminal and SSH link shows them; bright blue, as plain blue is unreadable on dark themes), none at all under `NO_COLOR`, and ASCII stand-ins for
-//! block and braille glyphs under `--ascii`.
+//! Colours and glyphs: one colour per group across every pane (and one per series when several
+//! are drawn side by side), only the 16 ANSI colours (so any terminal and SSH link shows them;
+//! bright blue, as plain blue is unreadable on dark themes), none at all under `NO_COLOR`, and
+//! ASCII stand-ins for block and braille glyphs under `--ascii`; marks tell series apart where
+//! colour cannot.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -68,6 +70,36 @@ impl Theme {
     /// The glyph of the n-th group in a legend or pie when colour is off or ASCII is on.
     pub fn fill_glyph(index: usize) -> char {
         FILL_GLYPHS[index % FILL_GLYPHS.len()]
+    }
+
+    /// The colour of the n-th series drawn side by side (0: the current one, then the pins):
+    /// apart from each other whatever their groups.
+    pub fn series_style(&self, index: usize) -> Style {
+        const SERIES: [Color; 5] =
+            [Color::LightBlue, Color::LightRed, Color::LightGreen, Color::LightMagenta, Color::Yellow];
+        if self.color {
+            Style::new().fg(SERIES[index % SERIES.len()])
+        } else {
+            Style::new()
+        }
+    }
+
+    /// The mark of the n-th pinned series where colour cannot tell it apart (NO_COLOR) or braille
+    /// cannot be drawn (`--ascii`): a glyph at each column's value.
+    pub fn series_mark(&self, index: usize) -> &'static str {
+        const MARKS: [&str; 4] = ["○", "+", "×", "◆"];
+        const ASCII: [&str; 4] = ["o", "+", "x", "%"];
+        let i = index.saturating_sub(1) % MARKS.len();
+        if self.ascii {
+            ASCII[i]
+        } else {
+            MARKS[i]
+        }
+    }
+
+    /// Whether series other than the first are drawn as marks rather than coloured lines.
+    pub fn marks_series(&self) -> bool {
+        self.ascii || !self.color
     }
 
     /// Whether sectors and legends must tell groups apart by glyph rather than colour.

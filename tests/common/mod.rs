@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod case;
+pub mod screens;
 pub mod tmux;
 
 use std::sync::Arc;

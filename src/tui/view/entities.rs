@@ -41,11 +41,11 @@ impl Widget for EntitiesPane<'_> {
         block.render(area, buf);
         let width = inner.width as usize;
         if list.is_empty() {
-            let text = match (app.entities.get(&kind), app.filter.text.is_empty()) {
+            let text = match (app.q.entities.get(&kind), app.filter.text.is_empty()) {
                 (_, false) => "Nothing matches. Esc drops the filter.".to_string(),
                 (Some(Loadable::Loading), _) => "reading the store…".to_string(),
                 (Some(Loadable::Failed(e)), _) => e.clone(),
-                _ => format!("None stored yet. r fetches {}.", app.range),
+                _ => format!("None stored yet. r fetches {}.", app.viewed_range()),
             };
             Paragraph::new(text)
                 .style(app.theme.dim())
@@ -55,7 +55,7 @@ impl Widget for EntitiesPane<'_> {
         }
         // Keep the selection in view, a third of the way down where the list allows.
         let rows = inner.height as usize;
-        let selected = list.iter().position(|e| e.id == app.entity);
+        let selected = list.iter().position(|e| Some(&e.scope) == app.entity.as_ref());
         let first = selected.map_or(0, |i| i.saturating_sub(rows / 3)).min(list.len().saturating_sub(rows));
         let lines: Vec<Line> = list
             .iter()
@@ -67,10 +67,10 @@ impl Widget for EntitiesPane<'_> {
                 let marker = if is_selected { ">" } else { " " };
                 let number = if i < 10 { format!("{i}") } else { " ".to_string() };
                 let text = match kind {
-                    _ if e.id == crate::tui::state::ALL => format!("{marker}{number} {}", e.name),
+                    _ if e.scope == crate::store::Scope::All => format!("{marker}{number} {}", e.name),
                     // Grid areas are known by their names; their EIC ids are 16 characters.
                     EntityKind::GridArea => format!("{marker}{number} {}", printable(&e.name)),
-                    _ => format!("{marker}{number} {} {}", printable(&e.id), printable(&e.name)),
+                    _ => format!("{marker}{number} {} {}", printable(e.id()), printable(&e.name)),
                 };
                 // A long name ends in an ellipsis rather than mid-word without a sign.
                 let text: String = if text.chars().count() > width {

@@ -4,12 +4,11 @@
 mod curve;
 mod entities;
 mod help;
+pub mod names;
 mod plot;
-mod profile;
 mod progress;
 mod status;
 mod totals;
-mod year;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,6 +22,7 @@ use crate::model::EntityKind;
 pub use curve::CurvePane;
 pub use entities::EntitiesPane;
 pub use help::HelpOverlay;
+pub use names::{entity_name, names};
 pub use progress::ProgressPane;
 pub use status::StatusLine;
 pub use totals::TotalsPane;
@@ -52,8 +52,8 @@ fn layout(app: &App, area: Rect) -> Areas {
     };
     let [entities, progress] =
         Layout::vertical([Constraint::Length(list_rows), Constraint::Min(0)]).areas(left);
-    let totals_height = match app.chart {
-        ChartKind::Bars if !app.side_by_side => Constraint::Length(totals_rows(app)),
+    let totals_height = match app.look.chart {
+        ChartKind::Bars if !app.look.side_by_side => Constraint::Length(totals_rows(app)),
         _ => Constraint::Percentage(55),
     };
     let [totals, curve] = Layout::vertical([totals_height, Constraint::Min(8)]).areas(right);
@@ -75,8 +75,8 @@ pub fn curve_width(app: &App, width: u16, height: u16) -> usize {
         height: curve.height.saturating_sub(2),
     };
     // The year view gives part of the pane to the monthly totals.
-    let plot = match app.view {
-        super::state::CurveView::Year => year::parts(inner).0,
+    let plot = match app.look.view {
+        super::state::CurveView::Year => curve::year_parts(inner).0,
         _ => inner,
     };
     plot.width.saturating_sub(plot::GUTTER) as usize
@@ -181,6 +181,38 @@ pub(crate) fn pane_block<'a>(app: &App, pane: Pane, width: u16, titles: Vec<Line
         .border_set(app.theme.border_set(focused))
         .border_style(app.theme.border(focused))
         .title(first_fitting(titles, width.saturating_sub(2)).style(app.theme.title()))
+}
+
+/// Draws a data pane's border and title; the area inside it, or `None` when the dataset has no
+/// entity to show (nothing stored of it yet), which the pane then says instead.
+pub(crate) fn data_pane(
+    app: &App,
+    pane: Pane,
+    area: Rect,
+    buf: &mut Buffer,
+    titles: Vec<Line>,
+) -> Option<Rect> {
+    let block = pane_block(app, pane, area.width, titles);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if app.entity.is_none() {
+        no_entity(app, inner, buf);
+        return None;
+    }
+    Some(inner)
+}
+
+/// What a pane says while the dataset has no entity to show (nothing stored of it yet).
+fn no_entity(app: &App, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(format!(
+        "No {} data stored yet, so no {} to show. Press r to fetch {}.",
+        app.dataset,
+        app.kind().noun(),
+        app.viewed_range()
+    ))
+    .style(app.theme.dim())
+    .wrap(Wrap { trim: true })
+    .render(area, buf)
 }
 
 /// The first line that fits `width` columns, else the last one.

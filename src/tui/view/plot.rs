@@ -1,7 +1,10 @@
-//! A plot of values over columns with a y-axis: bars in eighth-blocks, or a line in braille
-//! (two points a cell, four rows a cell), an optional second series drawn dotted over it (the
-//! year before, the weekends), a cursor column, and labels in one energy unit. Under `--ascii`
-//! bars are `#=-_` and the line is `*` joined by `|`; under NO_COLOR the cursor is reverse video.
+//! A plot of one or more series over columns with a y-axis: the first series as bars in
+//! eighth-blocks or as a line in braille (two points a cell, four rows a cell); others as lines in
+//! their own colours, or as their own marks where colour cannot show (NO_COLOR, `--ascii`); the
+//! year before dotted; a zero line when values go below zero; a cursor column; labels in one
+//! energy unit. Slots spread over the whole width: slot i takes columns [i·W/n, (i+1)·W/n).
+//! Under `--ascii` bars are `#=-_` and the line is `*` joined by `|`; under NO_COLOR the cursor
+//! is reverse video.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,17 +15,46 @@ use crate::tui::theme::Theme;
 /// Columns of the y-axis labels and their tick: `12.3┤`.
 pub const GUTTER: u16 = 5;
 
-/// What to draw: one value per slot; slots spread evenly over the columns (a slot may take
-/// several columns, or, for a braille line, half of one).
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trace {
+    /// Bars, or a line with `Plot::line`: the series on screen.
+    Main,
+    /// A line in its style's colour; where colour cannot show, this mark at each slot's value.
+    Line(&'static str),
+    /// A dot at each slot's value on blank cells (the year before).
+    Dots,
+}
+
+/// One series: a value per slot (None where it has none).
+pub struct Series<'a> {
+    pub values: &'a [Option<f64>],
+    pub style: Style,
+    pub trace: Trace,
+}
+
+/// What to draw: series of the same number of slots, spread evenly over the columns (a slot
+/// may take several columns, or, for a braille line, half of one).
 pub struct Plot<'a> {
     pub theme: &'a Theme,
-    pub values: &'a [f64],
-    /// Drawn dotted over the values, slot for slot.
-    pub overlay: Option<&'a [Option<f64>]>,
+    pub series: &'a [Series<'a>],
     pub line: bool,
     pub zero_based: bool,
     pub cursor: Option<usize>,
-    pub style: Style,
+}
+
+/// The slot shown at sub-column `x` of `columns` for `n` slots: slot i takes sub-columns
+/// [i·columns/n, (i+1)·columns/n), so the slots fill the width.
+pub fn slot_at(x: usize, columns: usize, n: usize) -> Option<usize> {
+    if n == 0 || columns == 0 {
+        return None;
+    }
+    Some(x * n / columns).filter(|s| *s < n)
+}
+
+/// The first sub-column of slot `i` of `n` in `columns`: where a label under it goes.
+pub fn first_column(i: usize, n: usize, columns: usize) -> usize {
+    (i * columns).div_ceil(n.max(1))
 }
 
 /// The energy unit labels use for values up to `max` kWh: (divisor, name).
@@ -56,9 +88,17 @@ pub fn label(value: f64, divisor: f64, span: f64) -> String {
 }
 
 impl Plot<'_> {
-    /// The scale: from the minimum (or zero) to the maximum of both series.
+    fn slots(&self) -> usize {
+        self.series.first().map_or(0, |s| s.values.len())
+    }
+
+    fn braille(&self) -> bool {
+        self.line && !self.theme.ascii
+    }
+
+    /// The scale: from the minimum (or zero) to the maximum of every series.
     pub fn range(&self) -> (f64, f64) {
-        let all = self.values.iter().copied().chain(self.overlay.into_iter().flatten().flatten().copied());
+        let all = self.series.iter().flat_map(|s| s.values.iter().flatten().copied());
         let (mut lo, mut hi) =
             all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         if !lo.is_finite() {
@@ -77,19 +117,11 @@ impl Plot<'_> {
         }
     }
 
-    /// The slot shown in column `x` of `columns` (sub-columns for a braille line): slots take
-    /// the same whole number of columns each, from the left; columns past the last show none.
-    fn slot(&self, x: usize, columns: usize) -> Option<usize> {
-        let n = self.values.len();
-        let each = (columns / n.max(1)).max(1);
-        Some(x / each).filter(|s| *s < n)
-    }
-
     /// Draws the axis in the first `GUTTER` columns and the plot right of it; returns the unit.
     pub fn render(&self, area: Rect, buf: &mut Buffer) -> &'static str {
         let (lo, hi) = self.range();
         let (divisor, unit_name) = unit(hi.abs().max(lo.abs()));
-        if area.width <= GUTTER || area.height == 0 || self.values.is_empty() {
+        if area.width <= GUTTER || area.height == 0 || self.slots() == 0 {
             return unit_name;
         }
         let rows = area.height as usize;
@@ -106,12 +138,32 @@ impl Plot<'_> {
             buf.set_string(area.x, area.y + row as u16, text, self.theme.dim());
         }
         let plot = Rect { x: area.x + GUTTER, width: area.width - GUTTER, ..area };
-        if self.line && !self.theme.ascii {
-            self.braille(plot, buf, lo, hi);
-        } else if self.line {
-            self.ascii_line(plot, buf, lo, hi);
-        } else {
-            self.bars(plot, buf, lo, hi);
+        if lo < 0.0 && hi >= 0.0 {
+            self.zero_line(plot, buf, lo, hi);
+        }
+        let mut braille = Braille::new(plot);
+        for (i, series) in self.series.iter().enumerate() {
+            match series.trace {
+                Trace::Main if !self.line => self.bars(plot, buf, series, lo, hi),
+                Trace::Main if self.braille() => braille.line(series, (lo, hi), i),
+                Trace::Main => self.ascii_line(plot, buf, series, lo, hi),
+                Trace::Line(_) if !self.theme.marks_series() => braille.line(series, (lo, hi), i),
+                Trace::Line(_) | Trace::Dots => {}
+            }
+        }
+        braille.draw(buf, self.series);
+        // Marks and dots go on top, so each series stays visible.
+        for series in self.series {
+            match series.trace {
+                Trace::Line(mark) if self.theme.marks_series() => {
+                    self.marks(plot, buf, series, mark, lo, hi, false)
+                }
+                Trace::Dots => {
+                    let dot = if self.theme.ascii { "." } else { "•" };
+                    self.marks(plot, buf, series, dot, lo, hi, true)
+                }
+                _ => {}
+            }
         }
         self.mark_cursor(plot, buf);
         unit_name
@@ -122,7 +174,20 @@ impl Plot<'_> {
         ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
     }
 
-    fn bars(&self, area: Rect, buf: &mut Buffer, lo: f64, hi: f64) {
+    /// The row of a value among `rows`.
+    fn row(v: f64, lo: f64, hi: f64, rows: usize) -> usize {
+        ((1.0 - Self::frac(v, lo, hi)) * (rows - 1) as f64).round() as usize
+    }
+
+    fn zero_line(&self, area: Rect, buf: &mut Buffer, lo: f64, hi: f64) {
+        let row = Self::row(0.0, lo, hi, area.height as usize) as u16;
+        let glyph = if self.theme.ascii { "-" } else { "─" };
+        for x in 0..area.width {
+            buf[(area.x + x, area.y + row)].set_symbol(glyph).set_style(self.theme.dim());
+        }
+    }
+
+    fn bars(&self, area: Rect, buf: &mut Buffer, series: &Series, lo: f64, hi: f64) {
         let rows = area.height as usize;
         let set = self.theme.spark_set();
         let glyphs = [
@@ -138,8 +203,9 @@ impl Plot<'_> {
         ];
         let cols = area.width as usize;
         for x in 0..cols {
-            let Some(slot) = self.slot(x, cols) else { continue };
-            let v = self.values[slot];
+            let Some(v) = slot_at(x, cols, series.values.len()).and_then(|s| series.values[s]) else {
+                continue;
+            };
             let f = Self::frac(v, lo, hi);
             // From the minimum, the lowest value keeps a sliver so no column looks missing.
             let eighths = if self.zero_based || lo < 0.0 {
@@ -153,43 +219,37 @@ impl Plot<'_> {
                 if fill > 0 {
                     buf[(area.x + x as u16, area.y + row as u16)]
                         .set_symbol(glyphs[fill])
-                        .set_style(self.style);
+                        .set_style(series.style);
                 }
             }
         }
-        if let Some(overlay) = self.overlay {
-            self.dots(area, buf, overlay, lo, hi, false);
-        }
     }
 
-    /// The second series as a dotted line: a dot at the first column of each slot (only on
-    /// blank cells when `blank_only`, so a line under it stays whole).
-    fn dots(
+    /// A glyph at each slot's value, in its first column (only on blank cells when `blank_only`,
+    /// so a line under it stays whole).
+    #[allow(clippy::too_many_arguments)]
+    fn marks(
         &self,
         area: Rect,
         buf: &mut Buffer,
-        overlay: &[Option<f64>],
+        series: &Series,
+        glyph: &str,
         lo: f64,
         hi: f64,
         blank_only: bool,
     ) {
-        let cols = area.width as usize;
-        let rows = area.height as usize;
-        // A braille line has two slots a cell: the dot goes where the first of them is.
-        let per_cell = if self.line && !self.theme.ascii { 2 } else { 1 };
-        let slot = |x: usize| self.slot(x * per_cell, cols * per_cell);
+        let (cols, rows) = (area.width as usize, area.height as usize);
+        let n = series.values.len();
         for x in 0..cols {
-            if x > 0 && slot(x - 1) == slot(x) {
+            let slot = slot_at(x, cols, n);
+            if x > 0 && slot_at(x - 1, cols, n) == slot {
                 continue;
             }
-            let Some(v) = slot(x).and_then(|s| overlay.get(s).copied().flatten()) else {
-                continue;
-            };
-            let row = ((1.0 - Self::frac(v, lo, hi)) * (rows - 1) as f64).round() as u16;
-            let glyph = if self.theme.ascii { "." } else { "•" };
-            let cell = &mut buf[(area.x + x as u16, area.y + row)];
+            let Some(v) = slot.and_then(|s| series.values[s]) else { continue };
+            let cell = &mut buf[(area.x + x as u16, area.y + Self::row(v, lo, hi, rows) as u16)];
             if !blank_only || cell.symbol().trim().is_empty() {
-                cell.set_symbol(glyph).set_style(self.overlay_style());
+                let style = if blank_only { self.overlay_style() } else { series.style };
+                cell.set_symbol(glyph).set_style(style);
             }
         }
     }
@@ -202,25 +262,22 @@ impl Plot<'_> {
         }
     }
 
-    /// Dots of a line through the slots' values: per sub-column the value's dot (`true`), and
-    /// when `joined` the dots joining it to the previous one (`false`), so steep changes read
-    /// as a line.
+    /// Dots of a line through the slots' values: per sub-column the value's dot (`true`) and
+    /// the dots joining it to the previous one (`false`), so steep changes read as a line.
     fn line_dots(
-        &self,
-        values: &dyn Fn(usize) -> Option<f64>,
+        values: &[Option<f64>],
         (xs, ys): (usize, usize),
         (lo, hi): (f64, f64),
-        joined: bool,
     ) -> Vec<(usize, usize, bool)> {
         let mut dots = Vec::new();
         let mut prev: Option<usize> = None;
         for x in 0..xs {
-            let Some(v) = self.slot(x, xs).and_then(values) else {
+            let Some(v) = slot_at(x, xs, values.len()).and_then(|s| values[s]) else {
                 prev = None;
                 continue;
             };
-            let y = ((1.0 - Self::frac(v, lo, hi)) * (ys - 1) as f64).round() as usize;
-            if let Some(p) = prev.filter(|_| joined) {
+            let y = Self::row(v, lo, hi, ys);
+            if let Some(p) = prev {
                 let between = if p < y { p + 1..y } else { y + 1..p };
                 dots.extend(between.map(|yy| (x, yy, false)));
             }
@@ -230,39 +287,12 @@ impl Plot<'_> {
         dots
     }
 
-    fn braille(&self, area: Rect, buf: &mut Buffer, lo: f64, hi: f64) {
-        const BITS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
+    fn ascii_line(&self, area: Rect, buf: &mut Buffer, series: &Series, lo: f64, hi: f64) {
         let (cols, rows) = (area.width as usize, area.height as usize);
-        let (xs, ys) = (cols * 2, rows * 4);
-        let mut cells = vec![0u8; cols * rows];
-        let main = |i: usize| self.values.get(i).copied();
-        for (x, y, _) in self.line_dots(&main, (xs, ys), (lo, hi), true) {
-            cells[(y / 4) * cols + x / 2] |= BITS[x % 2][y % 4];
-        }
-        for (i, m) in cells.into_iter().enumerate() {
-            if m != 0 {
-                let glyph = char::from_u32(0x2800 + m as u32).unwrap_or(' ');
-                buf[(area.x + (i % cols) as u16, area.y + (i / cols) as u16)]
-                    .set_char(glyph)
-                    .set_style(self.style);
-            }
-        }
-        // The second series as dots where the line leaves room: apart in any colour scheme.
-        if let Some(overlay) = self.overlay {
-            self.dots(area, buf, overlay, lo, hi, true);
-        }
-    }
-
-    fn ascii_line(&self, area: Rect, buf: &mut Buffer, lo: f64, hi: f64) {
-        let (cols, rows) = (area.width as usize, area.height as usize);
-        let main = |i: usize| self.values.get(i).copied();
-        for (x, y, own) in self.line_dots(&main, (cols, rows), (lo, hi), true) {
+        for (x, y, own) in Self::line_dots(series.values, (cols, rows), (lo, hi)) {
             // The value's own row is `*`; rows joining it to the previous column are `|`.
             let glyph = if own { "*" } else { "|" };
-            buf[(area.x + x as u16, area.y + y as u16)].set_symbol(glyph).set_style(self.style);
-        }
-        if let Some(overlay) = self.overlay {
-            self.dots(area, buf, overlay, lo, hi, true);
+            buf[(area.x + x as u16, area.y + y as u16)].set_symbol(glyph).set_style(series.style);
         }
     }
 
@@ -270,9 +300,10 @@ impl Plot<'_> {
     fn mark_cursor(&self, area: Rect, buf: &mut Buffer) {
         let Some(cursor) = self.cursor else { return };
         let cols = area.width as usize;
-        let per_cell = if self.line && !self.theme.ascii { 2 } else { 1 };
+        let per_cell = if self.braille() { 2 } else { 1 };
+        let n = self.slots();
         for x in 0..cols {
-            if !(0..per_cell).any(|k| self.slot(x * per_cell + k, cols * per_cell) == Some(cursor)) {
+            if !(0..per_cell).any(|k| slot_at(x * per_cell + k, cols * per_cell, n) == Some(cursor)) {
                 continue;
             }
             for row in 0..area.height {
@@ -282,6 +313,45 @@ impl Plot<'_> {
                 } else {
                     cell.modifier.insert(Modifier::REVERSED);
                 }
+            }
+        }
+    }
+}
+
+/// Braille lines of several series on one grid of cells: a cell's dots are every series' dots
+/// in it, its colour the last series' that drew there.
+struct Braille {
+    area: Rect,
+    cells: Vec<(u8, Option<usize>)>,
+}
+
+impl Braille {
+    fn new(area: Rect) -> Braille {
+        Braille { area, cells: vec![(0, None); area.width as usize * area.height as usize] }
+    }
+
+    fn line(&mut self, series: &Series, range: (f64, f64), index: usize) {
+        const BITS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
+        let (cols, rows) = (self.area.width as usize, self.area.height as usize);
+        for (x, y, _) in Plot::line_dots(series.values, (cols * 2, rows * 4), range) {
+            let cell = &mut self.cells[(y / 4) * cols + x / 2];
+            cell.0 |= BITS[x % 2][y % 4];
+            cell.1 = Some(index);
+        }
+    }
+
+    fn draw(&self, buf: &mut Buffer, series: &[Series]) {
+        let cols = self.area.width as usize;
+        for (i, (bits, owner)) in self.cells.iter().enumerate() {
+            let Some(owner) = owner.filter(|_| *bits != 0) else { continue };
+            let glyph = char::from_u32(0x2800 + u32::from(*bits)).unwrap_or(' ');
+            let cell = &mut buf[(self.area.x + (i % cols) as u16, self.area.y + (i / cols) as u16)];
+            // A line across a bar keeps the bar behind it (its colour as background).
+            let bar = cell.symbol().chars().next().is_some_and(|c| ('▁'..='█').contains(&c));
+            let under = bar.then_some(cell.fg).filter(|c| *c != Color::Reset);
+            cell.set_char(glyph).set_style(series[owner].style);
+            if let Some(colour) = under {
+                cell.set_bg(colour);
             }
         }
     }
@@ -307,19 +377,16 @@ mod tests {
         assert_eq!(label(12.0e3, 1e3, 5e3), "12.0");
     }
 
+    fn main(values: &[Option<f64>]) -> Series<'_> {
+        Series { values, style: Style::new(), trace: Trace::Main }
+    }
+
     #[test]
     fn bars_start_at_the_minimum_or_at_zero() {
         let theme = Theme::default();
-        let values = [90.0, 100.0];
-        let plot = Plot {
-            theme: &theme,
-            values: &values,
-            overlay: None,
-            line: false,
-            zero_based: false,
-            cursor: None,
-            style: Style::new(),
-        };
+        let values = [Some(90.0), Some(100.0)];
+        let series = [main(&values)];
+        let plot = Plot { theme: &theme, series: &series, line: false, zero_based: false, cursor: None };
         let rows = draw(&plot, GUTTER + 2, 4);
         assert_eq!(rows[0], " 100┤ █", "the max fills the height: {rows:?}");
         assert_eq!(rows[3], "90.0┤▁█", "the min keeps a sliver");
@@ -329,19 +396,26 @@ mod tests {
         assert_eq!(rows[0], " 100┤▅█", "90 is nine tenths of the way up: {rows:?}");
     }
 
+    /// Slots fill the width: 3 slots in 8 columns take 3, 3 and 2 (not 2, 2, 2 and two unused).
+    #[test]
+    fn slots_spread_over_the_whole_width() {
+        let taken: Vec<Option<usize>> = (0..8).map(|x| slot_at(x, 8, 3)).collect();
+        assert_eq!(taken, [Some(0), Some(0), Some(0), Some(1), Some(1), Some(1), Some(2), Some(2)]);
+        assert_eq!((first_column(1, 3, 8), first_column(2, 3, 8)), (3, 6));
+        let theme = Theme::default();
+        let values = [Some(1.0), Some(2.0), Some(3.0)];
+        let series = [main(&values)];
+        let plot = Plot { theme: &theme, series: &series, line: false, zero_based: true, cursor: None };
+        let rows = draw(&plot, GUTTER + 8, 1);
+        assert!(!rows[0].ends_with(' '), "the last column is drawn: {rows:?}");
+    }
+
     #[test]
     fn a_line_is_braille_with_two_points_a_cell_and_ascii_without() {
         let theme = Theme::default();
-        let values = [0.0, 0.0, 1.0, 1.0];
-        let plot = Plot {
-            theme: &theme,
-            values: &values,
-            overlay: None,
-            line: true,
-            zero_based: false,
-            cursor: None,
-            style: Style::new(),
-        };
+        let values = [Some(0.0), Some(0.0), Some(1.0), Some(1.0)];
+        let series = [main(&values)];
+        let plot = Plot { theme: &theme, series: &series, line: true, zero_based: false, cursor: None };
         let rows = draw(&plot, GUTTER + 2, 1);
         // Four slots in two cells: low-low, then high-high with the rise joined.
         assert_eq!(rows[0], "1.00┤⣀⠏", "{rows:?}");
@@ -353,24 +427,36 @@ mod tests {
         assert_eq!(rows[2], "0.00|**  ");
     }
 
+    /// A pinned series is a coloured line where colour shows, else its mark; the year before is
+    /// dotted; below zero a zero line is drawn.
     #[test]
-    fn the_cursor_marks_its_column_and_the_overlay_is_dotted() {
+    fn other_series_are_marked_and_the_zero_line_shows() {
         let theme = Theme { ascii: true, color: false };
-        let values = [1.0, 2.0, 3.0];
-        let over = [Some(3.0), None, Some(1.0)];
-        let plot = Plot {
-            theme: &theme,
-            values: &values,
-            overlay: Some(&over),
-            line: false,
-            zero_based: false,
-            cursor: Some(1),
-            style: Style::new(),
-        };
+        let values = [Some(1.0), Some(2.0), Some(3.0)];
+        let pin = [Some(3.0), None, Some(1.0)];
+        let series = [main(&values), Series { values: &pin, style: Style::new(), trace: Trace::Line("o") }];
+        let plot = Plot { theme: &theme, series: &series, line: false, zero_based: false, cursor: Some(1) };
         let mut buf = Buffer::empty(Rect::new(0, 0, GUTTER + 3, 3));
         plot.render(buf.area, &mut buf);
         assert!(buf[(GUTTER + 1, 0)].modifier.contains(Modifier::REVERSED));
         assert!(!buf[(GUTTER, 0)].modifier.contains(Modifier::REVERSED));
-        assert_eq!(buf[(GUTTER, 0)].symbol(), ".", "the overlay's 3.0 at the top of the first column");
+        assert_eq!(buf[(GUTTER, 0)].symbol(), "o", "the pin's 3.0 at the top of the first column");
+        assert_eq!(buf[(GUTTER + 2, 2)].symbol(), "o", "and its 1.0 at the bottom of the last");
+        let net = [Some(-1.0), Some(1.0)];
+        let series = [main(&net)];
+        let plot = Plot { theme: &theme, series: &series, line: true, zero_based: false, cursor: None };
+        let rows = draw(&plot, GUTTER + 4, 5);
+        assert_eq!(rows[2], " 0.0|--|-", "{rows:?}");
+        let colour = Theme::default();
+        let series =
+            [main(&values), Series { values: &pin, style: colour.series_style(1), trace: Trace::Line("o") }];
+        let plot = Plot { theme: &colour, series: &series, line: true, zero_based: false, cursor: None };
+        let mut buf = Buffer::empty(Rect::new(0, 0, GUTTER + 3, 3));
+        plot.render(buf.area, &mut buf);
+        assert!(
+            buf.content.iter().any(|c| c.fg == Color::LightRed
+                && ('\u{2801}'..='\u{28ff}').contains(&c.symbol().chars().next().unwrap_or(' '))),
+            "the pin is a braille line in its own colour"
+        );
     }
 }

@@ -167,7 +167,7 @@ fn render_fetch(app: &App, fetch: &FetchState, area: Rect, buf: &mut Buffer) {
 
 /// What is stored for the dataset, when no fetch has run in this session.
 fn render_stored(app: &App, area: Rect, buf: &mut Buffer) {
-    let lines = match app.coverage.get(&app.dataset) {
+    let lines = match app.q.coverage.get(&app.dataset) {
         Some(Loadable::Ready(c)) if !c.is_empty() => {
             let records: u64 = c.iter().map(|m| m.records).sum();
             let (first, last) = (c[0].month, c[c.len() - 1].month);
@@ -180,7 +180,8 @@ fn render_stored(app: &App, area: Rect, buf: &mut Buffer) {
             ]
         }
         Some(Loadable::Ready(_)) => vec![
-            Line::from(format!("No {} data stored.", app.dataset)),
+            // The title names the dataset; a long alias would break mid-word here.
+            Line::from("Nothing stored yet."),
             Line::from(Span::styled(format!("r fetches {}", app.viewed_range()), app.theme.dim())),
         ],
         Some(Loadable::Failed(e)) => vec![Line::from(Span::styled(e.clone(), app.theme.bad()))],

@@ -25,9 +25,8 @@ impl Widget for StatusLine<'_> {
         // A notice comes before the optional hints and is shortened only at a word, never in
         // a number; otherwise the store and range, keeping their end (the file name).
         // While a month is typed after `:`, the line shows it, and what it takes.
-        let typing = app.jump.as_ref().map(|t| {
-            format!(":{}_  a month (2023-07) or a year; Enter goes, Esc leaves", crate::model::printable(t))
-        });
+        let typing =
+            app.jump.as_ref().map(|t| format!(":{}_  {}", crate::model::printable(t), preview(app, t)));
         let (right, right_style, reserve) = match typing.as_ref().or(app.message.as_ref()) {
             Some(m) if app.jump.is_some() => {
                 let text = fit_words(m, room);
@@ -40,7 +39,18 @@ impl Widget for StatusLine<'_> {
                 (text, app.theme.warn(), n)
             }
             None => {
-                let text = format!("{} · {}", app.store_label, app.range);
+                // The store and the year on screen; narrow, the file's name and the year, then
+                // the year alone: never a name cut in the middle.
+                let file = app.store_label.rsplit(' ').next().unwrap_or(&app.store_label);
+                let room = room.saturating_sub(hints_min(&optional));
+                let text = [
+                    format!("{} · {}", app.store_label, app.year()),
+                    format!("{file} · {}", app.year()),
+                    app.year().to_string(),
+                ]
+                .into_iter()
+                .find(|t| t.chars().count() <= room.max(4))
+                .unwrap_or_else(|| app.year().to_string());
                 let n = text.chars().count().min(24);
                 (text, app.theme.dim(), n)
             }
@@ -72,6 +82,29 @@ impl Widget for StatusLine<'_> {
         spans.push(Span::raw(" ".repeat(width.saturating_sub(used + shown.chars().count()))));
         spans.push(Span::styled(shown, right_style));
         Paragraph::new(Line::from(spans)).render(area, buf);
+    }
+}
+
+/// Columns the most important optional hints take (the first four), kept before the store.
+fn hints_min(optional: &[(&str, &str, u8)]) -> usize {
+    optional.iter().take(4).map(|(k, w, _)| k.chars().count() + w.len() + 3).sum()
+}
+
+/// What Enter would do with the text typed after `:`.
+fn preview(app: &App, text: &str) -> String {
+    use crate::tui::state::prompt::Target;
+    if text.trim().is_empty() {
+        return "a day, month, year, dataset, entity or group; Enter goes, Esc leaves".into();
+    }
+    match app.prompt_context().target(text) {
+        Ok(Target::Day(d)) => format!("→ {} (a day, zoomed)", d.format("%a %-d %b %Y")),
+        Ok(Target::Month(m)) => format!("→ {m}"),
+        Ok(Target::Year(y)) => format!("→ {y}"),
+        Ok(Target::Dataset(d)) => format!("→ dataset {d}"),
+        Ok(Target::Entity(e)) => format!("→ {}", crate::tui::view::entity_name(app, app.kind(), &e)),
+        Ok(Target::Group(g)) => format!("→ group {}", g.title()),
+        Ok(Target::Quit) => "→ quit".into(),
+        Err(why) => why,
     }
 }
 

@@ -7,10 +7,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::pane_block;
 use crate::model::{format_energy, printable, EntityKind};
 use crate::store::GroupTotal;
-use crate::tui::state::{App, ChartKind, Loadable, Pane, ALL};
+use crate::store::Scope;
+use crate::tui::state::{App, ChartKind, Groups, Loadable, Pane};
 use crate::tui::theme::Theme;
 
 pub struct TotalsPane<'a> {
@@ -20,7 +20,7 @@ pub struct TotalsPane<'a> {
 impl Widget for TotalsPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self.app;
-        let view = match (app.side_by_side, app.chart) {
+        let view = match (app.look.side_by_side, app.look.chart) {
             (true, _) => "side by side",
             (false, ChartKind::Bars) => "bars",
             (false, ChartKind::Sectors) => "sectors",
@@ -30,16 +30,26 @@ impl Widget for TotalsPane<'_> {
         let (stored, possible) = app.year_coverage();
         let mut part =
             if stored < possible { format!(" ({stored} of {possible} months)") } else { String::new() };
-        if compared(app) && !app.side_by_side {
+        if compared(app) && !app.look.side_by_side {
             part.push_str(&format!(" vs {}", year - 1));
         }
         // While the selection's answer is on its way, the last one stays, and the title says so.
-        let (shown, stale) = app.totals_to_draw();
+        // Per metering point, each group's total is divided by its mean count.
+        let per_point = per_point(app);
+        let (shown, stale) = if per_point {
+            let entity = app.entity.clone().unwrap_or(Scope::All);
+            (Some(app.totals_of(app.dataset, &entity, true)), false)
+        } else {
+            let (shown, stale) = app.totals_to_draw();
+            (shown.cloned(), stale)
+        };
         let view = if stale { "loading…" } else { view };
-        let what = if app.side_by_side {
-            let group =
-                if app.group == ALL { "all groups".to_string() } else { printable(&app.group).into_owned() };
-            format!("{group} by {}", app.kind().noun())
+        // Per metering point, the title says so before anything else is dropped.
+        if per_point {
+            part.push_str(" per point");
+        }
+        let what = if app.look.side_by_side {
+            format!("{} by {}", app.group.title(), app.kind().noun())
         } else {
             entity.clone()
         };
@@ -53,21 +63,32 @@ impl Widget for TotalsPane<'_> {
             Line::from(format!(" {year}{part} · {what} ")),
             Line::from(format!(" {year} · {what} ")),
         ];
-        let titles = if app.entity.is_empty() {
+        let titles = if app.entity.is_none() {
             vec![Line::from(format!(" Totals · {dataset} {year} ")), Line::from(format!(" Totals {year} "))]
+        } else if app.difference_on() {
+            let drawn = app.drawn();
+            let names = super::names::names(app, &drawn);
+            let shared = super::names::shared(app, &drawn);
+            vec![
+                Line::from(format!(" Totals {year} · {shared}: {} − {} · net ", names[0], names[1])),
+                Line::from(format!(" {year} · {shared}: {} − {} ", names[0], names[1])),
+                Line::from(format!(" Totals {year} · {} − {} · net ", names[0], names[1])),
+                Line::from(format!(" {year} · {shared} · net ")),
+                Line::from(format!(" {year} · net ")),
+            ]
         } else {
             titles
         };
-        let block = pane_block(app, Pane::Totals, area.width, titles);
-        let inner = block.inner(area);
-        block.render(area, buf);
-        if app.entity.is_empty() {
-            return no_entity(app, inner, buf);
-        }
-        if app.side_by_side {
+        let Some(inner) = super::data_pane(app, Pane::Totals, area, buf, titles) else {
+            return;
+        };
+        if app.look.side_by_side {
             return render_side_by_side(app, inner, buf);
         }
-        match shown {
+        if app.difference_on() {
+            return render_difference(app, inner, buf);
+        }
+        match shown.as_ref() {
             None | Some(Loadable::Loading) => {
                 Paragraph::new("loading…").style(app.theme.dim()).render(inner, buf)
             }
@@ -84,7 +105,7 @@ impl Widget for TotalsPane<'_> {
             .style(app.theme.dim())
             .wrap(Wrap { trim: true })
             .render(inner, buf),
-            Some(Loadable::Ready(t)) => match app.chart {
+            Some(Loadable::Ready(t)) => match app.look.chart {
                 ChartKind::Bars => render_bars(app, t, inner, buf),
                 ChartKind::Sectors => render_sectors(app, t, inner, buf),
             },
@@ -92,26 +113,14 @@ impl Widget for TotalsPane<'_> {
     }
 }
 
-/// What a pane says while the dataset has no entity to show (nothing stored of it yet).
-pub fn no_entity(app: &App, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(format!(
-        "No {} data stored yet, so no {} to show. Press r to fetch {}.",
-        app.dataset,
-        app.kind().noun(),
-        app.viewed_range()
-    ))
-    .style(app.theme.dim())
-    .wrap(Wrap { trim: true })
-    .render(area, buf)
+/// The selected entity as titles name it: `NO1 Oslo`, `0301 Oslo`, `EIDSIVA-D`, `Norway`.
+pub fn entity_title(app: &App) -> String {
+    app.entity.as_ref().map_or_else(String::new, |e| super::names::entity_name(app, app.kind(), e))
 }
 
-/// The selected entity as titles name it: `NO1 Oslo`, `0301 Oslo`, `EIDSIVA-D`.
-pub fn entity_title(app: &App) -> String {
-    let row = app.entity_row();
-    if row.id == ALL {
-        return "Norway".to_string();
-    }
-    entity_label(app, &row.id, &row.name)
+/// Whether the totals are read per metering point.
+fn per_point(app: &App) -> bool {
+    app.look.per_point && app.dataset.has_metering_points()
 }
 
 /// A share as the tables show it, 6 wide: ` 96.5%`, `<0.1%` rather than a misleading `0.0%`.
@@ -131,7 +140,8 @@ fn name_width(totals: &[GroupTotal]) -> usize {
 /// Whether the totals are compared with the year before: both years stored whole, and the
 /// year before's totals at hand.
 fn compared(app: &App) -> bool {
-    app.year_whole(app.year())
+    !per_point(app)
+        && app.year_whole(app.year())
         && app.year_whole(app.year() - 1)
         && matches!(app.previous_totals(), Some(Loadable::Ready(b)) if !b.is_empty())
 }
@@ -153,7 +163,15 @@ fn change(app: &App, group: &str, kwh: f64) -> Option<f64> {
 /// change against the year before shows where there is room and a year before; `*` marks a
 /// series stored for only part of the year's hours.
 fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
+    // Per metering point, groups do not add up: all groups is the volume by every point.
+    let pp = per_point(app);
+    let all = if pp {
+        app.entity.as_ref().and_then(|e| app.all_groups_per_point(app.dataset, e))
+    } else {
+        Some(totals.iter().map(|t| t.kwh).sum())
+    };
     let sum: f64 = totals.iter().map(|t| t.kwh).sum();
+    let share = |kwh: f64, sum: f64| if pp { "      ".to_string() } else { share(kwh, sum) };
     let max = totals.iter().map(|t| t.kwh).fold(0.0, f64::max);
     let name_w = name_width(totals);
     let most = totals.iter().map(|t| t.count).max().unwrap_or(0);
@@ -165,7 +183,7 @@ fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
     let focused = app.focus == Pane::Totals;
     let mut lines: Vec<Line> = Vec::new();
     for (t, change) in totals.iter().zip(&changes).take(area.height.saturating_sub(1) as usize) {
-        let selected = t.group == app.group;
+        let selected = Groups::One(t.group.clone()) == app.group;
         let marker = if selected { ">" } else { " " };
         let name_style = if selected { app.theme.selected(focused) } else { Style::new() };
         let bar = bar_text(&app.theme, if max > 0.0 { t.kwh / max } else { 0.0 }, bar_w);
@@ -194,16 +212,20 @@ fn render_bars(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer) {
     let per_hour = app.dataset.resolution().per_hour() as u64;
     let hours = most / per_hour;
     // The line is the series of all groups together: marked when that is the one selected.
-    let all_selected = app.group == ALL;
+    let all_selected = app.group == Groups::All;
     let all_style = if all_selected { app.theme.selected(focused) } else { Style::new() };
     let mut spans = vec![
         Span::raw(if all_selected { ">" } else { " " }),
         Span::styled(format!("{:<name_w$}", "all"), all_style.add_modifier(Modifier::BOLD)),
         Span::raw(" "),
-        Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
+        Span::raw(format!("{:>w$}", all.map_or("-".to_string(), format_energy), w = bar_w + 10)),
         // Hours of one entity's year; summed over every entity they would mean nothing.
         Span::styled(
-            if app.entity == ALL { "       ".to_string() } else { format!(" {:>6}", format!("{hours} h")) },
+            if app.entity == Some(Scope::All) {
+                "       ".to_string()
+            } else {
+                format!(" {:>6}", format!("{hours} h"))
+            },
             app.theme.dim(),
         ),
     ];
@@ -240,10 +262,18 @@ fn entity_label(app: &App, id: &str, name: &str) -> String {
     }
 }
 
-/// The group's annual total for every entity, largest first, as bars; the rows that do not fit
-/// are counted in the last line.
+/// The style of the selected group (none for all groups).
+fn selected_group_style(app: &App) -> Style {
+    match &app.group {
+        Groups::One(g) => app.theme.group_style(g),
+        Groups::All => Style::new(),
+    }
+}
+
+/// The group's annual total for every entity (per metering point: by each entity's mean count),
+/// largest first, as bars; the rows that do not fit are counted in the last line.
 fn render_side_by_side(app: &App, area: Rect, buf: &mut Buffer) {
-    let list = match app.sides.get(&app.side_key()) {
+    let list = match app.q.sides.get(&app.side_key()) {
         Some(Loadable::Ready(list)) if !list.is_empty() => list,
         Some(Loadable::Ready(_)) => {
             return Paragraph::new(format!("Nothing stored for {}; a goes back.", app.year()))
@@ -258,21 +288,52 @@ fn render_side_by_side(app: &App, area: Rect, buf: &mut Buffer) {
         }
         _ => return Paragraph::new("loading…").style(app.theme.dim()).render(area, buf),
     };
+    let pp = per_point(app);
+    let means = if pp {
+        match app.q.points.get(&app.point_key(app.dataset, &Scope::All)) {
+            Some(Loadable::Ready(m)) => Some(m),
+            Some(Loadable::Failed(e)) => {
+                return Paragraph::new(format!("query failed: {}", printable(e)))
+                    .style(app.theme.bad())
+                    .render(area, buf)
+            }
+            _ => return Paragraph::new("loading…").style(app.theme.dim()).render(area, buf),
+        }
+    } else {
+        None
+    };
+    let by_entity = means.map(|m| m.by_entity(app.group.as_option()));
     let names: std::collections::HashMap<String, String> =
-        app.all_entities().into_iter().map(|e| (e.id, e.name)).collect();
+        app.all_entities().into_iter().map(|e| (e.id().to_string(), e.name)).collect();
+    let label_of = |id: &str| entity_label(app, id, names.get(id).map_or("", String::as_str));
     let mut rows: Vec<(String, f64)> = list
         .iter()
-        .map(|(id, kwh)| (entity_label(app, id, names.get(id).map_or("", String::as_str)), *kwh))
+        .filter_map(|(id, kwh)| {
+            let value = match &by_entity {
+                Some(m) => kwh / m.get(id).copied().filter(|m| *m > 0.0)?,
+                None => *kwh,
+            };
+            Some((label_of(id), value))
+        })
         .collect();
-    let selected_label = entity_label(app, &app.entity, names.get(&app.entity).map_or("", String::as_str));
+    let selected_label = match &app.entity {
+        Some(Scope::Entity(id)) => label_of(id),
+        _ => String::new(),
+    };
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let sum: f64 = rows.iter().map(|r| r.1).sum();
+    let sum: f64 = match means {
+        Some(m) => {
+            list.iter().map(|r| r.1).sum::<f64>()
+                / m.year_mean(None, app.group.as_option()).unwrap_or(f64::NAN)
+        }
+        None => rows.iter().map(|r| r.1).sum(),
+    };
     let max = rows.first().map_or(0.0, |r| r.1);
     let name_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(5).clamp(5, 18);
     let bar_w = (area.width as usize).saturating_sub(name_w + 2 + 10 + 7 + 1).max(1);
     let room = area.height.saturating_sub(1) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    for (label, kwh) in rows.iter().take(room) {
+    for (label, value) in rows.iter().take(room) {
         let selected = *label == selected_label;
         let name: String = if label.chars().count() > name_w {
             label.chars().take(name_w - 1).chain(std::iter::once('…')).collect()
@@ -280,24 +341,73 @@ fn render_side_by_side(app: &App, area: Rect, buf: &mut Buffer) {
             label.clone()
         };
         let style = if selected { app.theme.selected(app.focus == Pane::Totals) } else { Style::new() };
+        let share = if pp { String::new() } else { share(*value, sum) };
         lines.push(Line::from(vec![
             Span::raw(if selected { ">" } else { " " }),
             Span::styled(format!("{name:<name_w$}"), style),
             Span::raw(" "),
             Span::styled(
-                bar_text(&app.theme, if max > 0.0 { kwh / max } else { 0.0 }, bar_w),
-                app.theme.group_style(&app.group),
+                bar_text(&app.theme, if max > 0.0 { value / max } else { 0.0 }, bar_w),
+                selected_group_style(app),
             ),
-            Span::raw(format!(" {:>9} {}", format_energy(*kwh), share(*kwh, sum))),
+            Span::raw(format!(" {:>9} {share}", format_energy(*value))),
         ]));
     }
+    // How many rows did not fit, in the room there is: never a cut number.
     let more = rows.len().saturating_sub(room);
-    let tail = if more > 0 { format!("  {more} more; s saves all") } else { String::new() };
+    let left = (area.width as usize).saturating_sub(name_w + 2 + bar_w + 10);
+    let tail = [format!("  {more} more; s saves all"), format!("  +{more}")]
+        .into_iter()
+        .find(|t| more > 0 && t.chars().count() <= left)
+        .unwrap_or_default();
+    let all = if sum.is_finite() { format_energy(sum) } else { "-".to_string() };
     lines.push(Line::from(vec![
         Span::styled(format!(" {:<name_w$} ", "all"), Style::new().add_modifier(Modifier::BOLD)),
-        Span::raw(format!("{:>w$}", format_energy(sum), w = bar_w + 10)),
+        Span::raw(format!("{all:>w$}", w = bar_w + 10)),
         Span::styled(tail, app.theme.dim()),
     ]));
+    Paragraph::new(lines).render(area, buf);
+}
+
+/// With `=`: the year's totals of the first two pins (their groups, per metering point where
+/// read so), and the net, first minus second.
+fn render_difference(app: &App, area: Rect, buf: &mut Buffer) {
+    let drawn = app.drawn();
+    let names = super::names::names(app, &drawn);
+    let value = |i: usize| -> Result<f64, String> {
+        let s = &drawn[i];
+        let pp = app.per_point(s);
+        match app.totals_of(s.dataset, &s.entity, pp) {
+            Loadable::Ready(t) if t.is_empty() => Err("not stored".into()),
+            Loadable::Ready(t) => match &s.group {
+                Groups::One(g) => {
+                    t.iter().find(|t| t.group == *g).map(|t| t.kwh).ok_or_else(|| "not stored".into())
+                }
+                Groups::All if pp => {
+                    app.all_groups_per_point(s.dataset, &s.entity).ok_or_else(|| "loading…".into())
+                }
+                Groups::All => Ok(t.iter().map(|t| t.kwh).sum()),
+            },
+            Loadable::Failed(e) => Err(format!("query failed: {}", printable(&e))),
+            Loadable::Loading => Err("loading…".into()),
+        }
+    };
+    let (a, b) = (value(0), value(1));
+    let text = |v: &Result<f64, String>| v.as_ref().map_or_else(String::clone, |v| format_energy(*v));
+    let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(5).clamp(5, 40);
+    let mut lines = vec![
+        Line::from(format!(" {:<name_w$} {:>9}", names[0], text(&a))),
+        Line::from(format!("−{:<name_w$} {:>9}", names[1], text(&b))),
+    ];
+    let net = match (&a, &b) {
+        (Ok(a), Ok(b)) => format_energy(a - b),
+        _ => "-".into(),
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<name_w$} ", "net"), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("{net:>9}")),
+    ]));
+    lines.push(Line::styled(format!(" {} · = goes back", app.year()), app.theme.dim()));
     Paragraph::new(lines).render(area, buf);
 }
 
@@ -333,7 +443,7 @@ fn render_sectors(app: &App, totals: &[GroupTotal], area: Rect, buf: &mut Buffer
     Pie { theme: &app.theme, fractions: &fractions, groups: &groups }.render(pie_area, buf);
     let mut lines = Vec::new();
     for (i, t) in totals.iter().enumerate() {
-        let selected = t.group == app.group;
+        let selected = Groups::One(t.group.clone()) == app.group;
         let swatch =
             if app.theme.glyph_fills() { Theme::fill_glyph(i).to_string() } else { "■".to_string() };
         let name_style = if selected { app.theme.selected(app.focus == Pane::Totals) } else { Style::new() };
