@@ -161,6 +161,12 @@ fn production_minus_consumption_is_the_net_export() {
     let text = screen(&app, 120, 40);
     assert!(last_line(&text).contains("net mean "), "{}", last_line(&text));
     insta::assert_snapshot!(text);
+    // Under --ascii the minus of the titles is ASCII too.
+    let mut ascii = app.clone();
+    ascii.theme = Theme { color: false, ascii: true };
+    let text = screen(&ascii, 120, 40);
+    assert!(text.contains("production - consumption"), "{text}");
+    assert!(text.chars().all(|c| c.is_ascii() || c.is_alphabetic()), "ASCII: {text}");
 }
 
 /// `m`: consumption per metering point. The curve's steps are each step's volume by its own

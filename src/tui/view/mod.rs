@@ -110,11 +110,11 @@ pub fn asciify(buf: &mut Buffer) {
     for cell in buf.content.iter_mut() {
         let Some(c) = cell.symbol().chars().next() else { continue };
         let ascii = match c {
-            '·' | '–' | '—' | '─' => '-',
+            '·' | '–' | '—' | '−' | '─' => '-',
             '…' | '•' => '.',
             '←' => '<',
             '→' => '>',
-            '↑' => '^',
+            '↑' | '▴' => '^',
             '↓' => 'v',
             '┤' | '│' => '|',
             '✓' => '+',
