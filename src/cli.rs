@@ -160,6 +160,10 @@ pub struct ExportArgs {
     /// that Spark, DuckDB, polars and pyarrow read as one table.
     #[arg(long)]
     pub partition: bool,
+    /// When a month of the range is not complete in the store (failed, fetched while under
+    /// way, never fetched): exit 1 writing nothing, instead of a warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub store: StoreOptions,
     #[command(flatten)]
@@ -185,6 +189,10 @@ pub struct SummaryArgs {
     /// JSON give kWh). CSV and JSON name their value field after it.
     #[arg(long, value_enum, ignore_case = true)]
     pub unit: Option<EnergyUnit>,
+    /// When a month of the range is not complete in the store (failed, fetched while under
+    /// way, never fetched): exit 1 writing nothing, instead of a warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub store: StoreOptions,
     #[command(flatten)]

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::ingest::{IngestSummary, Outcome, Progress, Revisions};
 use crate::model::{count, printable, thousands, Dataset, Month, MonthRange, Shape, LOCAL_TZ};
-use crate::store::MonthCoverage;
+use crate::store::{MonthCoverage, StoreKind};
 
 /// Consumes progress events until `Finished` (or the channel closes); returns the summary.
 pub async fn report(mut events: mpsc::UnboundedReceiver<Progress>) -> Option<IngestSummary> {
@@ -198,11 +198,23 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         s.rejected
     );
     if s.skipped > 0 {
-        let _ = writeln!(
-            out,
-            "  skipped {} already complete in every sink (--force fetches them)",
-            count(s.skipped, "month")
-        );
+        // A sink that could not be opened had its months counted by none: they are complete in
+        // the sinks written, not in every sink.
+        let written: Vec<&str> = s.per_sink.iter().map(|(k, _)| k.as_str()).collect();
+        let _ = match s.unavailable_sinks.is_empty() {
+            true => writeln!(
+                out,
+                "  skipped {} already complete in every sink (--force fetches them)",
+                count(s.skipped, "month")
+            ),
+            false => writeln!(
+                out,
+                "  skipped {} already complete in {} (--force fetches them); {} could not be opened: a rerun once it is back fetches what it lacks",
+                count(s.skipped, "month"),
+                written.join(" and "),
+                s.unavailable_sinks.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(" and ")
+            ),
+        };
     }
     if let Some(Revisions::Feed { since, days, months, skipped }) = &s.revisions {
         let since = since.with_timezone(&LOCAL_TZ).format("%Y-%m-%d %H:%M");
@@ -231,7 +243,15 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         );
     }
     for (sink, st) in &s.per_sink {
-        let _ = writeln!(out, "  {sink}: {} new, {} updated, {} unchanged", st.new, st.updated, st.unchanged);
+        let note = match s.sink_notes.iter().find(|(k, _)| k == sink) {
+            Some((_, note)) => format!(" ({note})"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {sink}{note}: {} new, {} updated, {} unchanged",
+            st.new, st.updated, st.unchanged
+        );
     }
     for (month, reason) in &s.failed_months {
         let _ = writeln!(out, "  failed {month}: {}", printable(reason));
@@ -473,17 +493,33 @@ pub fn stored_months(months: &[MonthCoverage]) -> String {
     if months.is_empty() {
         return "nothing".into();
     }
+    let records: u64 = months.iter().map(|c| c.records).sum();
+    let runs = month_runs(&months.iter().map(|c| c.month).collect::<Vec<_>>());
+    format!("{runs} ({}, {} records)", count(months.len(), "month"), thousands(records))
+}
+
+/// Sorted months as runs: `2021-01..2021-03, 2021-06`; after three runs `and N more`.
+pub fn month_runs(months: &[Month]) -> String {
     let mut runs: Vec<MonthRange> = Vec::new();
-    for c in months {
+    for &month in months {
         match runs.last_mut() {
-            Some(r) if r.to().next() == c.month => *r = MonthRange::new(r.from(), c.month).unwrap_or(*r),
-            _ => runs.push(MonthRange::new(c.month, c.month).unwrap_or_else(|_| unreachable!("from == to"))),
+            Some(r) if r.to().next() == month => *r = MonthRange::new(r.from(), month).unwrap_or(*r),
+            _ => runs.push(MonthRange::new(month, month).unwrap_or_else(|_| unreachable!("from == to"))),
         }
     }
-    let records: u64 = months.iter().map(|c| c.records).sum();
     let shown: Vec<String> = runs.iter().take(3).map(|r| r.to_string()).collect();
     let more = if runs.len() > 3 { format!(" and {} more", runs.len() - 3) } else { String::new() };
-    format!("{}{more} ({}, {} records)", shown.join(", "), count(months.len(), "month"), thousands(records))
+    format!("{}{more}", shown.join(", "))
+}
+
+/// One line naming the months of a read's range that the store does not hold complete, and the
+/// command that fetches them.
+pub fn incomplete_months_line(dataset: Dataset, store: StoreKind, months: &[Month], fetch: &str) -> String {
+    format!(
+        "the {store} store lacks {} of {dataset} ({}: never fetched, failed, or fetched before the month ended); totals miss them. `{fetch}` fetches them",
+        count(months.len(), "month"),
+        month_runs(months)
+    )
 }
 
 #[cfg(test)]
@@ -502,6 +538,29 @@ mod tests {
             ..Default::default()
         };
         assert!(ingest_summary(&s).starts_with("production: 1 of 1 month done"), "{}", ingest_summary(&s));
+    }
+
+    #[test]
+    fn months_skipped_are_complete_in_every_sink_only_when_every_sink_was_written() {
+        let mut s = IngestSummary {
+            dataset: Some(Dataset::PRODUCTION),
+            skipped: 12,
+            per_sink: vec![(StoreKind::Sqlite, crate::store::UpsertStats::default())],
+            ..Default::default()
+        };
+        assert!(ingest_summary(&s).contains("skipped 12 months already complete in every sink"));
+        s.unavailable_sinks = vec![(StoreKind::Cassandra, "Cassandra at h:9042 cannot be reached".into())];
+        let text = ingest_summary(&s);
+        assert!(!text.contains("every sink"), "{text}");
+        assert!(
+            text.contains("skipped 12 months already complete in sqlite (--force fetches them); cassandra could not be opened"),
+            "{text}"
+        );
+        s.per_sink.push((StoreKind::Cassandra, crate::store::UpsertStats { new: 5, ..Default::default() }));
+        s.sink_notes = vec![(StoreKind::Cassandra, "consistency local_quorum".into())];
+        let text = ingest_summary(&s);
+        assert!(text.contains("  sqlite: 0 new"), "{text}");
+        assert!(text.contains("  cassandra (consistency local_quorum): 5 new, 0 updated"), "{text}");
     }
 
     #[test]
@@ -529,6 +588,25 @@ mod tests {
         let mut cut = InOrder::new(vec![m("2021-01"), m("2021-02"), m("2021-03")]);
         assert!(cut.finished(m("2021-03"), Some("march".into())).is_empty());
         assert_eq!(cut.rest(), ["march"], "the end flushes what waits");
+    }
+
+    #[test]
+    fn incomplete_months_are_named_with_the_command_that_completes_them() {
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        let fetch = "elhub-explorer --ingest-only --dataset production --from 2022-03 --to 2022-08";
+        let line = incomplete_months_line(
+            Dataset::PRODUCTION,
+            StoreKind::Sqlite,
+            &[m("2022-03"), m("2022-07"), m("2022-08")],
+            fetch,
+        );
+        assert_eq!(
+            line,
+            "the sqlite store lacks 3 months of production (2022-03, 2022-07..2022-08: never fetched, \
+             failed, or fetched before the month ended); totals miss them. \
+             `elhub-explorer --ingest-only --dataset production --from 2022-03 --to 2022-08` fetches them"
+        );
+        assert!(!line.contains('\n'));
     }
 
     #[test]

@@ -115,6 +115,9 @@ pub struct CassandraSection {
     pub connect_timeout_secs: Option<u64>,
     pub tls: Option<bool>,
     pub tls_ca_file: Option<PathBuf>,
+    /// Of every write and read: one, two, three, quorum, local_quorum (the default),
+    /// each_quorum, all, local_one.
+    pub consistency: Option<crate::store::cassandra::Consistency>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -295,6 +298,7 @@ fn resolve_cassandra(options: &Options, file: &CassandraSection) -> Option<Cassa
         connect_timeout: Duration::from_secs(file.connect_timeout_secs.unwrap_or(5)),
         tls: file.tls.unwrap_or(false) || file.tls_ca_file.is_some(),
         tls_ca_file: file.tls_ca_file.as_deref().map(expand_tilde),
+        consistency: file.consistency.unwrap_or_default(),
     })
 }
 
@@ -647,6 +651,14 @@ mod tests {
         assert!(resolve_cassandra(&Options::default(), &CassandraSection::default()).is_none());
         let (_, msg) = parse_config("[cassandra]\npassword = \"x\"\n").unwrap_err();
         assert!(msg.contains("unknown field"), "passwords are not a config key: {msg}");
+        // The consistency of writes and reads: local_quorum unless the file says otherwise.
+        assert_eq!(c.consistency.as_str(), "local_quorum");
+        let file =
+            parse_config("[cassandra]\ncontact_points = [\"db\"]\nconsistency = \"quorum\"\n").unwrap();
+        let c = resolve_cassandra(&Options::default(), &file.cassandra).unwrap();
+        assert_eq!(c.consistency.as_str(), "quorum");
+        let (line, msg) = parse_config("[cassandra]\nconsistency = \"most\"\n").unwrap_err();
+        assert!(line == Some(2) && msg.contains("local_quorum"), "line {line:?}: {msg}");
     }
 
     #[test]

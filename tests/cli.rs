@@ -607,6 +607,55 @@ async fn years_groups_and_ranges_as_a_new_user_types_them() {
     let o = run(args(&["summary", "--from", "2022-02", "--to", "2022-03"])).await.unwrap();
     assert!(String::from_utf8_lossy(&o.stdout)
         .starts_with("production 2022-02..2022-03 (local months), 1 of 2 months stored"));
+    // A read whose range has months the store lacks says so in one line (the totals miss them);
+    // --strict makes that a failure that writes nothing.
+    let o = run(args(&["summary", "--area", "NO4"])).await.unwrap();
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "warning: the sqlite store lacks 21 months of production (2021-01..2021-11, 2022-03..2022-12: \
+             never fetched, failed, or fetched before the month ended); totals miss them."
+        ) && err.contains(
+            "`elhub-explorer --ingest-only --dataset production --from 2021-01 --to 2022-12` fetches them"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("warning").count(), 1, "one line: {err}");
+    // Only the years summarised: 2022 alone lacks 2022-03..2022-12.
+    let o = run(args(&["summary", "--year", "2022"])).await.unwrap();
+    assert!(stderr(&o).contains("lacks 10 months of production (2022-03..2022-12:"), "{}", stderr(&o));
+    for range in [&["--from", "2022-01", "--to", "2022-02"][..], &[]] {
+        let o = run(args(&[&["export", "-o", "whole.csv"], range].concat())).await.unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        assert!(!stderr(&o).contains("warning"), "every month of {range:?} is complete: {}", stderr(&o));
+    }
+    let o = run(args(&["export", "--from", "2022-01", "--to", "2022-04", "--strict", "-o", "strict.csv"]))
+        .await
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("the sqlite store lacks 2 months of production (2022-03..2022-04"), "{err}");
+    assert!(err.trim_end().ends_with("(--strict)") && err.lines().count() == 1, "{err}");
+    assert!(!d.path().join("strict.csv").exists(), "--strict writes nothing");
+    let o = run(args(&["summary", "--year", "2022", "--strict"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    // A usage error stays a usage error under --strict (the check comes after the arguments').
+    let o = run(args(&["export", "--partition", "--strict", "--from", "2022-03"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A last month whose checkpoint is missing (a run that died in it) but whose records are
+    // there is named by an export of everything stored.
+    let db = d.path().join("data/elhub-explorer/elhub.sqlite");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("DELETE FROM fetched_windows WHERE month = '2022-02'", []).unwrap();
+    drop(conn);
+    let o = run(args(&["export", "-o", "all.csv"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("lacks 1 month of production (2022-02:"), "{}", stderr(&o));
+    let o = run(args(&["--ingest-only", "--api-url", &url, "--from", "2022-02", "--to", "2022-02"]))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for cmd in ["summary", "export"] {
         let o = run(args(&[cmd, "--from", "2999-01"])).await.unwrap();
         assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));

@@ -10,7 +10,7 @@ use crate::model::{all_time_utc, printable, Dataset, Entity, EntityKind, Month, 
 use crate::outfile::{Links, OutFile};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{Store, StoreKind};
+use crate::store::{Period, Scope, Store, StoreKind};
 use crate::summary::{self, SummaryFormat};
 
 /// The entities `--entity` and `--area` choose among those stored (None: all of them).
@@ -94,18 +94,31 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
             dir.display()
         )));
     }
-    let names = export::names_of(&store, dataset).await.map_err(export_failure)?;
-    let mut job = export::ExportJob { dataset, series, from, to, format, escape: false, names };
+    let parquet = format == export::ExportFormat::Parquet;
     if args.partition {
         let Some(dir) = output else {
             return Err(Failure::usage("--partition writes a tree of files: give -o DIR"));
         };
-        if job.format != export::ExportFormat::Parquet {
+        if !parquet {
             return Err(Failure::usage("--partition writes Parquet: add --format parquet"));
         }
         if dir.exists() && !dir.is_dir() {
             return Err(Failure::usage(format!("-o {} with --partition must be a directory", dir.display())));
         }
+    }
+    if output.is_none() && parquet && std::io::stdout().is_terminal() {
+        return Err(Failure::usage("Parquet is binary: give -o FILE, or pipe it to a program"));
+    }
+    // What the range read lacks, once every argument is known good and before anything is
+    // written: the range given, else the months from the first to the last stored.
+    let span = match cli.options().range.given() {
+        true => Some((settings.range.from(), settings.range.to())),
+        false => stored_span(&store, dataset).await,
+    };
+    check_complete(settings, &store, span.as_slice(), args.strict).await?;
+    let names = export::names_of(&store, dataset).await.map_err(export_failure)?;
+    let mut job = export::ExportJob { dataset, series, from, to, format, escape: false, names };
+    if let (true, Some(dir)) = (args.partition, output) {
         let files = export::export_partitioned(&store, &job, dir).await.map_err(export_failure)?;
         let n: u64 = files.iter().map(|(_, n)| n).sum();
         eprintln!(
@@ -116,7 +129,6 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
         );
         return Ok(exit::DONE);
     }
-    let parquet = job.format == export::ExportFormat::Parquet;
     let result = match output {
         // Written whole or not at all, respecting what is at the path (crate::outfile): a failure
         // halfway leaves the old file as it was.
@@ -132,9 +144,6 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
                 Ok(n) => out.commit().map(|_| n).map_err(|e| Failure::failed(format!("cannot write {e}"))),
                 Err(e) => Err(export_failure(e)),
             }
-        }
-        None if parquet && std::io::stdout().is_terminal() => {
-            return Err(Failure::usage("Parquet is binary: give -o FILE, or pipe it to a program"));
         }
         None if parquet => export::export_parquet(&store, &job, BufWriter::new(std::io::stdout()))
             .await
@@ -160,6 +169,63 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
         Err(f) if f.code == exit::DONE => Ok(exit::DONE),
         Err(f) => Err(f),
     }
+}
+
+/// One warning line on stderr naming the ended months of `spans` that the store read does not
+/// hold complete (what is read misses them), with the command that fetches them; with
+/// `--strict` a failure (exit 1) instead, before anything is written.
+async fn check_complete(
+    settings: &Settings,
+    store: &Store,
+    spans: &[(Month, Month)],
+    strict: bool,
+) -> Result<(), Failure> {
+    let dataset = settings.dataset;
+    let coverage = match store.coverage(dataset).await {
+        Ok(c) => c,
+        Err(e) if !strict => {
+            eprintln!(
+                "warning: cannot tell which months the {} store holds complete: {e}",
+                settings.read_store
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(Failure::failed(format!(
+                "cannot tell which months the store holds complete: {e} (--strict)"
+            )))
+        }
+    };
+    let (first_month, now) = (dataset.spec().first_month, chrono::Utc::now());
+    let missing: Vec<Month> = spans
+        .iter()
+        .flat_map(|(first, last)| crate::store::incomplete_months(&coverage, *first, *last, first_month, now))
+        .collect();
+    let (Some(from), Some(to)) = (missing.first(), missing.last()) else { return Ok(()) };
+    // The command fetches into the store read: named when it is not among the sinks by default.
+    let mut fetch = format!("elhub-explorer --ingest-only --dataset {dataset} --from {from} --to {to}");
+    if !settings.sinks.contains(&settings.read_store) {
+        fetch.push_str(&format!(" --sinks {}", settings.read_store));
+    }
+    if settings.read_store == StoreKind::Sqlite && !settings.db_is_default {
+        fetch.push_str(&format!(" --db {}", settings.db_path.display()));
+    }
+    let line = report::incomplete_months_line(dataset, settings.read_store, &missing, &fetch);
+    if strict {
+        return Err(Failure::failed(format!("{line} (--strict)")));
+    }
+    eprintln!("warning: {line}");
+    Ok(())
+}
+
+/// The months from the first to the last of `dataset` the store holds anything of: checkpoints
+/// and monthly totals together (a month that failed has no checkpoint but may hold records).
+async fn stored_span(store: &Store, dataset: Dataset) -> Option<(Month, Month)> {
+    let mut months: Vec<Month> =
+        store.coverage(dataset).await.unwrap_or_default().iter().map(|c| c.month).collect();
+    let totals = store.rollups(dataset, &Scope::All, Period::Month, 0, i32::MAX).await.unwrap_or_default();
+    months.extend(totals.iter().filter_map(|r| Month::new(r.key / 100, (r.key % 100) as u32)));
+    Some((*months.iter().min()?, *months.iter().max()?))
 }
 
 /// An export's failure as a line and a code (a closed pipe is no failure: code 0).
@@ -283,6 +349,7 @@ pub(super) async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryAr
             }
         }
     };
+    check_complete(settings, &store, &spans, args.strict).await?;
     let shown: Vec<summary::Row> =
         rows.iter().filter(|r| group.as_ref().is_none_or(|g| &r.group == g)).cloned().collect();
     let out = match args.format {

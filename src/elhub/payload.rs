@@ -669,12 +669,7 @@ pub fn error_message(body: &[u8]) -> String {
         Err(_) => String::new(),
     };
     let text = if text.is_empty() { String::from_utf8_lossy(body).into_owned() } else { text };
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = crate::model::printable(&one_line).chars().take(200).collect();
-    if one_line.chars().count() > 200 {
-        cut.push('…');
-    }
-    cut
+    crate::model::one_line(&text, 200)
 }
 
 #[cfg(test)]

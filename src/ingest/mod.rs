@@ -77,6 +77,8 @@ pub struct IngestSummary {
     pub rejected: u64,
     /// Per sink, what the upserts did.
     pub per_sink: Vec<(StoreKind, UpsertStats)>,
+    /// Per sink, a setting its summary line names (Cassandra's consistency), if any.
+    pub sink_notes: Vec<(StoreKind, String)>,
     pub elapsed: Duration,
     /// Months not fetched because the run was stopped (Ctrl-C, SIGTERM).
     pub left: Vec<Month>,
@@ -245,6 +247,7 @@ pub async fn run_until(
         months_planned: plan.months.len(),
         skipped: plan.skipped,
         per_sink: sinks.iter().map(|s| (s.kind(), UpsertStats::default())).collect(),
+        sink_notes: sinks.iter().filter_map(|s| Some((s.kind(), s.summary_note()?))).collect(),
         revisions: plan.revisions.clone(),
         verified: plan.verified.clone(),
         ..IngestSummary::default()

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 
 use crate::elhub::{request_windows, ElhubClient};
 use crate::model::{Dataset, Month, MonthRange, Window, WindowLimit, LOCAL_TZ};
-use crate::store::{MonthCoverage, Store};
+use crate::store::{complete_at, MonthCoverage, Store};
 
 /// Which months of the range a run fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,18 +53,6 @@ impl Default for RefreshPolicy {
             feed_time_limit: std::time::Duration::from_secs(120),
         }
     }
-}
-
-/// When a month is complete in a sink: fetched after the month ended (a month fetched while
-/// under way is partial) with records (an empty answer for a past month is more likely a glitch
-/// than the truth, and asking again is cheap) — or, before the dataset's first month with data,
-/// fetched at all: an empty answer there is the truth, and a wrong guess of the first month
-/// costs one request a month, once. The time it was fetched, if so.
-fn complete_at(sink: &[MonthCoverage], month: Month, first_month: Month) -> Option<DateTime<Utc>> {
-    sink.iter()
-        .find(|c| c.month == month && (c.records > 0 || month < first_month))
-        .map(|c| c.fetched_at)
-        .filter(|t| *t >= month.end_utc())
 }
 
 /// The months of `range` to fetch, given what each sink holds; `Refresh` here is the rule

@@ -82,6 +82,33 @@ pub fn is_unprintable(c: char) -> bool {
         || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `text` on one line (runs of white space as one space), printable, and at most about `max`
+/// characters: a longer text is shortened at a word and ends in `…` (inside a word only where
+/// cutting at one would keep less than half). For the causes of errors, whose whole text goes to
+/// the log.
+pub fn one_line(text: &str, max: usize) -> String {
+    let flat = printable(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned();
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut cut = String::new();
+    for word in flat.split(' ') {
+        if cut.chars().count() + 1 + word.chars().count() > max {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(word);
+    }
+    if cut.chars().count() < max / 2 {
+        // One long token (a path, a dump) after a short start: cut inside it.
+        cut = flat.chars().take(max).collect();
+    }
+    cut.push('…');
+    cut
+}
+
 /// A quantity in the shortest text that reads back exactly: plain decimals as always
 /// (`2507716.8`), and for the tiniest and the hugest values the exponent form (`5e-324`, not 327
 /// digits).
@@ -108,6 +135,19 @@ mod tests {
             assert!(shown.is_ascii() && shown.starts_with("x\\u{") && shown.ends_with('y'), "{shown}");
         }
         assert_eq!(printable("\u{2070}"), "\u{2070}", "a neighbour of the controls stays");
+    }
+
+    #[test]
+    fn a_long_cause_is_shortened_at_a_word() {
+        assert_eq!(one_line("connection  reset\n by peer", 200), "connection reset by peer");
+        let cause = format!("{} Connection broken: reset by peer (os error 104)", "word ".repeat(50));
+        let short = one_line(&cause, 200);
+        assert!(short.ends_with("word…"), "cut after a whole word: {short}");
+        assert!(short.chars().count() <= 201, "{}", short.chars().count());
+        assert_eq!(one_line(&"x".repeat(300), 10), format!("{}…", "x".repeat(10)));
+        let token = format!("Database returned an error: {}", "y".repeat(400));
+        assert_eq!(one_line(&token, 200).chars().count(), 201, "a long token is cut, not dropped");
+        assert_eq!(one_line("evil\u{1b}[2J", 200), "evil\\u{1b}[2J");
     }
 
     #[test]

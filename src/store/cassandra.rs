@@ -61,6 +61,52 @@ pub struct CassandraSettings {
     /// Connect with TLS, trusting the web PKI roots and `tls_ca_file` (PEM) if given.
     pub tls: bool,
     pub tls_ca_file: Option<std::path::PathBuf>,
+    /// Of every write and read (`consistency` under `[cassandra]`).
+    pub consistency: Consistency,
+}
+
+/// The consistency level of the store's writes and reads, as `config.toml` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consistency {
+    One,
+    Two,
+    Three,
+    Quorum,
+    #[default]
+    LocalQuorum,
+    EachQuorum,
+    All,
+    LocalOne,
+}
+
+impl Consistency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::One => "one",
+            Consistency::Two => "two",
+            Consistency::Three => "three",
+            Consistency::Quorum => "quorum",
+            Consistency::LocalQuorum => "local_quorum",
+            Consistency::EachQuorum => "each_quorum",
+            Consistency::All => "all",
+            Consistency::LocalOne => "local_one",
+        }
+    }
+
+    fn level(self) -> scylla::statement::Consistency {
+        use scylla::statement::Consistency as C;
+        match self {
+            Consistency::One => C::One,
+            Consistency::Two => C::Two,
+            Consistency::Three => C::Three,
+            Consistency::Quorum => C::Quorum,
+            Consistency::LocalQuorum => C::LocalQuorum,
+            Consistency::EachQuorum => C::EachQuorum,
+            Consistency::All => C::All,
+            Consistency::LocalOne => C::LocalOne,
+        }
+    }
 }
 
 impl CassandraSettings {
@@ -220,7 +266,7 @@ impl CassandraStore {
             )));
         }
         let session = connect(&settings).await?;
-        let e = |e: &dyn std::fmt::Display| describe(&hosts, &e.to_string());
+        let e = |e: &dyn std::fmt::Display| describe_in(&settings, &e.to_string());
         let ks = settings.keyspace.clone();
         for cql in schema_statements(&ks, &settings.replication) {
             session.query_unpaged(cql, ()).await.map_err(|x| e(&x))?;
@@ -247,13 +293,19 @@ impl CassandraStore {
         let prepare = |cql: String| {
             let session = &session;
             let hosts = hosts.clone();
-            async move { session.prepare(cql).await.map_err(|x| describe(&hosts, &x.to_string())) }
+            async move {
+                let mut statement =
+                    session.prepare(cql).await.map_err(|x| describe(&hosts, &x.to_string()))?;
+                // Every write is idempotent (USING TIMESTAMP, whole values), every read too: the
+                // driver may retry each on another replica.
+                statement.set_is_idempotent(true);
+                Ok::<_, StoreError>(statement)
+            }
         };
         let mut tables = Vec::new();
         for dataset in Dataset::all() {
             let (t, entity) = (dataset.spec().table, dataset.entity().column());
-            let mut insert = prepare(insert_cql(&ks, dataset)).await?;
-            insert.set_is_idempotent(true);
+            let insert = prepare(insert_cql(&ks, dataset)).await?;
             let select = |columns: &str, upper: &str| {
                 format!(
                     "SELECT {columns} FROM {ks}.{t} WHERE {entity} = ? AND grp = ? AND year = ? AND start_time >= ? AND start_time {upper} ?"
@@ -354,7 +406,7 @@ impl CassandraStore {
     }
 
     fn error(&self, e: impl std::fmt::Display) -> StoreError {
-        describe(&self.settings.hosts(), &e.to_string())
+        describe_in(&self.settings, &e.to_string())
     }
 
     async fn execute(
@@ -495,6 +547,60 @@ impl CassandraStore {
     }
 }
 
+/// The driver's default retry decisions (an idempotent statement goes to the next replica after a
+/// broken connection, an overloaded or failing node; an Unavailable answer is tried once on the
+/// next node), and one more: an idempotent read or write that timed out waiting for its
+/// replicas is tried once more on the next node. Our prepared statements are all idempotent
+/// (records carry USING TIMESTAMP, rollups and checkpoints are whole values), so a node that
+/// goes down mid-batch costs a retry, not the month.
+#[derive(Debug)]
+struct Retries;
+
+impl scylla::policies::retry::RetryPolicy for Retries {
+    fn new_session(&self) -> Box<dyn scylla::policies::retry::RetrySession> {
+        Box::new(RetrySession {
+            default: scylla::policies::retry::DefaultRetrySession::new(),
+            timed_out: false,
+        })
+    }
+}
+
+struct RetrySession {
+    default: scylla::policies::retry::DefaultRetrySession,
+    /// A timeout was retried already.
+    timed_out: bool,
+}
+
+impl scylla::policies::retry::RetrySession for RetrySession {
+    fn decide_should_retry(
+        &mut self,
+        request: scylla::policies::retry::RequestInfo,
+    ) -> scylla::policies::retry::RetryDecision {
+        if retry_timeout(request.error, request.is_idempotent, self.timed_out) {
+            self.timed_out = true;
+            return scylla::policies::retry::RetryDecision::RetryNextTarget(None);
+        }
+        self.default.decide_should_retry(request)
+    }
+
+    fn reset(&mut self) {
+        self.default.reset();
+        self.timed_out = false;
+    }
+}
+
+/// Whether a failed attempt is a read or write timeout of an idempotent statement not yet
+/// retried for one.
+fn retry_timeout(error: &scylla::errors::RequestAttemptError, idempotent: bool, retried: bool) -> bool {
+    use scylla::errors::{DbError, RequestAttemptError};
+    idempotent
+        && !retried
+        && matches!(
+            error,
+            RequestAttemptError::DbError(DbError::WriteTimeout { .. } | DbError::ReadTimeout { .. }, _)
+        )
+}
+
 async fn connect(settings: &CassandraSettings) -> Result<Session> {
     let hosts = settings.hosts();
     let mut builder = SessionBuilder::new()
@@ -506,14 +612,16 @@ async fn connect(settings: &CassandraSettings) -> Result<Session> {
     if settings.tls {
         builder = builder.tls_context(Some(tls_config(settings.tls_ca_file.as_deref())?));
     }
+    // Every statement at the configured consistency, retried as `Retries` decides.
+    let mut profile = scylla::client::execution_profile::ExecutionProfile::builder()
+        .consistency(settings.consistency.level())
+        .retry_policy(std::sync::Arc::new(Retries));
     if let Some(dc) = &settings.local_datacenter {
         let policy =
             scylla::policies::load_balancing::DefaultPolicy::builder().prefer_datacenter(dc.clone()).build();
-        let profile = scylla::client::execution_profile::ExecutionProfile::builder()
-            .load_balancing_policy(policy)
-            .build();
-        builder = builder.default_execution_profile_handle(profile.into_handle());
+        profile = profile.load_balancing_policy(policy);
     }
+    builder = builder.default_execution_profile_handle(profile.build().into_handle());
     tokio::time::timeout(settings.connect_timeout * 2, builder.build())
         .await
         .map_err(|_| {
@@ -534,6 +642,10 @@ impl Backend for CassandraStore {
     /// `cassandra://host:port/keyspace`, without credentials.
     fn location(&self) -> String {
         format!("cassandra://{}/{}", self.settings.hosts(), self.settings.keyspace)
+    }
+
+    fn summary_note(&self) -> Option<String> {
+        Some(format!("consistency {}", self.settings.consistency.as_str()))
     }
 
     async fn write_window(
@@ -873,14 +985,68 @@ pub fn valid_identifier(name: &str) -> bool {
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// As `describe`, and a coordinator's answer that too few replicas are alive, or answered in
+/// time, named as such for the keyspace: a node answered, so the cluster is not "unreachable".
+fn describe_in(settings: &CassandraSettings, message: &str) -> StoreError {
+    match quorum_lost(&settings.hosts(), &settings.keyspace, &settings.replication, message) {
+        Some(e) => {
+            tracing::warn!(hosts = %settings.hosts(), "Cassandra: {message}");
+            e
+        }
+        None => describe(&settings.hosts(), message),
+    }
+}
+
+/// The Unavailable, write-timeout and read-timeout answers of a coordinator (the driver's text:
+/// `… (consistency: Quorum, required: 2, alive: 1)`) as one line, with the keyspace's
+/// replication factor where the replication map gives one.
+fn quorum_lost(hosts: &str, keyspace: &str, replication: &str, message: &str) -> Option<StoreError> {
+    let number = |text: &str, name: &str| -> Option<i64> {
+        let at = text.find(name)? + name.len();
+        let digits: String = text[at..]
+            .trim_start_matches([':', ' ', '\'', '"'])
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    let at = message.find("consistency: ")? + "consistency: ".len();
+    let level: String = message[at..].chars().take_while(char::is_ascii_alphanumeric).collect();
+    // `LocalQuorum` as the setting spells it: `local_quorum`.
+    let mut consistency = String::new();
+    for (i, c) in level.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            consistency.push('_');
+        }
+        consistency.push(c.to_ascii_lowercase());
+    }
+    let required = number(&message[at..], "required")?;
+    let of = number(replication, "replication_factor").map(|rf| format!(" of {rf}")).unwrap_or_default();
+    let replicas = |n: i64| if n == 1 && of.is_empty() { "replica" } else { "replicas" };
+    if message.contains("Not enough nodes are alive") {
+        let alive = number(&message[at..], "alive")?;
+        let lost = if consistency.contains("quorum") { "quorum lost" } else { "too few replicas alive" };
+        return Some(StoreError::unavailable(format!(
+            "Cassandra at {hosts}: {alive}{of} {} alive for {keyspace}, {consistency} needs {required}: {lost} (a rerun once nodes are back completes what was missed)",
+            replicas(alive)
+        )));
+    }
+    if message.contains("Not enough nodes responded") {
+        let received = number(&message[at..], "received")?;
+        return Some(StoreError::runtime(format!(
+            "Cassandra at {hosts}: {received}{of} {} answered in time for {keyspace}, {consistency} needs {required}",
+            replicas(received)
+        )));
+    }
+    None
+}
+
 /// One line naming Cassandra and the hosts, sorted into the cases a user acts on differently.
 pub fn describe(hosts: &str, message: &str) -> StoreError {
-    let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = flat.to_ascii_lowercase();
-    let mut detail: String = flat.chars().take(200).collect();
-    if flat.chars().count() > 200 {
-        detail.push('…');
-    }
+    let lower = message.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    // The cause whole in the log; on the line, shortened at a word.
+    tracing::warn!(%hosts, "Cassandra: {message}");
+    let detail = crate::model::one_line(message, 200);
     if lower.contains("certificate") {
         StoreError::unavailable(format!(
             "Cassandra at {hosts}: TLS certificate not trusted (give the cluster's CA as tls_ca_file): {detail}"
@@ -992,6 +1158,64 @@ mod tests {
         assert!(!valid_identifier("1elhub"));
         assert!(!valid_identifier("elhub; DROP KEYSPACE x"));
         assert!(!valid_identifier(""));
+    }
+
+    #[test]
+    fn an_idempotent_timeout_is_retried_once_on_the_next_node() {
+        use scylla::errors::{DbError, RequestAttemptError, WriteType};
+        let timeout = RequestAttemptError::DbError(
+            DbError::WriteTimeout {
+                consistency: scylla::statement::Consistency::LocalQuorum,
+                received: 1,
+                required: 2,
+                write_type: WriteType::UnloggedBatch,
+            },
+            "timed out".into(),
+        );
+        assert!(retry_timeout(&timeout, true, false));
+        assert!(!retry_timeout(&timeout, true, true), "once");
+        assert!(!retry_timeout(&timeout, false, false), "only what is idempotent");
+        let refused = RequestAttemptError::DbError(DbError::Unauthorized, "no".into());
+        assert!(!retry_timeout(&refused, true, false), "the rest as the driver decides");
+    }
+
+    #[test]
+    fn a_lost_quorum_is_named_with_the_keyspace_not_as_unreachable() {
+        let settings = CassandraSettings {
+            contact_points: vec!["127.0.0.1:9042".into()],
+            keyspace: "elhub".into(),
+            replication: "{'class': 'SimpleStrategy', 'replication_factor': 3}".into(),
+            local_datacenter: None,
+            username: None,
+            password: None,
+            connect_timeout: Duration::from_secs(5),
+            tls: false,
+            tls_ca_file: None,
+            consistency: Consistency::default(),
+        };
+        // The driver's text of the coordinator's Unavailable answer.
+        let unavailable = "Database returned an error: Not enough nodes are alive to satisfy required consistency level (consistency: LocalQuorum, required: 2, alive: 1), Error message: Cannot achieve consistency level LOCAL_QUORUM";
+        let e = describe_in(&settings, unavailable);
+        assert_eq!(
+            e.to_string().split(": quorum lost").next(),
+            Some("Cassandra at 127.0.0.1:9042: 1 of 3 replicas alive for elhub, local_quorum needs 2"),
+            "{e}"
+        );
+        assert_eq!(e.kind, super::super::ErrorKind::Unavailable);
+        assert!(!e.to_string().contains("cannot be reached"), "{e}");
+        let timeout = "Database returned an error: Not enough nodes responded to the write request in time to satisfy required consistency level (consistency: Quorum, received: 1, required: 2, write_type: UNLOGGED_BATCH)";
+        let e = describe_in(&settings, timeout);
+        assert!(e.to_string().contains("1 of 3 replicas answered in time for elhub, quorum needs 2"), "{e}");
+        // Anything else is as before: a refused connection cannot be reached.
+        let e = describe_in(&settings, "Control connection pool error: Connection refused (os error 111)");
+        assert!(e.to_string().contains("cannot be reached"), "{e}");
+        // At a level that is no quorum, too few replicas is said as such.
+        let all = unavailable.replace("LocalQuorum, required: 2", "All, required: 3");
+        let e = describe_in(&settings, &all);
+        assert!(
+            e.to_string().contains("1 of 3 replicas alive for elhub, all needs 3: too few replicas alive"),
+            "{e}"
+        );
     }
 
     #[test]

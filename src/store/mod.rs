@@ -154,6 +154,41 @@ pub struct MonthCoverage {
     pub fetched_at: DateTime<Utc>,
 }
 
+/// When a month is complete in a store whose checkpoints are `coverage`: fetched after the
+/// month ended (a month fetched while under way is partial) with records (an empty answer for a
+/// past month is more likely a glitch than the truth, and asking again is cheap) — or, before the
+/// dataset's first month with data, fetched at all: an empty answer there is the truth, and a
+/// wrong guess of the first month costs one request a month, once. The time it was fetched, if
+/// so.
+pub fn complete_at(coverage: &[MonthCoverage], month: Month, first_month: Month) -> Option<DateTime<Utc>> {
+    coverage
+        .iter()
+        .find(|c| c.month == month && (c.records > 0 || month < first_month))
+        .map(|c| c.fetched_at)
+        .filter(|t| *t >= month.end_utc())
+}
+
+/// The months of `first..=last` from the dataset's first month on that have ended by `now` and
+/// are not complete in `coverage` (a month that failed, was fetched while under way, or was
+/// never fetched): what a read of that range from the store misses. Sorted.
+pub fn incomplete_months(
+    coverage: &[MonthCoverage],
+    first: Month,
+    last: Month,
+    first_month: Month,
+    now: DateTime<Utc>,
+) -> Vec<Month> {
+    let mut out = Vec::new();
+    let mut month = first.max(first_month);
+    while month <= last && month.end_utc() <= now {
+        if complete_at(coverage, month, first_month).is_none() {
+            out.push(month);
+        }
+        month = month.next();
+    }
+    out
+}
+
 /// The record that a month was fetched whole: written with the month's last window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoint {
@@ -212,6 +247,12 @@ pub trait Backend: Send + Sync {
 
     /// Where the store is, for messages (credentials redacted).
     fn location(&self) -> String;
+
+    /// A setting the summary line of a run names beside the store's counts, if any
+    /// (Cassandra: the consistency of its writes and reads).
+    fn summary_note(&self) -> Option<String> {
+        None
+    }
 
     /// Upserts a window's records (a newer `lastUpdatedTime` replaces, an older one never
     /// does), its entities and the rollups of the days and months it touches; with
@@ -342,5 +383,39 @@ impl Deref for Store {
     type Target = dyn Backend;
     fn deref(&self) -> &Self::Target {
         self.0.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn incomplete_months_are_failed_partial_or_never_fetched_and_ended() {
+        let m = |s: &str| s.parse::<Month>().unwrap();
+        let at = |m: Month, days: i64| m.end_utc() + chrono::Duration::days(days);
+        let c = |month: Month, records: u64, fetched_at| MonthCoverage {
+            month,
+            records,
+            rejected: 0,
+            fetched_at,
+        };
+        let coverage = [
+            c(m("2022-01"), 100, at(m("2022-01"), 3)),
+            c(m("2022-02"), 100, at(m("2022-02"), -2)), // fetched while under way
+            c(m("2022-03"), 0, at(m("2022-03"), 3)),    // an empty answer for a past month
+            c(m("2022-05"), 100, at(m("2022-05"), 3)),
+        ];
+        let now = Utc.with_ymd_and_hms(2022, 6, 15, 0, 0, 0).unwrap();
+        let first_month = m("2021-01");
+        // 2022-04 never fetched; 2022-06 is under way (not ended): not named.
+        assert_eq!(
+            incomplete_months(&coverage, m("2022-01"), m("2022-12"), first_month, now),
+            [m("2022-02"), m("2022-03"), m("2022-04")]
+        );
+        // Before the dataset's first month nothing is missing.
+        assert!(incomplete_months(&coverage, m("2020-01"), m("2022-01"), m("2022-01"), now).is_empty());
+        assert_eq!(complete_at(&coverage, m("2022-05"), first_month), Some(at(m("2022-05"), 3)));
     }
 }

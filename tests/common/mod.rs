@@ -129,6 +129,7 @@ pub fn cassandra_settings_at(hosts: &str, name: &str) -> CassandraSettings {
         connect_timeout: Duration::from_secs(10),
         tls: false,
         tls_ca_file: None,
+        consistency: Default::default(),
     }
 }
 
