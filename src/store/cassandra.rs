@@ -548,11 +548,14 @@ impl CassandraStore {
 }
 
 /// The driver's default retry decisions (an idempotent statement goes to the next replica after a
-/// broken connection, an overloaded or failing node; an Unavailable answer is tried once on the
-/// next node), and one more: an idempotent read or write that timed out waiting for its
-/// replicas is tried once more on the next node. Our prepared statements are all idempotent
-/// (records carry USING TIMESTAMP, rollups and checkpoints are whole values), so a node that
-/// goes down mid-batch costs a retry, not the month.
+/// broken connection, an overloaded or failing node), with two changes found on a three-node
+/// cluster with two nodes killed: an idempotent read or write that timed out waiting for its
+/// replicas is tried once more on the same coordinator (it answered; by then it may know the
+/// dead nodes, and says Unavailable), and an Unavailable answer is not tried elsewhere (the next
+/// node in the plan was a dead one, and its "no connections in the pool" hid the lost quorum).
+/// Our prepared statements are all idempotent (records carry USING TIMESTAMP, rollups and
+/// checkpoints are whole values), so a node that goes down mid-batch costs a retry, not the
+/// month.
 #[derive(Debug)]
 struct Retries;
 
@@ -576,11 +579,13 @@ impl scylla::policies::retry::RetrySession for RetrySession {
         &mut self,
         request: scylla::policies::retry::RequestInfo,
     ) -> scylla::policies::retry::RetryDecision {
-        if retry_timeout(request.error, request.is_idempotent, self.timed_out) {
-            self.timed_out = true;
-            return scylla::policies::retry::RetryDecision::RetryNextTarget(None);
+        match own_decision(request.error, request.is_idempotent, self.timed_out) {
+            Some(decision) => {
+                self.timed_out |= decision != scylla::policies::retry::RetryDecision::DontRetry;
+                decision
+            }
+            None => self.default.decide_should_retry(request),
         }
-        self.default.decide_should_retry(request)
     }
 
     fn reset(&mut self) {
@@ -589,16 +594,25 @@ impl scylla::policies::retry::RetrySession for RetrySession {
     }
 }
 
-/// Whether a failed attempt is a read or write timeout of an idempotent statement not yet
-/// retried for one.
-fn retry_timeout(error: &scylla::errors::RequestAttemptError, idempotent: bool, retried: bool) -> bool {
+/// Where `Retries` decides otherwise than the driver: a read or write timeout of an idempotent
+/// statement not yet retried for one goes once more to the same coordinator; an Unavailable
+/// answer is final. `None`: as the driver decides.
+fn own_decision(
+    error: &scylla::errors::RequestAttemptError,
+    idempotent: bool,
+    timed_out: bool,
+) -> Option<scylla::policies::retry::RetryDecision> {
     use scylla::errors::{DbError, RequestAttemptError};
-    idempotent
-        && !retried
-        && matches!(
-            error,
-            RequestAttemptError::DbError(DbError::WriteTimeout { .. } | DbError::ReadTimeout { .. }, _)
-        )
+    use scylla::policies::retry::RetryDecision;
+    match error {
+        RequestAttemptError::DbError(DbError::WriteTimeout { .. } | DbError::ReadTimeout { .. }, _)
+            if idempotent && !timed_out =>
+        {
+            Some(RetryDecision::RetrySameTarget(None))
+        }
+        RequestAttemptError::DbError(DbError::Unavailable { .. }, _) => Some(RetryDecision::DontRetry),
+        _ => None,
+    }
 }
 
 async fn connect(settings: &CassandraSettings) -> Result<Session> {
@@ -1161,7 +1175,7 @@ mod tests {
     }
 
     #[test]
-    fn an_idempotent_timeout_is_retried_once_on_the_next_node() {
+    fn an_idempotent_timeout_is_retried_once() {
         use scylla::errors::{DbError, RequestAttemptError, WriteType};
         let timeout = RequestAttemptError::DbError(
             DbError::WriteTimeout {
@@ -1172,11 +1186,23 @@ mod tests {
             },
             "timed out".into(),
         );
-        assert!(retry_timeout(&timeout, true, false));
-        assert!(!retry_timeout(&timeout, true, true), "once");
-        assert!(!retry_timeout(&timeout, false, false), "only what is idempotent");
+        use scylla::policies::retry::RetryDecision;
+        assert_eq!(own_decision(&timeout, true, false), Some(RetryDecision::RetrySameTarget(None)));
+        assert_eq!(own_decision(&timeout, true, true), None, "once, then as the driver decides");
+        assert_eq!(own_decision(&timeout, false, false), None, "only what is idempotent");
+        // A lost quorum is final: the next node of the plan may be a dead one whose pool error
+        // would hide it.
+        let unavailable = RequestAttemptError::DbError(
+            DbError::Unavailable {
+                consistency: scylla::statement::Consistency::LocalQuorum,
+                required: 2,
+                alive: 1,
+            },
+            "unavailable".into(),
+        );
+        assert_eq!(own_decision(&unavailable, true, false), Some(RetryDecision::DontRetry));
         let refused = RequestAttemptError::DbError(DbError::Unauthorized, "no".into());
-        assert!(!retry_timeout(&refused, true, false), "the rest as the driver decides");
+        assert_eq!(own_decision(&refused, true, false), None, "the rest as the driver decides");
     }
 
     #[test]
