@@ -543,15 +543,19 @@ mod mongodb {
     async fn open(name: &str) -> ((), elhub_explorer::store::Store) {
         ((), crate::common::test_mongo(name).await)
     }
-    /// Another client breaks the rollups.
+    /// Another client breaks the day rollups in the days, the all-entity days, and deletes the months.
     async fn damage(name: &str, _: &()) {
         use mongodb::bson::doc;
         let settings = crate::common::mongo_settings(&crate::common::mongo_uri(), name);
         let client = mongodb::Client::with_uri_str(&settings.uri).await.unwrap();
-        let rollups =
-            client.database(&settings.database).collection::<mongodb::bson::Document>("elhub_rollups");
-        rollups.update_many(doc! {"period": "day"}, doc! {"$set": {"kwh": -1.0, "n": 0_i64}}).await.unwrap();
-        rollups.delete_many(doc! {"period": "month"}).await.unwrap();
+        let db = client.database(&settings.database);
+        for dataset in elhub_explorer::model::Dataset::all() {
+            let days = db.collection::<mongodb::bson::Document>(&settings.days(dataset));
+            days.update_many(doc! {}, doc! {"$set": {"kwh": -1.0, "n": 0_i64}}).await.unwrap();
+        }
+        let all_days = db.collection::<mongodb::bson::Document>("elhub_all_days");
+        all_days.update_many(doc! {}, doc! {"$set": {"kwh": -1.0, "n": 0_i64, "steps": []}}).await.unwrap();
+        db.collection::<mongodb::bson::Document>("elhub_rollups").delete_many(doc! {}).await.unwrap();
     }
     contract_tests!(open, #[cfg_attr(not(mongodb_server), ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against")]);
 }

@@ -10,7 +10,7 @@ use crate::model::{all_time_utc, printable, Dataset, Entity, EntityKind, Month, 
 use crate::outfile::{Links, OutFile};
 use crate::report;
 use crate::settings::Settings;
-use crate::store::{Period, Scope, Store, StoreKind};
+use crate::store::{MonthCoverage, Period, Scope, Store, StoreError, StoreKind};
 use crate::summary::{self, SummaryFormat};
 
 /// The entities `--entity` and `--area` choose among those stored (None: all of them).
@@ -111,11 +111,13 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
     }
     // What the range read lacks, once every argument is known good and before anything is
     // written: the range given, else the months from the first to the last stored.
+    // The checkpoints, read once for both.
+    let coverage = store.coverage(dataset).await;
     let span = match cli.options().range.given() {
         true => Some((settings.range.from(), settings.range.to())),
-        false => stored_span(&store, dataset).await,
+        false => stored_span(&store, dataset, coverage.as_deref().unwrap_or_default()).await,
     };
-    check_complete(settings, &store, span.as_slice(), args.strict).await?;
+    check_complete(settings, coverage.as_deref(), span.as_slice(), args.strict)?;
     let names = export::names_of(&store, dataset).await.map_err(export_failure)?;
     let mut job = export::ExportJob { dataset, series, from, to, format, escape: false, names };
     if let (true, Some(dir)) = (args.partition, output) {
@@ -174,14 +176,14 @@ pub(super) async fn run_export(settings: &Settings, cli: &Cli, args: &ExportArgs
 /// One warning line on stderr naming the ended months of `spans` that the store read does not
 /// hold complete (what is read misses them), with the command that fetches them; with
 /// `--strict` a failure (exit 1) instead, before anything is written.
-async fn check_complete(
+fn check_complete(
     settings: &Settings,
-    store: &Store,
+    coverage: std::result::Result<&[MonthCoverage], &StoreError>,
     spans: &[(Month, Month)],
     strict: bool,
 ) -> Result<(), Failure> {
     let dataset = settings.dataset;
-    let coverage = match store.coverage(dataset).await {
+    let coverage = match coverage {
         Ok(c) => c,
         Err(e) if !strict => {
             eprintln!(
@@ -199,7 +201,7 @@ async fn check_complete(
     let (first_month, now) = (dataset.spec().first_month, chrono::Utc::now());
     let missing: Vec<Month> = spans
         .iter()
-        .flat_map(|(first, last)| crate::store::incomplete_months(&coverage, *first, *last, first_month, now))
+        .flat_map(|(first, last)| crate::store::incomplete_months(coverage, *first, *last, first_month, now))
         .collect();
     let (Some(from), Some(to)) = (missing.first(), missing.last()) else { return Ok(()) };
     // The command fetches into the store read: named when it is not among the sinks by default.
@@ -220,9 +222,8 @@ async fn check_complete(
 
 /// The months from the first to the last of `dataset` the store holds anything of: checkpoints
 /// and monthly totals together (a month that failed has no checkpoint but may hold records).
-async fn stored_span(store: &Store, dataset: Dataset) -> Option<(Month, Month)> {
-    let mut months: Vec<Month> =
-        store.coverage(dataset).await.unwrap_or_default().iter().map(|c| c.month).collect();
+async fn stored_span(store: &Store, dataset: Dataset, coverage: &[MonthCoverage]) -> Option<(Month, Month)> {
+    let mut months: Vec<Month> = coverage.iter().map(|c| c.month).collect();
     let totals = store.rollups(dataset, &Scope::All, Period::Month, 0, i32::MAX).await.unwrap_or_default();
     months.extend(totals.iter().filter_map(|r| Month::new(r.key / 100, (r.key % 100) as u32)));
     Some((*months.iter().min()?, *months.iter().max()?))
@@ -349,7 +350,7 @@ pub(super) async fn run_summary(settings: &Settings, cli: &Cli, args: &SummaryAr
             }
         }
     };
-    check_complete(settings, &store, &spans, args.strict).await?;
+    check_complete(settings, Ok(&stored), &spans, args.strict)?;
     let shown: Vec<summary::Row> =
         rows.iter().filter(|r| group.as_ref().is_none_or(|g| &r.group == g)).cloned().collect();
     let out = match args.format {

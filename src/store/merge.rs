@@ -5,35 +5,12 @@
 
 use chrono::NaiveDate;
 
-use super::{Rollup, UpsertStats};
+use super::rollup::DayRollup;
+use super::UpsertStats;
 use crate::model::{day_key, Point};
 
 /// A stored value of a series: (start, kWh, last updated), all Unix seconds but the kWh.
 pub type StoredValue = (i64, f64, i64);
-
-/// One day's rollup of a series.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DayRollup {
-    /// `yyyymmdd` of the local day.
-    pub day: i32,
-    pub kwh: f64,
-    pub count: u64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl DayRollup {
-    fn of(day: i32, kwh: f64) -> DayRollup {
-        DayRollup { day, kwh, count: 1, min: kwh, max: kwh }
-    }
-
-    fn add(&mut self, kwh: f64) {
-        self.kwh += kwh;
-        self.count += 1;
-        self.min = self.min.min(kwh);
-        self.max = self.max.max(kwh);
-    }
-}
 
 /// The outcome of merging a series' incoming records into what is stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,68 +74,11 @@ pub fn merge<'a>(incoming: &'a [Point], stored: &[StoredValue], bounds: &[(Naive
     Merged { stats, writes, days }
 }
 
-/// The rollups of a series' whole history, computed from all its values (sorted by start):
-/// what `rebuild` and a migration write.
-pub fn day_rollups_of(values: impl IntoIterator<Item = (i64, f64)>) -> Vec<DayRollup> {
-    let mut days: Vec<DayRollup> = Vec::new();
-    for (t, kwh) in values {
-        let day = local_day_key(t);
-        match days.last_mut() {
-            Some(d) if d.day == day => d.add(kwh),
-            _ => days.push(DayRollup::of(day, kwh)),
-        }
-    }
-    days
-}
-
-/// The `yyyymmdd` key of the local day an instant falls in.
-pub fn local_day_key(t: i64) -> i32 {
-    let local = t + crate::model::oslo_offset_secs(t);
-    let (y, m, d) = crate::model::civil_from_days(local.div_euclid(86_400));
-    (y * 10_000 + m * 100 + d) as i32
-}
-
-/// A month's rollup from its days' rollups.
-pub fn month_of_days(days: &[DayRollup]) -> Option<DayRollup> {
-    let first = days.first()?;
-    let mut m = DayRollup { day: first.day / 100, ..*first };
-    for d in &days[1..] {
-        m.kwh += d.kwh;
-        m.count += d.count;
-        m.min = m.min.min(d.min);
-        m.max = m.max.max(d.max);
-    }
-    Some(m)
-}
-
-/// The months (`yyyymm`) that the day rollups fall in, without repeats.
-pub fn months_of(days: &[DayRollup]) -> Vec<i32> {
-    let mut months: Vec<i32> = days.iter().map(|d| d.day / 100).collect();
-    months.dedup();
-    months
-}
-
-/// Sums per-entity rollups (sorted by group then key) into all-entity rollups: sums and counts
-/// add up; a min or max of a sum across entities is not known, so they are left out.
-pub fn sum_over_entities(mut rows: Vec<Rollup>) -> Vec<Rollup> {
-    rows.sort_by(|a, b| a.group.cmp(&b.group).then(a.key.cmp(&b.key)));
-    let mut out: Vec<Rollup> = Vec::new();
-    for r in rows {
-        match out.last_mut() {
-            Some(o) if o.group == r.group && o.key == r.key => {
-                o.kwh += r.kwh;
-                o.count += r.count;
-            }
-            _ => out.push(Rollup { min: None, max: None, ..r }),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Window;
+    use crate::store::rollup::{day_rollups_of, local_day_key, month_of_days, months_of};
 
     fn p(start: i64, kwh: f64, updated: i64) -> Point {
         Point { start, kwh, updated, metering_points: None }
@@ -194,23 +114,5 @@ mod tests {
         assert_eq!(month_of_days(&m.days).map(|d| (d.day, d.count)), Some((202110, 745)));
         assert_eq!(months_of(&m.days), [202110]);
         assert_eq!(local_day_key(w.start.timestamp()), 20211001);
-    }
-
-    #[test]
-    fn all_entity_sums_drop_min_and_max() {
-        let r = |g: &str, key, kwh| Rollup {
-            group: g.into(),
-            key,
-            kwh,
-            count: 1,
-            min: Some(kwh),
-            max: Some(kwh),
-        };
-        let sum = sum_over_entities(vec![r("b", 1, 1.0), r("a", 1, 2.0), r("a", 1, 3.0), r("a", 2, 4.0)]);
-        assert_eq!(
-            sum.iter().map(|r| (r.group.as_str(), r.key, r.kwh, r.count)).collect::<Vec<_>>(),
-            [("a", 1, 5.0, 2), ("a", 2, 4.0, 1), ("b", 1, 1.0, 1)]
-        );
-        assert!(sum.iter().all(|r| r.min.is_none() && r.max.is_none()));
     }
 }

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod mongodb;
 pub mod postgres;
 mod queries;
+pub mod rollup;
 pub use queries::PointCount;
 pub mod secrets;
 pub mod sqlite;
@@ -24,6 +25,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::model::{Dataset, Entity, EntityKind, Group, Month, Record, SeriesKey, Window, WindowData};
+use rollup::DayRollup;
 
 pub use self::cassandra::{CassandraSettings, CassandraStore};
 pub use self::mongodb::{MongoSettings, MongoStore};
@@ -360,8 +362,38 @@ pub trait Backend: Send + Sync {
 
     /// Recomputes every rollup of a dataset from its records (`rebuild-rollups`: after a crash
     /// between a window's records and its rollups on a backend without transactions, or to
-    /// check them); returns the series rebuilt.
-    async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64>;
+    /// check them); returns the series rebuilt. By default series by series over the one
+    /// primitive `replace_rollups`, then `rebuild_all_entity`; SQLite and PostgreSQL override
+    /// it to rebuild in one transaction.
+    async fn rebuild_rollups(&self, dataset: Dataset) -> Result<u64> {
+        let series = self.series(dataset).await?;
+        let (from, to) = crate::model::all_time_utc();
+        for key in &series {
+            let steps = self.steps(dataset, key, from, to).await?;
+            let days = rollup::day_rollups_of(steps.iter().map(StepValue::pair));
+            self.replace_rollups(dataset, key, &days).await?;
+        }
+        self.rebuild_all_entity(dataset).await?;
+        Ok(series.len() as u64)
+    }
+
+    /// Replaces every rollup stored for one series with `days` (the day rollups of its whole
+    /// history, sorted) and the months `rollup::month_rollups` makes of them: the primitive of
+    /// the default `rebuild_rollups`, all a backend without transactions writes for it.
+    async fn replace_rollups(
+        &self,
+        _dataset: Dataset,
+        _series: &SeriesKey,
+        _days: &[DayRollup],
+    ) -> Result<()> {
+        Err(StoreError::runtime(format!("{} rebuilds its rollups in one transaction", self.kind())))
+    }
+
+    /// Recomputes what a backend keeps over all entities (MongoDB's all-entity days) once every
+    /// series' rollups were replaced; nothing by default.
+    async fn rebuild_all_entity(&self, _dataset: Dataset) -> Result<()> {
+        Ok(())
+    }
 
     /// How many records are stored for a dataset (counted in the records, not the rollups).
     async fn count(&self, dataset: Dataset) -> Result<u64>;

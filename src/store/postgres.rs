@@ -23,7 +23,8 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, GenericClient};
 
-use super::merge::{merge, months_of, StoredValue};
+use super::merge::{merge, StoredValue};
+use super::rollup::months_of;
 use super::{
     Backend, Checkpoint, MonthCoverage, Period, Result, Rollup, Scope, StepValue, StoreError, StoreKind,
     UpsertStats,
@@ -641,7 +642,7 @@ struct DayColumns {
 }
 
 impl DayColumns {
-    fn push(&mut self, id: i64, d: &super::merge::DayRollup) {
+    fn push(&mut self, id: i64, d: &super::rollup::DayRollup) {
         self.ids.push(id);
         self.day.push(d.day);
         self.kwh.push(d.kwh);

@@ -20,7 +20,8 @@ use rusqlite::{
     params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
 
-use super::merge::{day_rollups_of, merge, month_of_days, months_of, DayRollup, StoredValue};
+use super::merge::{merge, StoredValue};
+use super::rollup::{day_rollups_of, month_rollups, months_of, DayRollup};
 use super::{
     Backend, Checkpoint, ErrorKind, MonthCoverage, Period, Result, Rollup, Scope, StepValue, StoreError,
     StoreKind, UpsertStats,
@@ -931,10 +932,8 @@ fn rebuild(tx: &Transaction, dataset: Option<Dataset>) -> rusqlite::Result<u64> 
         for d in &days {
             add.execute(params![id, d.day, d.kwh, d.count as i64, d.min, d.max])?;
         }
-        for month in days.chunk_by(|a, b| a.day / 100 == b.day / 100) {
-            if let Some(m) = month_of_days(month) {
-                add_month.execute(params![id, m.day, m.kwh, m.count as i64, m.min, m.max])?;
-            }
+        for m in month_rollups(&days) {
+            add_month.execute(params![id, m.day, m.kwh, m.count as i64, m.min, m.max])?;
         }
     }
     rebuild_month_all(tx, dataset)?;
