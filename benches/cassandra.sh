@@ -12,15 +12,7 @@ cd "$(dirname "$0")/.."
 dataset=${ELHUB_BENCH_DATASET:-production}
 year=${ELHUB_BENCH_YEAR:-2024}
 rf=${ELHUB_BENCH_RF:-1}
-cargo build --release --quiet
-bin=$PWD/target/release/elhub-explorer
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" replica --listen "127.0.0.1:$port" 2>/dev/null &
-replica=$!
-trap 'kill $replica 2>/dev/null; rm -rf "$work"' EXIT
-sleep 0.5
-url="http://127.0.0.1:$port"
+. benches/replica.sh
 keyspace="elhub_bench_$(date +%s)"
 hosts=$(echo "$ELHUB_BENCH_CASSANDRA" | sed 's/[^,]*/"&"/g')
 printf '[cassandra]\ncontact_points = [%s]\nkeyspace = "%s"\nreplication = "{'\''class'\'': '\''SimpleStrategy'\'', '\''replication_factor'\'': %s}"\n' \

@@ -8,15 +8,10 @@
 # Needs GNU time and python3; about ten minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/elhub-explorer
 venv=target/ci-venv
-work=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-"$bin" replica --listen "127.0.0.1:$port" 2>/dev/null &
-pids=($!)
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+pids=()
+on_exit() { kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; return 0; }
+. benches/replica.sh
 if [ ! -x "$venv/bin/secantusd-py" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'SecantusDB==0.7.0b3'
@@ -33,7 +28,6 @@ if [ -z "${ELHUB_BENCH_MONGODB_URI:-}" ]; then
 fi
 db=elhub_bench
 "$venv/bin/python" -c "import pymongo,sys; pymongo.MongoClient(sys.argv[1]).drop_database('$db')" "$ELHUB_BENCH_MONGODB_URI"
-url="http://127.0.0.1:$port"
 /usr/bin/time -f "%e %M" -o "$work/time" env ELHUB_MONGODB_URI="$ELHUB_BENCH_MONGODB_URI" \
   "$bin" --ingest-only --no-rate-limit --api-url "$url" --db "$work/unused.sqlite" --sinks mongodb \
   --mongodb-db "$db" --dataset consumption-municipality --year 2024 2>"$work/err" >/dev/null \

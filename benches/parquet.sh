@@ -7,16 +7,9 @@
 # Prints one line per measure; the README's Performance section quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/elhub-explorer
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" replica --listen "127.0.0.1:$port" 2>/dev/null &
-replica=$!
-trap 'kill $replica 2>/dev/null; rm -rf "$work"' EXIT
-sleep 0.5
+. benches/replica.sh
 db=$work/year.sqlite
-"$bin" --ingest-only --no-rate-limit --api-url "http://127.0.0.1:$port" --db "$db" \
+"$bin" --ingest-only --no-rate-limit --api-url "$url" --db "$db" \
   --dataset consumption-municipality --year 2024 2>"$work/err" >/dev/null || { cat "$work/err"; exit 1; }
 records=$(grep -o '[0-9]* records fetched' "$work/err" | grep -o '^[0-9]*')
 echo "a year of municipality consumption (2024): $(printf "%'d" "$records") records"

@@ -8,19 +8,13 @@
 # temporary directory (as .ci/run does). Needs GNU time; about five minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/elhub-explorer
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" replica --listen "127.0.0.1:$port" 2>/dev/null &
-replica=$!
-cleanup() { kill $replica 2>/dev/null || true; [ -n "${pg_work:-}" ] && { runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_work/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$pg_work"; }; rm -rf "$work"; }
-trap cleanup EXIT
+on_exit() { [ -n "${pg_work:-}" ] && { runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_work/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$pg_work"; }; return 0; }
+. benches/replica.sh
 if [ -z "${ELHUB_BENCH_POSTGRES:-}" ]; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   pg_work=$(mktemp -d); chown postgres "$pg_work"
   printf 'bench\n' >"$pg_work/pw"; chown postgres "$pg_work/pw"
-  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  pg_port=$(free_port)
   runuser -u postgres -- "$pg_bin/initdb" -D "$pg_work/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust --pwfile="$pg_work/pw" >/dev/null
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_work/data" -l "$pg_work/log" -w -o "-p $pg_port -k $pg_work -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null
   export ELHUB_BENCH_POSTGRES="postgresql://postgres:bench@127.0.0.1:$pg_port/postgres"
@@ -29,7 +23,7 @@ schema=elhub_bench
 printf '[postgres]\nschema = "%s"\n' "$schema" >"$work/config.toml"
 psql "$ELHUB_BENCH_POSTGRES" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" 2>/dev/null
 /usr/bin/time -f "%e %M" -o "$work/time" env ELHUB_POSTGRES_URL="$ELHUB_BENCH_POSTGRES" \
-  "$bin" -c "$work/config.toml" --ingest-only --no-rate-limit --api-url "http://127.0.0.1:$port" \
+  "$bin" -c "$work/config.toml" --ingest-only --no-rate-limit --api-url "$url" \
   --db "$work/unused.sqlite" --sinks postgres --dataset consumption-municipality --year 2024 \
   2>"$work/err" >/dev/null || { cat "$work/err"; exit 1; }
 read -r secs kb <"$work/time"

@@ -7,15 +7,7 @@
 # Prints one line per measure; the README's Performance section quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=$PWD/target/release/elhub-explorer
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" replica --listen "127.0.0.1:$port" 2>/dev/null &
-replica=$!
-trap 'kill $replica 2>/dev/null; rm -rf "$work"' EXIT
-sleep 0.5
-url="http://127.0.0.1:$port"
+. benches/replica.sh
 
 # run LABEL DB ARGS...: ingests, prints records, seconds, records/s and peak memory.
 run() {

@@ -7,20 +7,12 @@
 # Needs python3 (a virtualenv with pandas and requests is made under target/) and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --quiet
-bin=$PWD/target/release/elhub-explorer
 venv=target/bench-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check pandas requests
 fi
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" replica --listen "127.0.0.1:$port" 2>/dev/null &
-replica=$!
-trap 'kill $replica 2>/dev/null; rm -rf "$work"' EXIT
-sleep 0.5
-url="http://127.0.0.1:$port"
+. benches/replica.sh
 
 measure() { # label, command...: prints "label seconds peak_MB"
   local label=$1; shift
