@@ -223,6 +223,8 @@ async fn a_store_of_a_document_per_record_is_converted_on_open_and_resumes() {
     let records = march_records(1, 0.0);
     db.collection::<Document>("production").insert_many(records.iter().map(record_document)).await.unwrap();
     db.collection::<Document>("elhub_meta").insert_one(doc! {"_id": "schema", "version": 2}).await.unwrap();
+    // Earlier versions made every dataset's collection with its index, most of them empty.
+    db.create_collection("consumption").await.unwrap();
     // Killed after two of the four series: the open fails, the records are all still there.
     let stopped = MongoStore::open_stopping_conversion(settings.clone(), 2).await;
     assert!(stopped.is_err_and(|e| e.message.contains("stopped")));
@@ -253,6 +255,21 @@ async fn a_store_of_a_document_per_record_is_converted_on_open_and_resumes() {
     assert_eq!(
         kinds,
         [("production".into(), "view".into()), ("production_days".into(), "collection".into())]
+    );
+    assert_eq!(
+        db.collection::<Document>("elhub_meta").find_one(doc! {"_id": "migrate|production"}).await.unwrap(),
+        None,
+        "the marker goes when the conversion is done"
+    );
+    let reply = db.run_command(doc! {"listCollections": 1, "filter": {"name": "consumption"}}).await.unwrap();
+    let first = reply.get_document("cursor").unwrap().get_array("firstBatch").unwrap()[0]
+        .as_document()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        first.get_str("type").unwrap(),
+        "view",
+        "an empty record collection gives its name to the view"
     );
     assert_eq!(db.collection::<Document>("production_days").count_documents(doc! {}).await.unwrap(), 4 * 31);
     // The view is the records as the earlier layout held them, field for field (but `_id`).
@@ -381,4 +398,49 @@ async fn the_readmes_pymongo_queries_run_on_the_view() {
         "{printed}"
     );
     drop_store(store).await;
+}
+
+/// A day document another program broke is an error naming it, never a day taken as missing
+/// (which would be written again as new, or left out of a read without a word).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(mongodb_server),
+    ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against"
+)]
+async fn a_day_document_that_cannot_be_read_is_named() {
+    use elhub_explorer::model::{Dataset, Month, Point, SeriesData, SeriesKey, Window, WindowData};
+    use mongodb::bson::{doc, Document};
+    use std::sync::Arc;
+    let settings = mongo_settings(&mongo_uri(), "broken");
+    let store = test_mongo("broken").await;
+    let march: Month = "2021-03".parse().unwrap();
+    let mut data = WindowData::new(Dataset::PRODUCTION, Window::of_month(march));
+    let records = march_records(1, 0.0);
+    let points: Vec<Point> = records
+        .iter()
+        .filter(|r| r.entity == "NO1" && r.group == "hydro")
+        .map(|r| Point {
+            start: r.start.timestamp(),
+            kwh: r.quantity_kwh,
+            updated: r.last_updated.timestamp(),
+            metering_points: None,
+        })
+        .collect();
+    data.series.push(SeriesData { key: SeriesKey::new("NO1", "hydro"), points });
+    let data = Arc::new(data);
+    store.write_window(&data, None).await.unwrap();
+    let client = mongodb::Client::with_uri_str(&settings.uri).await.unwrap();
+    let days = client.database(&settings.database).collection::<Document>("production_days");
+    days.update_one(doc! {"_id": "NO1|hydro|20210305"}, doc! {"$set": {"steps": "garbled"}}).await.unwrap();
+    let key = SeriesKey::new("NO1", "hydro");
+    let read = store.series_records(Dataset::PRODUCTION, &key, march.start_utc(), march.end_utc()).await;
+    let e = read.unwrap_err();
+    assert!(
+        e.message.contains("NO1|hydro|20210305") && e.message.contains("cannot be read"),
+        "{}",
+        e.message
+    );
+    let write = store.write_window(&data, None).await.unwrap_err();
+    assert!(write.message.contains("NO1|hydro|20210305"), "{}", write.message);
+    drop_store(&store).await;
 }

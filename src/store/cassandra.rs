@@ -943,8 +943,13 @@ impl Backend for CassandraStore {
     async fn replace_rollups(&self, dataset: Dataset, key: &SeriesKey, days: &[DayRollup]) -> Result<()> {
         let ks = &self.settings.keyspace;
         let d = dataset.as_str();
-        // Whole partitions go first (one tombstone each), so no rollup without records stays.
+        // Whole partitions go first (one tombstone each), so no rollup without records stays:
+        // the years of the records and those the series is listed in (a crash in a year's first
+        // window can leave rollups of a year whose records were not written).
+        let (from, to) = crate::model::all_time_utc();
         let mut years: Vec<i32> = days.iter().map(|r| r.day / 10_000).collect();
+        years.extend(self.years_of(dataset, key, from, to).await?);
+        years.sort();
         years.dedup();
         for year in &years {
             self.session

@@ -77,6 +77,12 @@ pub async fn records_to_days(
         });
     let total = records.estimated_document_count().await.map_err(|e| store.error(e))?;
     let host = &store.hosts;
+    if total == 0 && after.is_none() {
+        // An empty collection (earlier versions made one per dataset with its index): nothing
+        // to say, only the name to free for the view.
+        records.drop().await.map_err(|e| store.error(e))?;
+        return Ok(true);
+    }
     say(&match &after {
         None => format!(
             "MongoDB at {host}: converting {name} ({total} records) to a day per document, once; if stopped, the next start resumes it"
@@ -98,7 +104,15 @@ pub async fn records_to_days(
     let (mut converted, mut series, mut shown) = (0u64, 0usize, 0u64);
     loop {
         let next = cursor.try_next().await.map_err(|e| store.error(e))?;
-        let decoded = next.map(|d| decode_record(&d, dataset).map_err(|m| store.bad(m))).transpose()?;
+        let decoded = next
+            .map(|d| {
+                decode_record(&d, dataset).map_err(|m| {
+                    store.bad(format!(
+                        "converting {name} to a day per document: {m}; fix or delete that document and open the store again"
+                    ))
+                })
+            })
+            .transpose()?;
         if key.is_some() && decoded.as_ref().is_none_or(|(k, _)| Some(k) != key.as_ref()) {
             let done = key.take().unwrap_or_else(|| SeriesKey::new("", ""));
             write_series(store, dataset, &done, &mut points).await?;
@@ -108,9 +122,10 @@ pub async fn records_to_days(
                 .await
                 .map_err(|e| store.error(e))?;
             series += 1;
-            if converted >= shown + total / 10 {
+            if converted >= shown + (total / 10).max(1_000) {
                 shown = converted;
-                say(&format!("MongoDB: {name}: {converted} of {total} records converted"));
+                let verb = if after.is_some() { "converted since the resumption" } else { "converted" };
+                say(&format!("MongoDB: {name}: {converted} of {total} records {verb}"));
             }
             if stop_after == Some(series) {
                 return Ok(false);
@@ -123,14 +138,16 @@ pub async fn records_to_days(
         points.push(p);
         converted += 1;
     }
-    store.refresh_all_days(dataset, 0, 99_999_999).await?;
+    store.refresh_all_days_by_month(dataset).await?;
     let rollups: Collection<Document> = store.db.collection(super::ROLLUPS);
     rollups
         .delete_many(doc! {"dataset": dataset.as_str(), "period": "day"})
         .await
         .map_err(|e| store.error(e))?;
-    records.drop().await.map_err(|e| store.error(e))?;
+    // The marker first: a stop between the two converts again from the start (harmless: each
+    // day is written whole), never skips the records of a collection that came back.
     meta.delete_one(doc! {"_id": &marker}).await.map_err(|e| store.error(e))?;
+    records.drop().await.map_err(|e| store.error(e))?;
     say(&format!("MongoDB: {name} converted: {converted} records now in {}", store.settings.days(dataset)));
     Ok(true)
 }
@@ -145,7 +162,16 @@ async fn write_series(
     points.sort_by_key(|p| p.start);
     let days = by_day(points);
     let statements = days.iter().map(|(day, pts)| day_statement(dataset, key, *day, pts, None)).collect();
-    store.update_raw(&store.settings.days(dataset), statements).await?;
+    let (_, refused) = store.update_raw(&store.settings.days(dataset), statements).await?;
+    if !refused.is_empty() {
+        return Err(store.bad(format!(
+            "converting {}: {} days of {} {} were refused (written meanwhile by another program?); open the store again",
+            store.settings.collection(dataset),
+            refused.len(),
+            key.entity,
+            key.group
+        )));
+    }
     let rollups: Vec<_> = days.iter().map(|(day, pts)| rollup_of(*day, pts)).collect();
     let months = month_statements_of(dataset, key, &rollups);
     store.upsert_statements(super::ROLLUPS, months).await?;

@@ -149,8 +149,9 @@ impl MongoStore {
                 e
             }
         })?;
+        store.ensure_indexes().await?;
         store.upgrade(stop_after).await?;
-        store.ensure_layout().await?;
+        store.ensure_views().await?;
         Ok(store)
     }
 
@@ -195,13 +196,23 @@ impl MongoStore {
         Ok(())
     }
 
-    /// The indexes, and each dataset's record-shaped view (made again if its pipeline changed).
-    async fn ensure_layout(&self) -> Result<()> {
+    /// The indexes (before a conversion, which reads the days by them).
+    async fn ensure_indexes(&self) -> Result<()> {
         for dataset in Dataset::all() {
             let kind = dataset.entity();
             let keys = doc! {kind.document_field(): 1, dataset.group_field(): 1, "day": 1};
             self.create_index(&self.settings.days(dataset), keys, "series_day").await?;
             self.create_index_on(&self.settings.days(dataset), doc! {"day": 1}, "day", false).await?;
+        }
+        self.create_index(ALL_DAYS, doc! {"dataset": 1, "group": 1, "day": 1}, "dataset_group_day").await?;
+        let keys = doc! {"dataset": 1, "entity": 1, "group": 1, "period": 1, "key": 1};
+        self.create_index(ROLLUPS, keys, "rollup_key").await?;
+        self.create_index_on(ROLLUPS, doc! {"dataset": 1, "period": 1, "key": 1}, "period_key", false).await
+    }
+
+    /// Each dataset's record-shaped view (made again if its pipeline changed).
+    async fn ensure_views(&self) -> Result<()> {
+        for dataset in Dataset::all() {
             let name = self.settings.collection(dataset);
             let pipeline = view_pipeline(dataset);
             match self.collection_info(name).await? {
@@ -227,10 +238,7 @@ impl MongoStore {
                 None => self.create_view(dataset).await?,
             }
         }
-        self.create_index(ALL_DAYS, doc! {"dataset": 1, "group": 1, "day": 1}, "dataset_group_day").await?;
-        let keys = doc! {"dataset": 1, "entity": 1, "group": 1, "period": 1, "key": 1};
-        self.create_index(ROLLUPS, keys, "rollup_key").await?;
-        self.create_index_on(ROLLUPS, doc! {"dataset": 1, "period": 1, "key": 1}, "period_key", false).await
+        Ok(())
     }
 
     async fn create_view(&self, dataset: Dataset) -> Result<()> {
@@ -424,10 +432,10 @@ impl MongoStore {
             dataset.group_field(): series.group.as_str(),
             "day": day_range(from, to),
         };
-        self.find_raw(&self.settings.days(dataset), filter, doc! {"day": 1}, None, |d| {
-            decode_raw_day(d, dataset)
-        })
-        .await
+        let collection = self.settings.days(dataset);
+        let days =
+            self.find_raw(&collection, filter, doc! {"day": 1}, None, |d| Some(read_day(d, dataset))).await?;
+        days.into_iter().map(|d| d.map_err(|m| self.bad(format!("{collection}: {m}")))).collect()
     }
 
     /// Every series' stored days between `first` and `last` (yyyymmdd), per series, sorted: one
@@ -441,8 +449,9 @@ impl MongoStore {
         let mut out: BTreeMap<SeriesKey, Vec<StoredDay>> = BTreeMap::new();
         let filter = doc! {"day": {"$gte": first, "$lte": last}};
         let collection = self.settings.days(dataset);
-        let days = self.find_raw(&collection, filter, doc! {"day": 1}, None, |d| decode_raw_day(d, dataset));
+        let days = self.find_raw(&collection, filter, doc! {"day": 1}, None, |d| Some(read_day(d, dataset)));
         for day in days.await? {
+            let day = day.map_err(|m| self.bad(format!("{collection}: {m}")))?;
             out.entry(day.key.clone()).or_default().push(day);
         }
         Ok(out)
@@ -594,6 +603,32 @@ impl MongoStore {
         self.upsert_statements(ALL_DAYS, statements).await.map(|_| ())
     }
 
+    /// All of a dataset's all-entity days again, a month at a time (so memory holds one month
+    /// of days, not the dataset's history).
+    async fn refresh_all_days_by_month(&self, dataset: Dataset) -> Result<()> {
+        let edge = |order: i32| async move {
+            let d = self
+                .days_of(dataset)
+                .find_one(doc! {})
+                .sort(doc! {"day": order})
+                .projection(doc! {"_id": 0, "day": 1})
+                .await
+                .map_err(|e| self.error(e))?;
+            Ok::<_, StoreError>(d.and_then(|d| d.get("day").and_then(number)).map(|d| d as i32 / 100))
+        };
+        let (Some(first), Some(last)) = (edge(1).await?, edge(-1).await?) else {
+            let all: Collection<Document> = self.db.collection(ALL_DAYS);
+            all.delete_many(doc! {"dataset": dataset.as_str()}).await.map_err(|e| self.error(e))?;
+            return Ok(());
+        };
+        let mut month = first;
+        while month <= last {
+            self.refresh_all_days(dataset, month * 100 + 1, month * 100 + 31).await?;
+            month = if month % 100 >= 12 { (month / 100 + 1) * 100 + 1 } else { month + 1 };
+        }
+        Ok(())
+    }
+
     /// Drops the whole database: the test suites' clean-up of their own databases.
     pub async fn drop_database(&self) -> Result<()> {
         self.db.drop().await.map_err(|e| self.error(e))
@@ -631,6 +666,15 @@ fn month_statement(dataset: Dataset, key: &SeriesKey, m: &DayRollup, days: &[Day
         set.insert("days", days);
     }
     s
+}
+
+/// A stored day, or why it cannot be read (naming its `_id`): a day skipped would be taken
+/// for a new one, and a read would leave its values out without a word.
+fn read_day(d: &RawDocument, dataset: Dataset) -> std::result::Result<StoredDay, String> {
+    decode_raw_day(d, dataset).ok_or_else(|| {
+        let id = d.get_str("_id").unwrap_or("?");
+        format!("day document {id} cannot be read (a field missing or of another type); fix or delete it, then run again")
+    })
 }
 
 /// The days' rollups a month document holds, read in place.
@@ -701,7 +745,7 @@ impl Backend for MongoStore {
                 finals.insert(m.key.clone(), m.finals);
             }
             pending = again;
-            if pending.is_empty() {
+            if pending.is_empty() || attempt == ATTEMPTS {
                 break;
             }
             stored = self.days_between(dataset, first, last).await?;
@@ -870,7 +914,10 @@ impl Backend for MongoStore {
                 if let Scope::Entity(e) = scope {
                     filter.insert("entity", e.as_str());
                 }
-                let rows = self.find(&coll, filter, doc! {"group": 1, "key": 1}, None, decode_rollup).await?;
+                let projection = doc! {"days": 0};
+                let rows = self
+                    .find(&coll, filter, doc! {"group": 1, "key": 1}, Some(projection), decode_rollup)
+                    .await?;
                 Ok(match scope {
                     Scope::Entity(_) => rows,
                     Scope::All => sum_over_entities(rows),
@@ -944,7 +991,7 @@ impl Backend for MongoStore {
     }
 
     async fn rebuild_all_entity(&self, dataset: Dataset) -> Result<()> {
-        self.refresh_all_days(dataset, 0, 99_999_999).await
+        self.refresh_all_days_by_month(dataset).await
     }
 
     /// Records stored: the sum of the days' counts (the view would unwind every step).
@@ -1006,12 +1053,6 @@ fn number(b: &Bson) -> Option<f64> {
         Bson::Int64(v) => Some(*v as f64),
         _ => None,
     }
-}
-
-/// The `update` command for a batch of statements, unordered so one refused statement does
-/// not stop the rest.
-pub fn update_command(collection: &str, statements: Vec<Document>) -> Document {
-    doc! {"update": collection, "updates": statements, "ordered": false}
 }
 
 /// What an `update` reply says about `statements` upserts: inserted (`upserted`), replaced
