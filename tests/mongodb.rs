@@ -203,6 +203,27 @@ fn march_records(updated_after_days: i64, bump: f64) -> Vec<elhub_explorer::mode
     out
 }
 
+/// `march_records` as one window of the month, a series each.
+fn march_window(updated_after_days: i64, bump: f64) -> std::sync::Arc<elhub_explorer::model::WindowData> {
+    use elhub_explorer::model::{Dataset, Month, Point, SeriesData, SeriesKey, Window, WindowData};
+    let march: Month = "2021-03".parse().unwrap();
+    let mut data = WindowData::new(Dataset::PRODUCTION, Window::of_month(march));
+    let records = march_records(updated_after_days, bump);
+    for chunk in records.chunk_by(|a, b| (&a.entity, &a.group) == (&b.entity, &b.group)) {
+        let points = chunk
+            .iter()
+            .map(|r| Point {
+                start: r.start.timestamp(),
+                kwh: r.quantity_kwh,
+                updated: r.last_updated.timestamp(),
+                metering_points: None,
+            })
+            .collect();
+        data.series.push(SeriesData { key: SeriesKey::new(&chunk[0].entity, &chunk[0].group), points });
+    }
+    std::sync::Arc::new(data)
+}
+
 /// A store in the earlier layout of one document per record is converted on open: a conversion
 /// stopped midway resumes, every record reads back exactly, the record collection becomes the
 /// view of the days, and opening again changes nothing.
@@ -313,27 +334,8 @@ async fn a_store_of_a_document_per_record_is_converted_on_open_and_resumes() {
     ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against"
 )]
 async fn two_writers_of_the_same_days_keep_the_newest_values() {
-    use elhub_explorer::model::{Dataset, Month, Point, SeriesData, SeriesKey, Window, WindowData};
-    use std::sync::Arc;
-    let window = |updated_after_days: i64, bump: f64| {
-        let march: Month = "2021-03".parse().unwrap();
-        let mut data = WindowData::new(Dataset::PRODUCTION, Window::of_month(march));
-        let records = march_records(updated_after_days, bump);
-        for chunk in records.chunk_by(|a, b| (&a.entity, &a.group) == (&b.entity, &b.group)) {
-            let points = chunk
-                .iter()
-                .map(|r| Point {
-                    start: r.start.timestamp(),
-                    kwh: r.quantity_kwh,
-                    updated: r.last_updated.timestamp(),
-                    metering_points: None,
-                })
-                .collect();
-            data.series.push(SeriesData { key: SeriesKey::new(&chunk[0].entity, &chunk[0].group), points });
-        }
-        Arc::new(data)
-    };
-    let (older, newer) = (window(1, 0.0), window(2, 0.5));
+    use elhub_explorer::model::Dataset;
+    let (older, newer) = (march_window(1, 0.0), march_window(2, 0.5));
     for round in 0..3 {
         let name = format!("writers{round}");
         let (a, b) = (test_mongo(&name).await, test_mongo(&name).await);
@@ -408,26 +410,12 @@ async fn the_readmes_pymongo_queries_run_on_the_view() {
     ignore = "ELHUB_TEST_MONGODB_URI is not set: no MongoDB server to test against"
 )]
 async fn a_day_document_that_cannot_be_read_is_named() {
-    use elhub_explorer::model::{Dataset, Month, Point, SeriesData, SeriesKey, Window, WindowData};
+    use elhub_explorer::model::{Dataset, Month, SeriesKey};
     use mongodb::bson::{doc, Document};
-    use std::sync::Arc;
     let settings = mongo_settings(&mongo_uri(), "broken");
     let store = test_mongo("broken").await;
     let march: Month = "2021-03".parse().unwrap();
-    let mut data = WindowData::new(Dataset::PRODUCTION, Window::of_month(march));
-    let records = march_records(1, 0.0);
-    let points: Vec<Point> = records
-        .iter()
-        .filter(|r| r.entity == "NO1" && r.group == "hydro")
-        .map(|r| Point {
-            start: r.start.timestamp(),
-            kwh: r.quantity_kwh,
-            updated: r.last_updated.timestamp(),
-            metering_points: None,
-        })
-        .collect();
-    data.series.push(SeriesData { key: SeriesKey::new("NO1", "hydro"), points });
-    let data = Arc::new(data);
+    let data = march_window(1, 0.0);
     store.write_window(&data, None).await.unwrap();
     let client = mongodb::Client::with_uri_str(&settings.uri).await.unwrap();
     let days = client.database(&settings.database).collection::<Document>("production_days");

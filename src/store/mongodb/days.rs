@@ -62,13 +62,14 @@ fn secs(d: &mongodb::bson::DateTime) -> i64 {
 }
 
 /// The rollup of one day's values (all in the same local day).
+/// Built by `DayRollup`'s own arithmetic (`store::rollup`), the one rule every backend uses.
 pub fn rollup_of(day: i32, points: &[Point]) -> DayRollup {
-    let mut r = DayRollup { day, kwh: 0.0, count: 0, min: f64::INFINITY, max: f64::NEG_INFINITY };
-    for p in points {
-        r.kwh += p.kwh;
-        r.count += 1;
-        r.min = r.min.min(p.kwh);
-        r.max = r.max.max(p.kwh);
+    let mut r = DayRollup::of(day, points.first().map_or(0.0, |p| p.kwh));
+    for p in points.iter().skip(1) {
+        r.add(p.kwh);
+    }
+    if points.is_empty() {
+        r.count = 0;
     }
     r
 }
