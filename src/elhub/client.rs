@@ -387,7 +387,12 @@ impl ElhubClient {
         if let Some(limiter) = &self.limiter {
             limiter.recover();
         }
-        // Parsing a month is a few milliseconds of CPU; keep it off the async workers.
+        // Parsing a month is a few milliseconds of CPU; keep it off the async workers, one
+        // window at a time: the writer takes windows one by one anyway, and each thread that
+        // parses at once would keep a glibc arena the size of a window (a year of
+        // municipalities peaked 15-25 MB higher with four).
+        static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+        let _turn = PARSING.acquire().await.map_err(|e| FetchError::Client(e.to_string()))?;
         tokio::task::spawn_blocking(move || parse_window(&body, dataset, window))
             .await
             .map_err(|e| FetchError::Client(e.to_string()))?

@@ -11,7 +11,7 @@
 //! read, so two writers never lose each other's values (the loser reads again and merges).
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{doc, Bson, Document, RawArrayBuf, RawBsonRef, RawDocument, RawDocumentBuf};
+use mongodb::bson::{doc, Document, RawArrayBuf, RawBsonRef, RawDocument, RawDocumentBuf};
 
 use super::number;
 use crate::model::{Dataset, Point, SeriesKey};
@@ -217,15 +217,43 @@ pub fn by_day(points: &[Point]) -> Vec<(i32, &[Point])> {
 
 /// The all-entity document of one dataset, group and day: per step the sum and how many
 /// series added to it.
-pub fn all_day_statement(dataset: Dataset, group: &str, day: i32, steps: &[(i64, f64, u64)]) -> Document {
-    let id = format!("{dataset}|{group}|{day}");
+pub fn all_day_statement(
+    dataset: Dataset,
+    group: &str,
+    day: i32,
+    steps: &[(i64, f64, u64)],
+) -> RawDocumentBuf {
     let (kwh, n) = steps.iter().fold((0.0, 0u64), |(k, n), s| (k + s.1, n + s.2));
-    let steps: Vec<Bson> = steps
-        .iter()
-        .map(|(t, q, c)| Bson::Document(doc! {"t": bson_date_secs(*t), "q": q, "n": *c as i64}))
-        .collect();
-    let set = doc! {"dataset": dataset.as_str(), "group": group, "day": day, "steps": steps, "kwh": kwh, "n": n as i64};
-    doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
+    let mut list = RawArrayBuf::new();
+    for (t, q, c) in steps {
+        let mut s = RawDocumentBuf::new();
+        s.append("t", bson_date_secs(*t));
+        s.append("q", *q);
+        s.append("n", *c as i64);
+        list.push(s);
+    }
+    let mut set = RawDocumentBuf::new();
+    set.append("dataset", dataset.as_str());
+    set.append("group", group);
+    set.append("day", day);
+    set.append("steps", list);
+    set.append("kwh", kwh);
+    set.append("n", n as i64);
+    upsert_by_id(format!("{dataset}|{group}|{day}"), set)
+}
+
+/// `{q: {_id: id}, u: {$set: set}, upsert: true}`, built as raw BSON (a document tree costs
+/// an allocation a value, and a window's statements number in the tens of thousands).
+pub fn upsert_by_id(id: String, set: RawDocumentBuf) -> RawDocumentBuf {
+    let mut q = RawDocumentBuf::new();
+    q.append("_id", id);
+    let mut u = RawDocumentBuf::new();
+    u.append("$set", set);
+    let mut s = RawDocumentBuf::new();
+    s.append("q", q);
+    s.append("u", u);
+    s.append("upsert", true);
+    s
 }
 
 /// An all-entity day as a day rollup (sums and counts only).
@@ -358,7 +386,9 @@ mod tests {
 
     #[test]
     fn all_entity_days_sum_their_steps() {
-        let s = all_day_statement(Dataset::PRODUCTION, "hydro", 20210101, &[(0, 1.5, 2), (3600, 2.5, 3)]);
+        let s = all_day_statement(Dataset::PRODUCTION, "hydro", 20210101, &[(0, 1.5, 2), (3600, 2.5, 3)])
+            .to_document()
+            .unwrap();
         let set = s.get_document("u").unwrap().get_document("$set").unwrap();
         assert_eq!(s.get_document("q").unwrap().get_str("_id").unwrap(), "production|hydro|20210101");
         let r = decode_all_day_rollup(set).unwrap();

@@ -174,7 +174,7 @@ async fn write_series(
     }
     let rollups: Vec<_> = days.iter().map(|(day, pts)| rollup_of(*day, pts)).collect();
     let months = month_statements_of(dataset, key, &rollups);
-    store.upsert_statements(super::ROLLUPS, months).await?;
+    store.upsert_raw(super::ROLLUPS, months).await?;
     let id = format!("{dataset}|{}|{}", key.entity, key.group);
     let set = doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group};
     store

@@ -31,8 +31,8 @@ pub mod migrate;
 
 use self::days::{
     all_day_statement, by_day, day_document, day_id, day_range, day_statement, decode_all_day_rollup,
-    decode_all_day_steps, decode_day_rollup, decode_raw_day, overlay, raw_number, steps_in, view_pipeline,
-    StoredDay, ALL_DAYS, DAYS_SUFFIX,
+    decode_all_day_steps, decode_day_rollup, decode_raw_day, overlay, raw_number, steps_in, upsert_by_id,
+    view_pipeline, StoredDay, ALL_DAYS, DAYS_SUFFIX,
 };
 use super::merge::{merge, StoredValue};
 use super::rollup::{local_day_key, month_of_days, months_with_days, sum_over_entities, DayRollup};
@@ -308,6 +308,15 @@ impl MongoStore {
         Ok(self.update(collection, statements).await?.0)
     }
 
+    /// As `upsert_statements`, with statements built as raw BSON.
+    pub(crate) async fn upsert_raw(
+        &self,
+        collection: &str,
+        statements: Vec<RawDocumentBuf>,
+    ) -> Result<UpsertStats> {
+        Ok(self.update_raw(collection, statements).await?.0)
+    }
+
     /// Runs `update` commands in batches; returns what they did and the statements (by index)
     /// refused with a duplicate key.
     async fn update(&self, collection: &str, statements: Vec<Document>) -> Result<(UpsertStats, Vec<usize>)> {
@@ -529,7 +538,7 @@ impl MongoStore {
         merged: &BTreeMap<&SeriesKey, Vec<DayRollup>>,
         first: i32,
         last: i32,
-    ) -> Result<Vec<Document>> {
+    ) -> Result<Vec<RawDocumentBuf>> {
         if merged.is_empty() {
             return Ok(Vec::new());
         }
@@ -564,7 +573,7 @@ impl MongoStore {
     fn all_day_statements<'a>(
         dataset: Dataset,
         series: impl Iterator<Item = (&'a SeriesKey, &'a [Point])>,
-    ) -> Vec<Document> {
+    ) -> Vec<RawDocumentBuf> {
         // (group, day) -> start -> (sum, series added).
         type Sums<'a> = BTreeMap<(&'a str, i32), BTreeMap<i64, (f64, u64)>>;
         let mut sums: Sums = BTreeMap::new();
@@ -600,7 +609,7 @@ impl MongoStore {
         all.delete_many(doc! {"dataset": dataset.as_str(), "day": {"$gte": first, "$lte": last}})
             .await
             .map_err(|e| self.error(e))?;
-        self.upsert_statements(ALL_DAYS, statements).await.map(|_| ())
+        self.upsert_raw(ALL_DAYS, statements).await.map(|_| ())
     }
 
     /// All of a dataset's all-entity days again, a month at a time (so memory holds one month
@@ -653,19 +662,22 @@ struct Merged<'a> {
 }
 
 /// A month's rollup document, with its days' rollups (`days: [[yyyymmdd, kWh, n, min, max]]`)
-/// so a write of some of its days recomputes it without reading the days.
-fn month_statement(dataset: Dataset, key: &SeriesKey, m: &DayRollup, days: &[DayRollup]) -> Document {
-    let mut s = rollup_statement(dataset, key, Period::Month, m);
-    let days: Vec<Bson> = days
-        .iter()
-        .map(|d| {
-            Bson::Array(vec![d.day.into(), d.kwh.into(), (d.count as i64).into(), d.min.into(), d.max.into()])
-        })
-        .collect();
-    if let Ok(set) = s.get_document_mut("u").and_then(|u| u.get_document_mut("$set")) {
-        set.insert("days", days);
+/// so a write of some of its days recomputes it without reading the days. Built as raw BSON:
+/// a window of municipalities writes a thousand of them, each with a month of days.
+fn month_statement(dataset: Dataset, key: &SeriesKey, m: &DayRollup, days: &[DayRollup]) -> RawDocumentBuf {
+    let (id, mut set) = rollup_set(dataset, key, Period::Month, m);
+    let mut list = RawArrayBuf::new();
+    for d in days {
+        let mut r = RawArrayBuf::new();
+        r.push(d.day);
+        r.push(d.kwh);
+        r.push(d.count as i64);
+        r.push(d.min);
+        r.push(d.max);
+        list.push(r);
     }
-    s
+    set.append("days", list);
+    upsert_by_id(id, set)
 }
 
 /// A stored day, or why it cannot be read (naming its `_id`): a day skipped would be taken
@@ -690,7 +702,7 @@ fn decode_month_days(d: &RawDocument) -> Vec<DayRollup> {
 }
 
 /// The month rollup documents (with their days) of a series' days, sorted.
-fn month_statements_of(dataset: Dataset, key: &SeriesKey, days: &[DayRollup]) -> Vec<Document> {
+fn month_statements_of(dataset: Dataset, key: &SeriesKey, days: &[DayRollup]) -> Vec<RawDocumentBuf> {
     months_with_days(days).map(|(m, month)| month_statement(dataset, key, &m, month)).collect()
 }
 
@@ -757,11 +769,11 @@ impl Backend for MongoStore {
             )));
         }
         let months = self.month_statements(dataset, &days_of, first, last).await?;
-        self.upsert_statements(ROLLUPS, months).await?;
+        self.upsert_raw(ROLLUPS, months).await?;
         if !data.series.is_empty() {
             let statements =
                 MongoStore::all_day_statements(dataset, finals.iter().map(|(k, p)| (k, p.as_slice())));
-            self.upsert_statements(ALL_DAYS, statements).await?;
+            self.upsert_raw(ALL_DAYS, statements).await?;
         }
         let series_statements = data
             .series
@@ -987,7 +999,7 @@ impl Backend for MongoStore {
             .await
             .map_err(|e| self.error(e))?;
         let months = month_statements_of(dataset, key, days);
-        self.upsert_statements(ROLLUPS, months).await.map(|_| ())
+        self.upsert_raw(ROLLUPS, months).await.map(|_| ())
     }
 
     async fn rebuild_all_entity(&self, dataset: Dataset) -> Result<()> {
@@ -1015,14 +1027,21 @@ fn period_name(period: Period) -> &'static str {
 }
 
 /// One rollup document's upsert: `_id` = `dataset|entity|group|period|key`.
-fn rollup_statement(dataset: Dataset, key: &SeriesKey, period: Period, r: &DayRollup) -> Document {
+/// A rollup document's `_id` and fields.
+fn rollup_set(dataset: Dataset, key: &SeriesKey, period: Period, r: &DayRollup) -> (String, RawDocumentBuf) {
     let period = period_name(period);
     let id = format!("{dataset}|{}|{}|{period}|{}", key.entity, key.group, r.day);
-    let set = doc! {
-        "dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group, "period": period, "key": r.day,
-        "kwh": r.kwh, "n": r.count as i64, "min": r.min, "max": r.max,
-    };
-    doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
+    let mut set = RawDocumentBuf::new();
+    set.append("dataset", dataset.as_str());
+    set.append("entity", key.entity.as_str());
+    set.append("group", key.group.as_str());
+    set.append("period", period);
+    set.append("key", r.day);
+    set.append("kwh", r.kwh);
+    set.append("n", r.count as i64);
+    set.append("min", r.min);
+    set.append("max", r.max);
+    (id, set)
 }
 
 fn decode_rollup(d: &Document) -> Option<Rollup> {
@@ -1175,10 +1194,10 @@ mod tests {
     fn rollup_documents_round_trip() {
         let key = SeriesKey::new("0301", "private");
         let day = DayRollup { day: 20210328, kwh: 12.5, count: 23, min: 0.25, max: 1.5 };
-        let s = rollup_statement(Dataset::CONSUMPTION_MUNICIPALITY, &key, Period::Day, &day);
+        let s = month_statement(Dataset::CONSUMPTION_MUNICIPALITY, &key, &day, &[day]).to_document().unwrap();
         assert_eq!(
             s.get_document("q").unwrap().get_str("_id").unwrap(),
-            "consumption-municipality|0301|private|day|20210328"
+            "consumption-municipality|0301|private|month|20210328"
         );
         let set = s.get_document("u").unwrap().get_document("$set").unwrap();
         let r = decode_rollup(set).unwrap();
@@ -1186,6 +1205,8 @@ mod tests {
             (r.group.as_str(), r.key, r.kwh, r.count, r.min, r.max),
             ("private", 20210328, 12.5, 23, Some(0.25), Some(1.5))
         );
+        let raw = RawDocumentBuf::from_document(set).unwrap();
+        assert_eq!(decode_month_days(&raw), [day]);
     }
 
     #[test]
