@@ -697,13 +697,16 @@ impl Backend for CassandraStore {
     ) -> Result<UpsertStats> {
         let dataset = data.dataset;
         let t = self.table(dataset);
-        for e in &data.entities {
-            self.execute(
-                &self.shared.add_entity,
-                (e.kind.as_str(), e.id.as_str(), e.name.as_str(), e.price_area.as_deref()),
-            )
-            .await?;
-        }
+        let entities: Vec<_> = data
+            .entities
+            .iter()
+            .map(|e| {
+                self.execute(
+                    &self.shared.add_entity,
+                    (e.kind.as_str(), e.id.as_str(), e.name.as_str(), e.price_area.as_deref()),
+                )
+            })
+            .collect();
         // A window is whole local days of one month, so of one local year: one partition a series.
         let year = partition_year(data.window.start);
         let bounds = data.window.day_bounds();
@@ -765,9 +768,11 @@ impl Backend for CassandraStore {
         let whole = first == Some(1) && after == Some(1);
         let rollups: Vec<_> =
             rollups.iter().map(|(key, days)| self.write_rollups(dataset, key, year, days, whole)).collect();
-        // The series listed, the records and the rollups at once (none depends on another);
-        // the checkpoint goes last: a crash before it leaves the month to be fetched again.
+        // The entities, the series listed, the records and the rollups at once (none depends
+        // on another); the checkpoint goes last: a crash before it leaves the month to be
+        // fetched again.
         futures_util::try_join!(
+            futures_util::stream::iter(entities).buffer_unordered(CONCURRENCY).try_collect::<()>(),
             futures_util::stream::iter(listed).buffer_unordered(CONCURRENCY).try_collect::<()>(),
             futures_util::stream::iter(batches).buffer_unordered(IN_FLIGHT).try_collect::<()>(),
             futures_util::stream::iter(rollups).buffer_unordered(ROLLUP_SERIES).try_collect::<()>(),
