@@ -37,6 +37,11 @@ pub struct StoredDay {
     pub points: Vec<Point>,
 }
 
+/// A series' stored days as one run of points, in order.
+pub fn points_of(days: &[StoredDay]) -> Vec<Point> {
+    days.iter().flat_map(|d| d.points.iter().copied()).collect()
+}
+
 /// The local days `[from, to)` touches, as an inclusive `day` filter.
 pub fn day_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Document {
     doc! {"$gte": local_day_key(from.timestamp()), "$lte": local_day_key(to.timestamp() - 1)}

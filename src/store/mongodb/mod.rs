@@ -31,8 +31,8 @@ pub mod migrate;
 
 use self::days::{
     all_day_statement, by_day, day_document, day_id, day_range, day_statement, decode_all_day_rollup,
-    decode_all_day_steps, decode_day_rollup, decode_raw_day, overlay, raw_number, steps_in, upsert_by_id,
-    view_pipeline, StoredDay, ALL_DAYS, DAYS_SUFFIX,
+    decode_all_day_steps, decode_day_rollup, decode_raw_day, overlay, points_of, raw_number, steps_in,
+    upsert_by_id, view_pipeline, StoredDay, ALL_DAYS, DAYS_SUFFIX,
 };
 use super::merge::{merge, StoredValue};
 use super::rollup::{local_day_key, month_of_days, months_with_days, sum_over_entities, DayRollup};
@@ -484,7 +484,7 @@ impl MongoStore {
         let mut writes: Vec<(usize, i32, std::ops::Range<usize>, Option<i64>)> = Vec::new();
         for (i, s) in series.iter().enumerate() {
             let days = stored.remove(&s.key).unwrap_or_default();
-            let points: Vec<Point> = days.iter().flat_map(|d| d.points.iter().copied()).collect();
+            let points = points_of(&days);
             let values: Vec<StoredValue> = points.iter().map(|p| (p.start, p.kwh, p.updated)).collect();
             let merged = merge(&s.points, &values, &bounds);
             let finals = overlay(&points, &merged.writes);
@@ -599,10 +599,8 @@ impl MongoStore {
     /// series' stored days (`rebuild-rollups` and the conversion).
     async fn refresh_all_days(&self, dataset: Dataset, first: i32, last: i32) -> Result<()> {
         let days = self.days_between(dataset, first, last).await?;
-        let points: Vec<(&SeriesKey, Vec<Point>)> = days
-            .iter()
-            .map(|(key, days)| (key, days.iter().flat_map(|d| d.points.iter().copied()).collect()))
-            .collect();
+        let points: Vec<(&SeriesKey, Vec<Point>)> =
+            days.iter().map(|(key, days)| (key, points_of(days))).collect();
         let statements =
             MongoStore::all_day_statements(dataset, points.iter().map(|(k, p)| (*k, p.as_slice())));
         let all: Collection<Document> = self.db.collection(ALL_DAYS);
@@ -739,10 +737,8 @@ impl Backend for MongoStore {
         // Every series' days of the window, read once: the window's series are merged into
         // theirs, and all of them make the all-entity days.
         let mut stored = self.days_between(dataset, first, last).await?;
-        let mut finals: BTreeMap<SeriesKey, Vec<Point>> = stored
-            .iter()
-            .map(|(key, days)| (key.clone(), days.iter().flat_map(|d| d.points.iter().copied()).collect()))
-            .collect();
+        let mut finals: BTreeMap<SeriesKey, Vec<Point>> =
+            stored.iter().map(|(key, days)| (key.clone(), points_of(days))).collect();
         let mut days_of: BTreeMap<&SeriesKey, Vec<DayRollup>> = BTreeMap::new();
         let mut pending: Vec<&SeriesData> = data.series.iter().collect();
         for attempt in 1..=ATTEMPTS {
