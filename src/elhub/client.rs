@@ -391,12 +391,17 @@ impl ElhubClient {
         // window at a time: the writer takes windows one by one anyway, and each thread that
         // parses at once would keep a glibc arena the size of a window (a year of
         // municipalities peaked 15-25 MB higher with four).
+        // The turn goes into the parse: a fetch dropped meanwhile (a stop) leaves its parse
+        // running, and that parse keeps the turn until it ends.
         static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-        let _turn = PARSING.acquire().await.map_err(|e| FetchError::Client(e.to_string()))?;
-        tokio::task::spawn_blocking(move || parse_window(&body, dataset, window))
-            .await
-            .map_err(|e| FetchError::Client(e.to_string()))?
-            .map_err(|e| FetchError::Body(e.to_string()))
+        let turn = PARSING.acquire().await.map_err(|e| FetchError::Client(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            parse_window(&body, dataset, window)
+        })
+        .await
+        .map_err(|e| FetchError::Client(e.to_string()))?
+        .map_err(|e| FetchError::Body(e.to_string()))
     }
 
     /// The first page of the change feed for `dataset` since `since`.

@@ -43,7 +43,8 @@ use crate::model::{
 
 /// The schema this program writes; `schema_version` lets a later one migrate.
 pub const SCHEMA_VERSION: i32 = 2;
-/// Writes and reads in flight at once per sink.
+/// Single statements of one kind in flight at once (the window's reads; its entity and
+/// series-list writes).
 const CONCURRENCY: usize = 64;
 /// Rows in one unlogged batch of one partition: about 16 KB, well under Cassandra's 50 KB
 /// failure threshold (64 rows, under its 5 KB warning, gave 67,000 records/s on one node

@@ -396,6 +396,7 @@ mod tests {
             .unwrap();
         let set = s.get_document("u").unwrap().get_document("$set").unwrap();
         assert_eq!(s.get_document("q").unwrap().get_str("_id").unwrap(), "production|hydro|20210101");
+        assert!(s.get_bool("upsert").unwrap());
         let r = decode_all_day_rollup(set).unwrap();
         assert_eq!((r.group.as_str(), r.key, r.kwh, r.count), ("hydro", 20210101, 4.0, 5));
         assert_eq!(decode_all_day_steps(set, 0, 3600), [(0, 1.5)]);

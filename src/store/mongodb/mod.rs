@@ -1022,8 +1022,7 @@ fn period_name(period: Period) -> &'static str {
     }
 }
 
-/// One rollup document's upsert: `_id` = `dataset|entity|group|period|key`.
-/// A rollup document's `_id` and fields.
+/// A rollup document's `_id` (`dataset|entity|group|period|key`) and fields.
 fn rollup_set(dataset: Dataset, key: &SeriesKey, period: Period, r: &DayRollup) -> (String, RawDocumentBuf) {
     let period = period_name(period);
     let id = format!("{dataset}|{}|{}|{period}|{}", key.entity, key.group, r.day);
@@ -1189,20 +1188,27 @@ mod tests {
     #[test]
     fn rollup_documents_round_trip() {
         let key = SeriesKey::new("0301", "private");
-        let day = DayRollup { day: 20210328, kwh: 12.5, count: 23, min: 0.25, max: 1.5 };
-        let s = month_statement(Dataset::CONSUMPTION_MUNICIPALITY, &key, &day, &[day]).to_document().unwrap();
+        let days = [
+            DayRollup { day: 20210328, kwh: 12.5, count: 23, min: 0.25, max: 1.5 },
+            DayRollup { day: 20210329, kwh: 2.5, count: 24, min: 0.0, max: 0.5 },
+        ];
+        let month = month_of_days(&days).unwrap();
+        let s =
+            month_statement(Dataset::CONSUMPTION_MUNICIPALITY, &key, &month, &days).to_document().unwrap();
         assert_eq!(
             s.get_document("q").unwrap().get_str("_id").unwrap(),
-            "consumption-municipality|0301|private|month|20210328"
+            "consumption-municipality|0301|private|month|202103"
         );
+        assert!(s.get_bool("upsert").unwrap());
         let set = s.get_document("u").unwrap().get_document("$set").unwrap();
         let r = decode_rollup(set).unwrap();
         assert_eq!(
             (r.group.as_str(), r.key, r.kwh, r.count, r.min, r.max),
-            ("private", 20210328, 12.5, 23, Some(0.25), Some(1.5))
+            ("private", 202103, 15.0, 47, Some(0.0), Some(1.5))
         );
+        assert_eq!((set.get_str("entity").unwrap(), set.get_str("period").unwrap()), ("0301", "month"));
         let raw = RawDocumentBuf::from_document(set).unwrap();
-        assert_eq!(decode_month_days(&raw), [day]);
+        assert_eq!(decode_month_days(&raw), days);
     }
 
     #[test]
