@@ -389,8 +389,8 @@ impl ElhubClient {
         }
         // Parsing a month is a few milliseconds of CPU; keep it off the async workers, one
         // window at a time: the writer takes windows one by one anyway, and each thread that
-        // parses at once would keep a glibc arena the size of a window (a year of
-        // municipalities peaked 15-25 MB higher with four).
+        // parses at once would keep a glibc arena the size of a window (two months of
+        // municipalities into MongoDB peaked 13-26 MB higher with up to four at once).
         // The turn goes into the parse: a fetch dropped meanwhile (a stop) leaves its parse
         // running, and that parse keeps the turn until it ends.
         static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
