@@ -10,7 +10,7 @@ use mongodb::bson::{doc, Document};
 use mongodb::Collection;
 
 use super::days::{by_day, day_statement, rollup_of};
-use super::{bson_date, month_statements_of, number, MongoStore, META, SERIES};
+use super::{bson_date, month_statements_of, number, series_statement, MongoStore, META, SERIES};
 use crate::model::{utc_text, Dataset, Point, Record, SeriesKey};
 use crate::store::Result;
 
@@ -175,11 +175,7 @@ async fn write_series(
     let rollups: Vec<_> = days.iter().map(|(day, pts)| rollup_of(*day, pts)).collect();
     let months = month_statements_of(dataset, key, &rollups);
     store.upsert_raw(super::ROLLUPS, months).await?;
-    let id = format!("{dataset}|{}|{}", key.entity, key.group);
-    let set = doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group};
-    store
-        .upsert_statements(SERIES, vec![doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}])
-        .await?;
+    store.upsert_raw(SERIES, vec![series_statement(dataset, key)]).await?;
     points.clear();
     Ok(())
 }

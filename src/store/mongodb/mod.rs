@@ -22,7 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, Bson, Document, RawArrayBuf, RawDocument, RawDocumentBuf};
+use mongodb::bson::{self, doc, rawdoc, Bson, Document, RawArrayBuf, RawBson, RawDocument, RawDocumentBuf};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
@@ -175,7 +175,7 @@ impl MongoStore {
                     statements.push(doc! {"q": {"_id": id}, "u": {"$set": {"entity": area}}});
                 }
             }
-            self.upsert_statements(SERIES, statements).await?;
+            self.update(SERIES, statements).await?;
         }
         // A record collection where the view goes is converted, whatever the version says (a
         // conversion stopped midway resumes here).
@@ -303,12 +303,8 @@ impl MongoStore {
         StoreError::runtime(format!("MongoDB at {}: {m}", self.hosts))
     }
 
-    /// Runs `update` commands in batches; adds up what they did.
-    async fn upsert_statements(&self, collection: &str, statements: Vec<Document>) -> Result<UpsertStats> {
-        Ok(self.update(collection, statements).await?.0)
-    }
-
-    /// As `upsert_statements`, with statements built as raw BSON.
+    /// Runs `update` statements built as raw BSON (`days::upsert_by_id`) in batches; adds up
+    /// what they did.
     pub(crate) async fn upsert_raw(
         &self,
         collection: &str,
@@ -441,6 +437,12 @@ impl MongoStore {
             dataset.group_field(): series.group.as_str(),
             "day": day_range(from, to),
         };
+        self.read_days(dataset, filter).await
+    }
+
+    /// The stored days `filter` selects, sorted by day; a day that cannot be read is an error
+    /// naming it.
+    async fn read_days(&self, dataset: Dataset, filter: Document) -> Result<Vec<StoredDay>> {
         let collection = self.settings.days(dataset);
         let days =
             self.find_raw(&collection, filter, doc! {"day": 1}, None, |d| Some(read_day(d, dataset))).await?;
@@ -456,11 +458,7 @@ impl MongoStore {
         last: i32,
     ) -> Result<BTreeMap<SeriesKey, Vec<StoredDay>>> {
         let mut out: BTreeMap<SeriesKey, Vec<StoredDay>> = BTreeMap::new();
-        let filter = doc! {"day": {"$gte": first, "$lte": last}};
-        let collection = self.settings.days(dataset);
-        let days = self.find_raw(&collection, filter, doc! {"day": 1}, None, |d| Some(read_day(d, dataset)));
-        for day in days.await? {
-            let day = day.map_err(|m| self.bad(format!("{collection}: {m}")))?;
+        for day in self.read_days(dataset, doc! {"day": {"$gte": first, "$lte": last}}).await? {
             out.entry(day.key.clone()).or_default().push(day);
         }
         Ok(out)
@@ -699,6 +697,13 @@ fn decode_month_days(d: &RawDocument) -> Vec<DayRollup> {
         .collect()
 }
 
+/// The listing of a series in `elhub_series` (written with its days).
+fn series_statement(dataset: Dataset, key: &SeriesKey) -> RawDocumentBuf {
+    let set =
+        rawdoc! {"dataset": dataset.as_str(), "entity": key.entity.as_str(), "group": key.group.as_str()};
+    upsert_by_id(format!("{dataset}|{}|{}", key.entity, key.group), set)
+}
+
 /// The month rollup documents (with their days) of a series' days, sorted.
 fn month_statements_of(dataset: Dataset, key: &SeriesKey, days: &[DayRollup]) -> Vec<RawDocumentBuf> {
     months_with_days(days).map(|(m, month)| month_statement(dataset, key, &m, month)).collect()
@@ -725,20 +730,28 @@ impl Backend for MongoStore {
             .entities
             .iter()
             .map(|e| {
-                let id = format!("{}|{}", e.kind.as_str(), e.id);
-                let set = doc! {"kind": e.kind.as_str(), "id": &e.id, "name": &e.name, "priceArea": e.price_area.as_deref()};
-                doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
+                let mut set = rawdoc! {"kind": e.kind.as_str(), "id": e.id.as_str(), "name": e.name.as_str()};
+                set.append(
+                    "priceArea",
+                    e.price_area.as_deref().map_or(RawBson::Null, |a| RawBson::String(a.into())),
+                );
+                upsert_by_id(format!("{}|{}", e.kind.as_str(), e.id), set)
             })
             .collect();
-        self.upsert_statements(ENTITIES, entity_statements).await?;
+        self.upsert_raw(ENTITIES, entity_statements).await?;
         let bounds = data.window.day_bounds();
         let (first, last) = window_days(&bounds);
         let mut stats = UpsertStats::default();
         // Every series' days of the window, read once: the window's series are merged into
-        // theirs, and all of them make the all-entity days.
+        // theirs, and all of them make the all-entity days (the window's from their merge
+        // below, the others as stored).
         let mut stored = self.days_between(dataset, first, last).await?;
-        let mut finals: BTreeMap<SeriesKey, Vec<Point>> =
-            stored.iter().map(|(key, days)| (key.clone(), points_of(days))).collect();
+        let written: HashSet<&SeriesKey> = data.series.iter().map(|s| &s.key).collect();
+        let mut finals: BTreeMap<SeriesKey, Vec<Point>> = stored
+            .iter()
+            .filter(|(key, _)| !written.contains(key))
+            .map(|(key, days)| (key.clone(), points_of(days)))
+            .collect();
         let mut days_of: BTreeMap<&SeriesKey, Vec<DayRollup>> = BTreeMap::new();
         let mut pending: Vec<&SeriesData> = data.series.iter().collect();
         for attempt in 1..=ATTEMPTS {
@@ -771,20 +784,12 @@ impl Backend for MongoStore {
                 MongoStore::all_day_statements(dataset, finals.iter().map(|(k, p)| (k, p.as_slice())));
             self.upsert_raw(ALL_DAYS, statements).await?;
         }
-        let series_statements = data
-            .series
-            .iter()
-            .map(|s| {
-                let id = format!("{dataset}|{}|{}", s.key.entity, s.key.group);
-                let set = doc! {"dataset": dataset.as_str(), "entity": &s.key.entity, "group": &s.key.group};
-                doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}
-            })
-            .collect();
-        self.upsert_statements(SERIES, series_statements).await?;
+        let series_statements = data.series.iter().map(|s| series_statement(dataset, &s.key)).collect();
+        self.upsert_raw(SERIES, series_statements).await?;
         // The checkpoint goes last: a crash before it leaves the month to be fetched again,
         // which repairs whatever the crash left (the days are merged, the rest recomputed).
         if let Some(c) = checkpoint {
-            let set = doc! {
+            let set = rawdoc! {
                 "dataset": dataset.as_str(),
                 "month": c.month.to_string(),
                 "start": bson_date(c.window.start),
@@ -793,12 +798,7 @@ impl Backend for MongoStore {
                 "records": c.records as i64,
                 "rejected": c.rejected as i64,
             };
-            let id = format!("{dataset}|{}", c.month);
-            self.upsert_statements(
-                WINDOWS,
-                vec![doc! {"q": {"_id": id}, "u": {"$set": set}, "upsert": true}],
-            )
-            .await?;
+            self.upsert_raw(WINDOWS, vec![upsert_by_id(format!("{dataset}|{}", c.month), set)]).await?;
         }
         Ok(stats)
     }
@@ -973,11 +973,11 @@ impl Backend for MongoStore {
             .iter()
             .map(|m| {
                 let set =
-                    doc! {"dataset": dataset.as_str(), "month": m.to_string(), "syncedAt": bson_date(at)};
-                doc! {"q": {"_id": format!("{dataset}|{m}")}, "u": {"$set": set}, "upsert": true}
+                    rawdoc! {"dataset": dataset.as_str(), "month": m.to_string(), "syncedAt": bson_date(at)};
+                upsert_by_id(format!("{dataset}|{m}"), set)
             })
             .collect();
-        self.upsert_statements(SYNCED, statements).await.map(|_| ())
+        self.upsert_raw(SYNCED, statements).await.map(|_| ())
     }
 
     async fn replace_rollups(&self, dataset: Dataset, key: &SeriesKey, days: &[DayRollup]) -> Result<()> {
@@ -988,7 +988,7 @@ impl Backend for MongoStore {
                 doc! {"q": {"_id": day_id(key, r.day)}, "u": {"$set": set}}
             })
             .collect();
-        self.upsert_statements(&self.settings.days(dataset), statements).await?;
+        self.update(&self.settings.days(dataset), statements).await?;
         let rollups: Collection<Document> = self.db.collection(ROLLUPS);
         rollups
             .delete_many(doc! {"dataset": dataset.as_str(), "entity": &key.entity, "group": &key.group})
