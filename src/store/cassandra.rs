@@ -455,6 +455,21 @@ impl CassandraStore {
         Ok(out)
     }
 
+    /// One unlogged batch of `statement` over `rows`, all of one partition (one mutation on one
+    /// replica set), idempotent like every statement here.
+    async fn write_batch<T: scylla::serialize::row::SerializeRow>(
+        &self,
+        statement: &PreparedStatement,
+        rows: Vec<T>,
+    ) -> Result<()> {
+        let mut batch = Batch::new(BatchType::Unlogged);
+        for _ in &rows {
+            batch.append_statement(statement.clone());
+        }
+        batch.set_is_idempotent(true);
+        self.session.batch(&batch, rows).await.map(|_| ()).map_err(|e| self.error(e))
+    }
+
     /// Writes day rollups (unlogged batches of their partition), then each touched month again
     /// from its days: from `days` when they are the months' whole days (`whole`: a window of
     /// whole months, or a rebuild), else from the days stored.
@@ -468,12 +483,7 @@ impl CassandraStore {
     ) -> Result<()> {
         let d = dataset.as_str();
         for chunk in days.chunks(BATCH_ROWS) {
-            let mut batch = Batch::new(BatchType::Unlogged);
-            for _ in chunk {
-                batch.append_statement(self.shared.add_day.clone());
-            }
-            batch.set_is_idempotent(true);
-            let values: Vec<_> = chunk
+            let rows = chunk
                 .iter()
                 .map(|r| {
                     (
@@ -489,7 +499,7 @@ impl CassandraStore {
                     )
                 })
                 .collect();
-            self.session.batch(&batch, values).await.map_err(|e| self.error(e))?;
+            self.write_batch(&self.shared.add_day, rows).await?;
         }
         for (month, given) in months_with_days(days) {
             let m = if whole {
@@ -753,15 +763,9 @@ impl Backend for CassandraStore {
         let batches: Vec<_> = writes
             .iter()
             .flat_map(|(key, points)| {
-                points.chunks(BATCH_ROWS).map(move |chunk| {
-                let mut batch = Batch::new(BatchType::Unlogged);
-                for _ in chunk {
-                    batch.append_statement(t.insert.clone());
-                }
-                batch.set_is_idempotent(true);
-                let values: Vec<_> = chunk.iter().map(|p| insert_values(key, p)).collect();
-                async move { self.session.batch(&batch, values).await.map(|_| ()).map_err(|e| self.error(e)) }
-            })
+                points.chunks(BATCH_ROWS).map(|chunk| {
+                    self.write_batch(&t.insert, chunk.iter().map(|p| insert_values(key, p)).collect())
+                })
             })
             .collect();
         // A window of whole months (the usual fetch) has every day of its months in the merge.
